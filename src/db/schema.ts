@@ -1,0 +1,180 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+
+/**
+ * The mirror's tables, all in schema `elsync`. Analysts read the views defined in
+ * the custom migration (records_current, record_history, comments, ...), never these
+ * tables directly: the tables may change shape, the views only gain columns.
+ */
+export const elsync = pgSchema('elsync')
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
+/** One row per (connection, stream, remote_id): the latest normalized state of a record. */
+export const records = elsync.table(
+  'records',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    externalKey: text('external_key'),
+    title: text('title'),
+    status: text('status'),
+    statusCategory: text('status_category'),
+    priority: text('priority'),
+    dueAt: tz('due_at'),
+    description: text('description'),
+    assignees: jsonb('assignees').notNull().default(sql`'[]'::jsonb`),
+    fields: jsonb('fields').notNull().default(sql`'{}'::jsonb`),
+    remoteCreatedAt: tz('remote_created_at'),
+    remoteUpdatedAt: tz('remote_updated_at'),
+    /** The source document as read, with secrets replaced by a redaction marker. */
+    document: jsonb('document').notNull(),
+    contentHash: text('content_hash').notNull(),
+    version: integer('version').notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
+    deletedAt: tz('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),
+    index('records_external_key').on(t.connection, t.stream, t.externalKey),
+  ],
+)
+
+/** The change log: one row per insert/update/delete/restore with `{field: {old, new}}`. */
+export const recordChanges = elsync.table(
+  'record_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recordId: bigint('record_id', { mode: 'number' })
+      .notNull()
+      .references(() => records.id),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    version: integer('version').notNull(),
+    op: text('op').notNull(),
+    changed: jsonb('changed').notNull(),
+    source: text('source').notNull(),
+    observedAt: tz('observed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('record_changes_record_version').on(t.recordId, t.version),
+    index('record_changes_stream').on(t.connection, t.stream, t.id),
+  ],
+)
+
+export const recordComments = elsync.table(
+  'record_comments',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    commentId: text('comment_id').notNull(),
+    body: text('body'),
+    author: text('author'),
+    createdAt: tz('created_at'),
+    origin: text('origin').notNull().default('native'),
+    document: jsonb('document').notNull(),
+    contentHash: text('content_hash').notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('record_comments_key').on(t.connection, t.stream, t.remoteId, t.commentId)],
+)
+
+export const recordAttachments = elsync.table(
+  'record_attachments',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    attachmentId: text('attachment_id').notNull(),
+    filename: text('filename'),
+    mediaType: text('media_type'),
+    size: bigint('size', { mode: 'number' }),
+    createdAt: tz('created_at'),
+    document: jsonb('document').notNull(),
+    contentHash: text('content_hash').notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('record_attachments_key').on(t.connection, t.stream, t.remoteId, t.attachmentId)],
+)
+
+export const recordRelations = elsync.table(
+  'record_relations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    relatedRemoteId: text('related_remote_id').notNull(),
+    relatedStream: text('related_stream'),
+    relationId: text('relation_id'),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('record_relations_key').on(t.connection, t.stream, t.remoteId, t.relatedRemoteId)],
+)
+
+/** Cursor per stream, moved in the same transaction as the page it follows. */
+export const streamState = elsync.table(
+  'stream_state',
+  {
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    cursor: jsonb('cursor'),
+    lastFullScanAt: tz('last_full_scan_at'),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connection, t.stream] })],
+)
+
+/** One row per run of one stream (a poll, a resync, a full scan). */
+export const syncRuns = elsync.table(
+  'sync_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    mode: text('mode').notNull(),
+    status: text('status').notNull(),
+    startedAt: tz('started_at').notNull().defaultNow(),
+    finishedAt: tz('finished_at'),
+    durationMs: integer('duration_ms'),
+    pages: integer('pages').notNull().default(0),
+    recordsSeen: integer('records_seen').notNull().default(0),
+    recordsChanged: integer('records_changed').notNull().default(0),
+    recordsDeleted: integer('records_deleted').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_stream').on(t.connection, t.stream, t.id)],
+)
+
+/**
+ * Scratch membership of a full scan in progress: which remote ids the scan has seen.
+ * Kept in Postgres (not memory) so memory stays flat in the size of a stream; rows
+ * are removed when the scan completes or a later scan of the stream starts.
+ */
+export const scanSeen = elsync.table(
+  'scan_seen',
+  {
+    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    remoteId: text('remote_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.remoteId] })],
+)
