@@ -70,6 +70,7 @@ CREATE TABLE "elsync"."records" (
 	"fields" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"remote_created_at" timestamp with time zone,
 	"remote_updated_at" timestamp with time zone,
+	"snapshot" jsonb NOT NULL,
 	"document" jsonb NOT NULL,
 	"content_hash" text NOT NULL,
 	"version" integer NOT NULL,

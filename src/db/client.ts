@@ -3,6 +3,8 @@ import postgres from 'postgres'
 import * as schema from './schema.js'
 
 export type Sql = postgres.Sql
+/** A pool or a transaction: query functions take either. */
+export type Tx = postgres.Sql | postgres.TransactionSql
 export type Db = PostgresJsDatabase<typeof schema>
 
 export interface DbHandle {

@@ -40,6 +40,8 @@ export const records = elsync.table(
     fields: jsonb('fields').notNull().default(sql`'{}'::jsonb`),
     remoteCreatedAt: tz('remote_created_at'),
     remoteUpdatedAt: tz('remote_updated_at'),
+    /** The normalized values exactly as diffed (engine `Snapshot`), so diffs never depend on column formats. */
+    snapshot: jsonb('snapshot').notNull(),
     /** The source document as read, with secrets replaced by a redaction marker. */
     document: jsonb('document').notNull(),
     contentHash: text('content_hash').notNull(),

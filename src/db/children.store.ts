@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto'
+import { sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
+import type { ChildSet, Page, StreamRef } from '../engine/types.js'
+import type postgres from 'postgres'
+import type { Tx } from './client.js'
+
+/**
+ * Child objects of records (comments, attachments, related items). A page lists the
+ * parents whose children were read; for each such parent the stored set is made equal
+ * to what was read: new or changed rows upserted (unchanged skipped by hash), rows no
+ * longer present removed. One generic writer serves the three tables.
+ */
+interface ChildColumn<T> {
+  name: string
+  type: 'text' | 'timestamptz' | 'bigint' | 'jsonb'
+  get: (item: T) => unknown
+}
+
+interface ChildSpec<T> {
+  table: string
+  keyColumn: string
+  parent: (item: T) => string
+  key: (item: T) => string
+  columns: ChildColumn<T>[]
+  /** Tables without a content hash are insert-or-keep (their rows never change). */
+  hashed: boolean
+}
+
+type Item<K extends 'comments' | 'attachments' | 'relations'> = NonNullable<Page[K]>['items'][number]
+
+const SPECS = {
+  comments: {
+    table: 'record_comments',
+    keyColumn: 'comment_id',
+    parent: (c) => c.parentRemoteId,
+    key: (c) => c.commentId,
+    hashed: true,
+    columns: [
+      { name: 'body', type: 'text', get: (c) => c.body },
+      { name: 'author', type: 'text', get: (c) => c.author },
+      { name: 'created_at', type: 'timestamptz', get: (c) => c.createdAt },
+      { name: 'origin', type: 'text', get: (c) => c.origin ?? 'native' },
+      { name: 'document', type: 'jsonb', get: (c) => c.document },
+    ],
+  } satisfies ChildSpec<Item<'comments'>>,
+  attachments: {
+    table: 'record_attachments',
+    keyColumn: 'attachment_id',
+    parent: (a) => a.parentRemoteId,
+    key: (a) => a.attachmentId,
+    hashed: true,
+    columns: [
+      { name: 'filename', type: 'text', get: (a) => a.filename },
+      { name: 'media_type', type: 'text', get: (a) => a.mediaType },
+      { name: 'size', type: 'bigint', get: (a) => a.size },
+      { name: 'created_at', type: 'timestamptz', get: (a) => a.createdAt },
+      { name: 'document', type: 'jsonb', get: (a) => a.document },
+    ],
+  } satisfies ChildSpec<Item<'attachments'>>,
+  relations: {
+    table: 'record_relations',
+    keyColumn: 'related_remote_id',
+    parent: (r) => r.parentRemoteId,
+    key: (r) => r.relatedRemoteId,
+    hashed: false,
+    columns: [
+      { name: 'related_stream', type: 'text', get: (r) => r.relatedStream },
+      { name: 'relation_id', type: 'text', get: (r) => r.relationId },
+    ],
+  } satisfies ChildSpec<Item<'relations'>>,
+}
+
+const cell = (v: unknown, type: ChildColumn<unknown>['type']): string | null => {
+  if (v === null || v === undefined) return type === 'jsonb' ? 'null' : null
+  if (type === 'jsonb') return JSON.stringify(v)
+  if (type === 'timestamptz') return Number.isNaN(Date.parse(String(v))) ? null : String(v)
+  return String(v)
+}
+
+async function writeChildren<T>(tx: Tx, stream: StreamRef, spec: ChildSpec<T>, set: ChildSet<T>, report: SanitizeReport): Promise<void> {
+  const items = set.items.map((i) => sanitize(i, report))
+  const parents = [...new Set([...set.parents, ...items.map(spec.parent)])]
+  if (parents.length === 0) return
+  const cols = spec.columns.map((c) => ({ ...c, values: items.map((i) => cell(c.get(i), c.type)) }))
+  const hashes = items.map((_, n) => createHash('sha256').update(stableStringify(cols.map((c) => c.values[n]))).digest('base64url'))
+  const keys = items.map(spec.key)
+  const owners = items.map(spec.parent)
+  const table = tx(`elsync.${spec.table}`)
+  // remove children the parents no longer have
+  await tx`delete from ${table} t
+    where t.connection = ${stream.connection} and t.stream = ${stream.stream} and t.remote_id = any(${parents}::text[])
+      and (t.remote_id, t.${tx(spec.keyColumn)}) not in (select * from unnest(${owners}::text[], ${keys}::text[]))`
+  if (items.length === 0) return
+  // column names come from SPECS above, never from input
+  const names = cols.map((c) => c.name)
+  const selectList: Fragment[] = cols.map((c, n) => tx.unsafe(`u.c${n}::${c.type}`))
+  const unnestArgs = cols.map((c) => tx`${c.values}::text[]` as Fragment)
+  const hashCols = spec.hashed ? tx`, content_hash` : tx``
+  const hashVals = spec.hashed ? tx`, u.hash` : tx``
+  const onConflict = spec.hashed
+    ? tx`do update set ${tx.unsafe(names.map((n) => `${n} = excluded.${n}`).join(', '))}, content_hash = excluded.content_hash
+         where ${table}.content_hash is distinct from excluded.content_hash`
+    : tx`do nothing`
+  await tx`
+    insert into ${table} (connection, stream, remote_id, ${tx(spec.keyColumn)}, ${tx.unsafe(names.join(', '))} ${hashCols})
+    select ${stream.connection}, ${stream.stream}, u.owner, u.key, ${joinFragments(tx, selectList)} ${hashVals}
+    from unnest(${owners}::text[], ${keys}::text[], ${hashes}::text[], ${joinFragments(tx, unnestArgs)})
+      as u(owner, key, hash, ${tx.unsafe(cols.map((_, n) => `c${n}`).join(', '))})
+    on conflict (connection, stream, remote_id, ${tx(spec.keyColumn)}) ${onConflict}`
+}
+
+type Fragment = postgres.PendingQuery<postgres.Row[]>
+
+function joinFragments(tx: Tx, parts: Fragment[]): Fragment {
+  return parts.reduce((acc, p) => tx`${acc}, ${p}`)
+}
+
+/** Writes every child set of a page; returns how many NUL bytes were stripped. */
+export async function applyChildren(tx: Tx, stream: StreamRef, page: Page): Promise<number> {
+  const report: SanitizeReport = { nulBytesStripped: 0 }
+  if (page.comments) await writeChildren(tx, stream, SPECS.comments, page.comments, report)
+  if (page.attachments) await writeChildren(tx, stream, SPECS.attachments, page.attachments, report)
+  if (page.relations) await writeChildren(tx, stream, SPECS.relations, page.relations, report)
+  return report.nulBytesStripped
+}

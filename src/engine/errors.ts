@@ -1,0 +1,37 @@
+/**
+ * Typed errors with a stable snake_case `code` and a `retryable` flag. Catch
+ * `unknown`, normalise once with `toSyncError`, wrap with `cause`.
+ */
+export class SyncError extends Error {
+  readonly code: string = 'sync_error'
+  readonly retryable: boolean = false
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+export class MassDeleteRefusedError extends SyncError {
+  override readonly code = 'mass_delete_refused'
+  constructor(
+    readonly stream: string,
+    readonly wouldDelete: number,
+    readonly live: number,
+    readonly maxFraction: number,
+  ) {
+    super(
+      `refusing to delete ${wouldDelete} of ${live} records (${((wouldDelete / Math.max(live, 1)) * 100).toFixed(1)}%) in stream ${stream}: ` +
+        `more than the allowed ${(maxFraction * 100).toFixed(1)}%. Check the source, then confirm with a forced full resync.`,
+    )
+  }
+}
+
+export class InvalidRecordError extends SyncError {
+  override readonly code = 'invalid_record'
+}
+
+export function toSyncError(err: unknown): SyncError {
+  if (err instanceof SyncError) return err
+  if (err instanceof Error) return new SyncError(err.message, { cause: err })
+  return new SyncError(String(err))
+}

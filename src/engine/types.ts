@@ -1,0 +1,93 @@
+/**
+ * Glossary
+ * - connection: one configured API account (kind + baseUrl + auth), e.g. `elean`.
+ * - stream: one collection read from a connection (an Elementum alias, an Elean project).
+ * - record: one item of a stream, mirrored as one row keyed by (connection, stream, remote_id).
+ * - cursor: the connector's JSON bookmark of how far a stream has been read; stored with
+ *   the page it follows, in the same transaction.
+ * - run: one pass over one stream (incremental or full), recorded in `sync_runs`.
+ * - scan: a full run; only a complete, error-free scan may mark unseen records deleted.
+ * - mapping: a declared pairing of two streams and their fields (see config).
+ * - link: the pairing of two records, one per side of a mapping.
+ * - base: the field values both sides of a link agreed on after the last push.
+ * - outbox: writes waiting to be pushed to a connector, claimed with leases.
+ */
+
+export interface StreamRef {
+  connection: string
+  stream: string
+}
+
+/** A connector-defined JSON value; the engine stores it and hands it back, never reads it. */
+export type Cursor = unknown
+
+export type StatusCategory = 'todo' | 'in_progress' | 'done'
+
+/** A record normalized to the common shape by its connector. */
+export interface RemoteRecord {
+  remoteId: string
+  externalKey?: string | null
+  title?: string | null
+  status?: string | null
+  statusCategory?: StatusCategory | null
+  priority?: string | null
+  dueAt?: string | null
+  description?: string | null
+  assignees?: readonly { id?: string | null; name?: string | null }[]
+  /** Every other source field, by its source name. */
+  fields?: Record<string, unknown>
+  remoteCreatedAt?: string | null
+  remoteUpdatedAt?: string | null
+  /** The source document as read (the connector has already redacted secrets). */
+  document: unknown
+}
+
+export interface RemoteComment {
+  parentRemoteId: string
+  commentId: string
+  body: string | null
+  author: string | null
+  createdAt: string | null
+  origin?: 'native' | 'synced'
+  document: unknown
+}
+
+export interface RemoteAttachment {
+  parentRemoteId: string
+  attachmentId: string
+  filename: string | null
+  mediaType: string | null
+  size: number | null
+  createdAt: string | null
+  document: unknown
+}
+
+export interface RemoteRelation {
+  parentRemoteId: string
+  relatedRemoteId: string
+  relatedStream: string | null
+  relationId: string | null
+}
+
+/** Child objects read for some parents; each listed parent's set is replaced as a whole. */
+export interface ChildSet<T> {
+  parents: readonly string[]
+  items: readonly T[]
+}
+
+/** One page as yielded by a connector. */
+export interface Page {
+  records: readonly RemoteRecord[]
+  /** The cursor to store once this page is saved; `undefined` keeps the stored one. */
+  cursor?: Cursor
+  comments?: ChildSet<RemoteComment>
+  attachments?: ChildSet<RemoteAttachment>
+  relations?: ChildSet<RemoteRelation>
+}
+
+export type ReadMode = 'incremental' | 'full'
+export type ChangeSource = 'poll' | 'push' | 'resync'
+export type ChangeOp = 'insert' | 'update' | 'delete' | 'restore'
+
+/** `{field: {old, new}}` keyed by normalized column name or `fields.<source name>`. */
+export type ChangedFields = Record<string, { old: unknown; new: unknown }>

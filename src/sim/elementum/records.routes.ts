@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import { SimHttpError, type SimRoute } from '../common/index.js'
+import { apiRoute, fieldsOf, jsonObject, namespaceOf, recordOf, type ElementumContext } from './context.js'
+import { encodeCursor, pageArgs, pageSorted } from './paging.js'
+import { compileRsql, RsqlSyntaxError, type RsqlPredicate } from './rsql.js'
+import { RELATED_TYPE, type ElementumRelation, type Namespace } from './store.js'
+
+/** Search, create, get and update records, and their related items. */
+
+function compileFilter(filter: string): RsqlPredicate {
+  try {
+    return compileRsql(filter)
+  } catch (err) {
+    if (err instanceof RsqlSyntaxError) throw new SimHttpError(400, err.message)
+    throw err
+  }
+}
+
+export function recordRoutes(ctx: ElementumContext): SimRoute[] {
+  const { store } = ctx
+  // The filtered total needs a scan; remember the last one per namespace until the data changes.
+  const totals = new WeakMap<Namespace, { version: number; filter: string; total: number }>()
+  const filteredTotal = (ns: Namespace, filter: string, predicate: RsqlPredicate): number => {
+    const hit = totals.get(ns)
+    if (hit && hit.version === ns.version && hit.filter === filter) return hit.total
+    let total = 0
+    for (const record of ns.bySeq.values()) if (predicate(record.data)) total++
+    totals.set(ns, { version: ns.version, filter, total })
+    return total
+  }
+
+  return [
+    apiRoute(ctx, 'GET', '/:recordType/:alias', (req) => {
+      const ns = namespaceOf(store, req)
+      ctx.drift(req.path, ns)
+      const args = pageArgs(req)
+      const filter = (req.query.get('filter') ?? '').trim()
+      const predicate = filter === '' ? undefined : compileFilter(filter)
+      const dataOf = (seq: number): Record<string, string> => (ns.bySeq.get(seq)?.data ?? {})
+      const page = pageSorted(ns.order, (s) => s, args, predicate && ((seq) => predicate(dataOf(seq))))
+      return {
+        status: 200,
+        body: {
+          paging: page.paging,
+          total: predicate ? filteredTotal(ns, filter, predicate) : ns.order.length,
+          items: page.items.map((seq) => ({ cursor: encodeCursor(seq), data: dataOf(seq) })),
+        },
+      }
+    }),
+    apiRoute(ctx, 'POST', '/:recordType/:alias', (req) => {
+      const ns = namespaceOf(store, req)
+      return { status: 201, body: store.create(ns, fieldsOf(jsonObject(req))).data }
+    }),
+    apiRoute(ctx, 'GET', '/:recordType/:alias/:id', (req) => ({ status: 200, body: recordOf(store, req).data })),
+    apiRoute(ctx, 'PUT', '/:recordType/:alias/:id', (req) => {
+      const record = recordOf(store, req)
+      store.update(record, fieldsOf(jsonObject(req)))
+      return { status: 200, body: record.data }
+    }),
+
+    apiRoute(ctx, 'GET', '/:recordType/:alias/:id/related-items', (req) => {
+      const record = recordOf(store, req)
+      const page = pageSorted(record.related, (r) => r.seq, pageArgs(req))
+      return { status: 200, body: { paging: page.paging, total: record.related.length, items: page.items.map(relatedItem) } }
+    }),
+    apiRoute(ctx, 'POST', '/:recordType/:alias/:id/related-items', (req) => {
+      const record = recordOf(store, req)
+      const body = jsonObject(req)
+      if (typeof body.id !== 'string' || body.id === '') throw new SimHttpError(400, 'id is required')
+      if (body.alias !== undefined && typeof body.alias !== 'string') throw new SimHttpError(400, 'alias must be a string')
+      const target = store.findByAlias(body.alias ?? record.alias, body.id)
+      if (!target) throw new SimHttpError(404, `Related record "${body.id}" not found`)
+      if (target === record) throw new SimHttpError(400, 'A record cannot be related to itself')
+      const existing = record.related.find((r) => r.alias === target.alias && r.id === target.data.id)
+      const relation: ElementumRelation = existing ?? {
+        seq: store.nextSeq(),
+        relationId: randomUUID(),
+        recordType: target.recordType,
+        alias: target.alias,
+        id: target.data.id ?? '',
+      }
+      if (!existing) record.related.push(relation)
+      return { status: 201, body: relatedItem(relation) }
+    }),
+    apiRoute(ctx, 'DELETE', '/:recordType/:alias/:id/related-items/:relationId', (req) => {
+      const record = recordOf(store, req)
+      // The spec names this `{itemId}`: accept the relation id or the related record's id.
+      const key = req.params.relationId
+      const index = record.related.findIndex((r) => r.relationId === key || r.id === key)
+      if (index < 0) throw new SimHttpError(404, `Related item "${key}" not found`)
+      record.related.splice(index, 1)
+      return { status: 204 }
+    }),
+  ]
+}
+
+function relatedItem(r: ElementumRelation): Record<string, string> {
+  return { id: r.id, type: RELATED_TYPE[r.recordType], alias: r.alias, cursor: encodeCursor(r.seq), relationId: r.relationId }
+}
