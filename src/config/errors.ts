@@ -86,7 +86,9 @@ function describeIssue(issue: ZodIssue): string {
     case 'invalid_union':
       if ('discriminator' in issue && typeof issue.discriminator === 'string') {
         const options = (issue as { options?: unknown[] }).options ?? [];
-        const got = issue.input === undefined ? 'nothing' : describeValue(issue.input);
+        const input: unknown = issue.input;
+        const value = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[issue.discriminator] : input;
+        const got = value === undefined ? 'nothing' : describeValue(value);
         return `expected ${options.map(String).join(' | ')}, got ${got}`;
       }
       return issue.message;

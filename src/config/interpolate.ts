@@ -36,11 +36,11 @@ export interface Interpolated {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Keys whose value is needed in clear in error messages and logs to be diagnosable; URLs
- * cannot carry credentials (the schema refuses userinfo), so an interpolated URL is not a
- * secret.
+ * Keys whose value is an identifier or an address, needed in clear in error messages and logs
+ * to be diagnosable. URLs cannot carry credentials (the schema refuses userinfo); an OAuth
+ * client id, a scope and a Basic user name are public by design.
  */
-const NOT_SECRET_KEYS = new Set(['baseUrl', 'tokenUrl', 'healthCheckPath']);
+const NOT_SECRET_KEYS = new Set(['baseUrl', 'tokenUrl', 'healthCheckPath', 'clientId', 'scope', 'username']);
 
 const readUtf8 = (path: string) => readFileSync(path, 'utf8');
 

@@ -170,6 +170,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const unresolved = new Set(interpolationIssues.map((i) => `${i.file}\0${i.path}`));
   const reported = issues.filter((i) => interpolationIssues.includes(i) || !unresolved.has(`${i.file}\0${i.path}`));
   if (reported.length > 0) {
+    // Group by file, connections.yaml first, keeping the order found within a file.
+    const rank = (file: string) => (file === CONNECTIONS_FILE ? -1 : names.indexOf(file));
+    reported.sort((a, b) => rank(a.file) - rank(b.file));
     throw new ConfigError(
       reported.map((i) => ({ file: i.file, path: redact(i.path, secrets), message: redact(i.message, secrets) })),
     );

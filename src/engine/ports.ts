@@ -46,3 +46,37 @@ export interface MirrorStore {
   startRun(stream: StreamRef, mode: ReadMode): Promise<number>
   finishRun(runId: number, summary: RunSummary): Promise<void>
 }
+
+/** What a read needs besides the stream and its stored cursor. */
+export interface ReadContext {
+  mode: ReadMode
+  signal: AbortSignal
+  /** The read's start time: incremental windows end here. */
+  startedAt: Date
+  /** How far before the stored cursor an incremental window starts (lookback + measured clock skew). */
+  lookbackMs: number
+}
+
+export interface ConnectorStats {
+  requests: number
+  /** Requests the rate budget still allows in the current minute; null when unlimited. */
+  budgetLeft: number | null
+  /** Largest measured |server Date − local clock| in ms. */
+  skewMs: number
+}
+
+/**
+ * A vendor API as the engine sees it: an async generator of pages per stream plus
+ * its health check. It never touches the database and never keeps its own cursor.
+ */
+export interface Connector {
+  readonly kind: string
+  /** Reads one stream from a stored cursor (null: from the beginning). */
+  read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncIterable<Page>
+  /** True when every read of the stream is a complete scan (e.g. Elean: no updated-since filter). */
+  readsFully(stream: string): boolean
+  /** Authenticates and calls the health check; throws a SyncError naming the reason. */
+  check(signal: AbortSignal): Promise<void>
+  stats(): ConnectorStats
+  close?(): Promise<void>
+}

@@ -46,14 +46,13 @@ export function seedNamespace(store: ElementumStore, recordType: RecordType, ali
   const ns = store.ensureNamespace(recordType, alias)
   const prng = createPrng(seed)
   const now = store.clock.now()
-  const plan = Array.from({ length: count }, (_, i) => {
-    const createdAtMs = now - prng.int(0, 30 * DAY_MS)
-    return { createdAtMs, updatedAtMs: createdAtMs + prng.int(0, now - createdAtMs), fields: fakeFields(prng, i + 1, createdAtMs) }
-  }).sort((a, b) => a.createdAtMs - b.createdAtMs)
+  const created = Array.from({ length: count }, () => now - prng.int(0, 30 * DAY_MS)).sort((a, b) => a - b)
   let firstId: string | null = null
   let lastId: string | null = null
-  for (const p of plan) {
-    const id = store.create(ns, p.fields, { createdAtMs: p.createdAtMs, updatedAtMs: p.updatedAtMs }).data.id ?? null
+  for (const createdAtMs of created) {
+    const fields = fakeFields(prng, ns.nextNumber, createdAtMs)
+    const updatedAtMs = createdAtMs + prng.int(0, now - createdAtMs)
+    const id = store.create(ns, fields, { createdAtMs, updatedAtMs }).data.id ?? null
     firstId ??= id
     lastId = id
   }

@@ -1,0 +1,228 @@
+import got, { RequestError, type Got, type Method } from 'got'
+import { toSyncError } from '../engine/errors.js'
+import type { Logger, Redactor } from '../logger.js'
+import { createTokenProvider, type TokenProvider } from './auth.js'
+import { createRateBudget, type RateBudget } from './budget.js'
+import { BadResponseError, HttpStatusError, NetworkError } from './errors.js'
+import { noopMetrics, type HttpMetrics } from './metrics.js'
+import { backoffMs, DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from './retry.js'
+import type { HttpConnectionSettings, TokenVault } from './types.js'
+
+/**
+ * The connection layer: one client per connection, built from its config. Every request
+ * goes through the connection's rate budget, carries its auth and custom headers, is
+ * retried per the one retry policy, measured (metrics, clock skew) and logged at debug
+ * with the vendor's request id. Errors are typed and never contain a secret.
+ */
+export interface HttpRequest {
+  method?: Method
+  /** Path relative to the base URL (no leading slash needed), or an absolute URL on the same origin. */
+  path: string
+  searchParams?: Record<string, string | number | undefined> | undefined
+  json?: unknown
+  body?: string | Buffer | FormData
+  headers?: Record<string, string>
+  /** Metric label, e.g. `GET /tasks`. */
+  route: string
+  /** POST is never retried after it may have reached the server, unless declared idempotent. */
+  idempotent?: boolean
+  priority?: 'read' | 'write'
+  signal?: AbortSignal | undefined
+  expect?: 'json' | 'text' | 'buffer'
+  /** Statuses returned to the caller instead of thrown (e.g. 404 on a lookup). */
+  allowStatus?: readonly number[]
+}
+
+export interface HttpResponse<T> {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: T
+  requestId: string | undefined
+}
+
+export interface HttpClient {
+  readonly name: string
+  readonly baseUrl: string
+  request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>
+  stats(): { requests: number; budgetLeft: number | null; skewMs: number }
+}
+
+export interface HttpClientDeps {
+  logger: Logger
+  redactor: Redactor
+  metrics?: HttpMetrics
+  vault?: TokenVault
+  /** The kind's token endpoint when the config names none (Elementum, AvePoint). */
+  defaultTokenUrl?: string
+  retry?: Partial<RetryPolicy>
+  now?: () => number
+  /** Test hook replacing the backoff sleep. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'x-correlation-id', 'x-amzn-requestid']
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true })
+  })
+
+function requestIdOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  for (const h of REQUEST_ID_HEADERS) {
+    const v = headers[h]
+    if (typeof v === 'string') return v
+  }
+  return undefined
+}
+
+/** A short, redacted excerpt of an error body: the vendor's message when it has one. */
+function excerpt(body: Buffer): string {
+  const text = body.toString('utf8').slice(0, 2000)
+  try {
+    const j = JSON.parse(text) as Record<string, unknown>
+    const m = j.message ?? j.error_description ?? (j.error as { message?: unknown } | undefined)?.message ?? j.error ?? (j.errors as { detail?: unknown }[] | undefined)?.[0]?.detail
+    if (typeof m === 'string') return m.slice(0, 300)
+  } catch {
+    /* not JSON */
+  }
+  return text.replace(/\s+/g, ' ').slice(0, 200)
+}
+
+export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientDeps): HttpClient {
+  const now = deps.now ?? Date.now
+  const sleep = deps.sleep ?? defaultSleep
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry }
+  const metrics = deps.metrics ?? noopMetrics
+  const log = deps.logger.child({ component: 'http', connection: conn.name })
+  const base = new URL(conn.baseUrl.endsWith('/') ? conn.baseUrl : `${conn.baseUrl}/`)
+  const budget: RateBudget = createRateBudget({ perMinute: conn.rateLimit?.perMinute, concurrency: conn.rateLimit?.concurrency, now })
+  const instance: Got = got.extend({
+    timeout: { request: conn.timeoutMs ?? 60_000 },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    https: { rejectUnauthorized: true },
+    headers: { 'user-agent': 'elsync/0.1', ...conn.headers },
+  })
+  const auth = conn.auth
+  for (const secret of Object.values(auth)) if (typeof secret === 'string' && secret !== auth.mode) deps.redactor.add(secret)
+  let tokens: TokenProvider | undefined
+  if (auth.mode === 'oauth2-client-credentials' || auth.mode === 'oauth2-refresh-token') {
+    const tokenUrl = auth.tokenUrl ?? deps.defaultTokenUrl
+    if (!tokenUrl) throw new Error(`connection ${conn.name}: auth.tokenUrl is required for ${auth.mode}`)
+    tokens = createTokenProvider(auth, { got: instance, connection: conn.name, tokenUrl, redactor: deps.redactor, vault: deps.vault, now })
+  }
+  let requests = 0
+  let skewMs = 0
+
+  const resolveUrl = (path: string): URL => {
+    const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(path.replace(/^\//, ''), base)
+    // never send this connection's credentials to another origin (a nextLink could point anywhere)
+    if (url.origin !== base.origin) throw new BadResponseError(`refusing to follow a link to another origin: ${url.origin}`)
+    return url
+  }
+
+  async function attempt<T>(req: HttpRequest, url: URL, token: string | undefined): Promise<HttpResponse<T> | { retry: true; error: Error; waitMs?: number; unauthorized?: boolean }> {
+    const headers: Record<string, string> = { accept: req.expect === 'text' ? 'text/plain, */*' : 'application/json', ...req.headers }
+    if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+    if (auth.mode === 'bearer') headers.authorization = `Bearer ${auth.token}`
+    if (auth.mode === 'api-key' && auth.in === 'header') headers[auth.name.toLowerCase()] = auth.value
+    if (token) headers.authorization = `Bearer ${token}`
+    const searchParams = new URLSearchParams(url.search)
+    for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined) searchParams.set(k, String(v))
+    if (auth.mode === 'api-key' && auth.in === 'query') searchParams.set(auth.name, auth.value)
+    const target = new URL(url)
+    target.search = searchParams.toString()
+    const method = req.method ?? 'GET'
+    const safeToRepeat = method !== 'POST' || req.idempotent === true
+    const started = now()
+    requests += 1
+    let res
+    try {
+      res = await instance(target, {
+        method,
+        headers,
+        responseType: 'buffer',
+        ...(req.json !== undefined ? { json: req.json } : {}),
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      })
+    } catch (err) {
+      metrics.observe(conn.name, req.route, 'error', now() - started)
+      if (req.signal?.aborted) throw req.signal.reason
+      const code = (err as RequestError).code ?? ''
+      const phase = err instanceof RequestError && err.name === 'TimeoutError' ? 'timeout' : CONNECT_CODES.has(code) ? 'connect' : 'transfer'
+      const error = new NetworkError(`${method} ${req.route} failed (${phase}${code ? `, ${code}` : ''}): ${deps.redactor.redact((err as Error).message)}`, phase)
+      log.debug({ route: req.route, method, phase, code, ms: now() - started }, 'request failed')
+      if (safeToRepeat || phase === 'connect') return { retry: true, error }
+      throw error
+    }
+    const ms = now() - started
+    const requestId = requestIdOf(res.headers)
+    metrics.observe(conn.name, req.route, String(res.statusCode), ms)
+    const date = res.headers.date ? Date.parse(res.headers.date) : NaN
+    if (!Number.isNaN(date)) skewMs = Math.abs(date - (started + ms / 2))
+    log.debug({ route: req.route, method, status: res.statusCode, ms, requestId }, 'request')
+    const status = res.statusCode
+    if (status === 401 && tokens && token) return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${method} ${req.route} answered 401`, requestId, undefined) }
+    if (status >= 400 && !req.allowStatus?.includes(status)) {
+      const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
+      const error = new HttpStatusError(status, `${method} ${req.route} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`, requestId, retryAfter)
+      if (status === 429 && retryAfter !== undefined) budget.pauseFor(retryAfter)
+      // a 429 was refused before processing; other statuses may have been processed
+      if (error.retryable && (safeToRepeat || status === 429)) return { retry: true, error, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) }
+      throw error
+    }
+    const body = parseBody<T>(req, res.body, String(res.headers['content-type'] ?? ''), `${method} ${req.route}`)
+    if (body instanceof BadResponseError) {
+      if (safeToRepeat) return { retry: true, error: body }
+      throw body
+    }
+    return { status, headers: res.headers, body, requestId }
+  }
+
+  async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const url = resolveUrl(req.path)
+    let refreshed = false
+    for (let failures = 0; ; ) {
+      const token = tokens ? await tokens.get(req.signal) : undefined
+      const out = await budget.schedule(() => attempt<T>(req, url, token), { priority: req.priority ?? (req.method && req.method !== 'GET' ? 'write' : 'read'), signal: req.signal })
+      if (!('retry' in out)) return out
+      if (out.unauthorized) {
+        // one refresh-and-retry on 401; a second 401 is an auth failure
+        if (refreshed) throw out.error
+        refreshed = true
+        tokens?.invalidate(token as string)
+        continue
+      }
+      failures += 1
+      if (failures >= policy.attempts) throw toSyncError(out.error)
+      const wait = Math.max(backoffMs(policy, failures), out.waitMs ?? 0)
+      log.debug({ route: req.route, failures, waitMs: wait, err: out.error.message }, 'retrying')
+      await sleep(wait, req.signal)
+    }
+  }
+
+  return {
+    name: conn.name,
+    baseUrl: base.toString(),
+    request,
+    stats: () => ({ requests, budgetLeft: budget.left(), skewMs }),
+  }
+}
+
+function parseBody<T>(req: HttpRequest, raw: Buffer, contentType: string, what: string): T | BadResponseError {
+  const expect = req.expect ?? 'json'
+  if (expect === 'buffer') return raw as T
+  const text = raw.toString('utf8')
+  if (expect === 'text') return text as T
+  if (raw.length === 0) return undefined as T
+  if (/text\/html/i.test(contentType) || /^\s*</.test(text)) return new BadResponseError(`${what} answered an HTML page instead of JSON`)
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return new BadResponseError(`${what} answered malformed or truncated JSON (${raw.length} bytes)`)
+  }
+}

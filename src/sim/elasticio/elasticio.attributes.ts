@@ -1,0 +1,34 @@
+import type { ElasticioResource } from './elasticio.store.js'
+
+/**
+ * Writable attributes per resource and how each is checked; a rule returns what is wrong
+ * (completing "attributes.<name> ...") or undefined. `created_at`/`updated_at` are server-owned.
+ */
+export type AttributeRule = (value: unknown) => string | undefined
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const text: AttributeRule = (v) => (typeof v === 'string' ? undefined : 'must be a string')
+const name: AttributeRule = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'must be a non-empty string')
+const oneOf =
+  (...values: string[]): AttributeRule =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`
+
+export const entriesRule: AttributeRule = (v) =>
+  Array.isArray(v) && v.every((e) => isObject(e) && typeof e.key === 'string' && typeof e.value === 'string')
+    ? new Set(v.map((e) => (e as { key: string }).key)).size === v.length
+      ? undefined
+      : 'must not repeat a key'
+    : 'must be an array of {key: string, value: string}'
+
+const graph: AttributeRule = (v) => (isObject(v) && Array.isArray(v.nodes) && Array.isArray(v.edges) ? undefined : 'must be {nodes: [], edges: []}')
+const keys: AttributeRule = (v) => (isObject(v) ? undefined : 'must be an object')
+
+export const ATTRIBUTE_RULES: Record<ElasticioResource, Record<string, AttributeRule>> = {
+  flows: { name, description: text, status: oneOf('active', 'inactive'), type: oneOf('ordinary', 'realtime', 'long_running'), graph },
+  lookups: { name, description: text, entries: entriesRule },
+  credentials: { name, keys },
+  users: { first_name: name, last_name: name, email: (v) => (typeof v === 'string' && /^[^@\s]+@[^@\s]+$/.test(v) ? undefined : 'must be an email address') },
+  organizations: { name },
+}

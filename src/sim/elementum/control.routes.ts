@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import { SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
+import { commentView } from './activity.routes.js'
+import { attachmentState } from './attachments.routes.js'
+import { fieldsOf, isObject, jsonObject, namespaceOf, recordOf } from './context.js'
+import { seedNamespace } from './seed.js'
+import { isRecordType, type ElementumStore, type RecordType } from './store.js'
+import type { ElementumAuth } from './auth.js'
+import { DIRECTORY_USERS, findUser, type ElementumUser } from './users.js'
+
+/**
+ * Elementum's part of the control surface (mounted under `/_sim`): seeding, acting as a
+ * human in the web UI (edits, comments, deletes, creates), dumping a namespace, revoking tokens.
+ */
+
+function recordTypeOf(raw: unknown): RecordType {
+  const rt = raw ?? 'tasks'
+  if (typeof rt !== 'string' || !isRecordType(rt)) throw new SimHttpError(400, 'recordType must be one of apps, elements, tasks, transactions')
+  return rt
+}
+
+/** `author` may be a directory user's email, or `{firstName, lastName, email}`; defaults to the first directory user. */
+function authorOf(raw: unknown): ElementumUser {
+  if (raw === undefined) return DIRECTORY_USERS[0] as ElementumUser
+  if (typeof raw === 'string') {
+    const user = findUser({ email: raw })
+    if (!user) throw new SimHttpError(400, `author ${raw} is not a directory user`)
+    return user
+  }
+  if (isObject(raw) && typeof raw.email === 'string') {
+    return (
+      findUser({ email: raw.email }) ?? {
+        id: randomUUID(),
+        firstName: typeof raw.firstName === 'string' ? raw.firstName : '',
+        lastName: typeof raw.lastName === 'string' ? raw.lastName : '',
+        email: raw.email,
+      }
+    )
+  }
+  throw new SimHttpError(400, 'author must be an email or {firstName, lastName, email}')
+}
+
+/** `{fields: {...}}`, or a bare field map. */
+function humanFields(req: SimRequest): ReturnType<typeof fieldsOf> {
+  const body = jsonObject(req)
+  return isObject(body.fields) ? fieldsOf(body.fields) : fieldsOf(body)
+}
+
+export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaultSeed: number): SimRoute[] {
+  const rec = '/records/:recordType/:alias'
+  return [
+    {
+      method: 'POST',
+      pattern: '/seed',
+      handler: (req) => {
+        const body = jsonObject(req)
+        if (typeof body.alias !== 'string' || body.alias === '') throw new SimHttpError(400, 'alias is required')
+        if (body.seed !== undefined && !Number.isInteger(body.seed)) throw new SimHttpError(400, 'seed must be an integer')
+        const seed = typeof body.seed === 'number' ? body.seed : defaultSeed
+        return { status: 201, body: seedNamespace(store, recordTypeOf(body.recordType), body.alias, Number(body.count ?? NaN), seed) }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: rec,
+      handler: (req) => {
+        const recordType = recordTypeOf(req.params.recordType)
+        const ns = store.ensureNamespace(recordType, req.params.alias ?? '')
+        return { status: 201, body: store.create(ns, humanFields(req)).data }
+      },
+    },
+    {
+      method: 'GET',
+      pattern: rec,
+      handler: (req) => {
+        const ns = namespaceOf(store, req)
+        const now = store.clock.now()
+        const items = ns.order.map((seq) => {
+          const r = ns.bySeq.get(seq)
+          if (!r) throw new Error(`namespace index out of step at seq ${seq}`)
+          return {
+            data: r.data,
+            comments: r.comments.map(commentView),
+            related: r.related.map(({ seq: _s, ...rest }) => rest),
+            watchers: r.watchers,
+            attachments: r.attachments.map((a) => {
+              const { content: _content, seq: _seq, readyAtMs: _ready, ...meta } = a
+              return { ...meta, state: attachmentState(a, now) }
+            }),
+          }
+        })
+        return { status: 200, body: { recordType: ns.recordType, alias: ns.alias, total: items.length, items } }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${rec}/:id/edit`,
+      handler: (req) => {
+        const record = recordOf(store, req)
+        store.update(record, humanFields(req), { alwaysBump: true })
+        return { status: 200, body: record.data }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${rec}/:id/comments`,
+      handler: (req) => {
+        const record = recordOf(store, req)
+        const body = jsonObject(req)
+        if (typeof body.contents !== 'string' || body.contents.trim() === '') throw new SimHttpError(400, 'contents is required')
+        const comment = store.addComment(record, { contents: body.contents, source: 'WEB', author: authorOf(body.author) })
+        return { status: 201, body: commentView(comment) }
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: `${rec}/:id`,
+      handler: (req) => {
+        store.remove(recordOf(store, req))
+        return { status: 204 }
+      },
+    },
+    { method: 'POST', pattern: '/tokens/revoke', handler: () => (auth.revokeAll(), { status: 204 }) },
+  ]
+}
