@@ -69,10 +69,11 @@ type ZodIssue = z.core.$ZodIssue;
  * input"; report the branch whose type matched instead.
  */
 function pickUnionBranch(issue: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIssue[] | null {
-  const matching = issue.errors.filter(
-    (branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0),
-  );
-  return matching.length === 1 && matching[0] ? matching[0] : null;
+  const typed = issue.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
+  if (typed.length === 1 && typed[0]) return typed[0];
+  // Several branches take this type (an enum of strings vs an object): the one that got past its root matched.
+  const nested = typed.filter((branch) => branch.every((b) => b.path.length > 0));
+  return nested.length === 1 && nested[0] ? nested[0] : null;
 }
 
 function describeIssue(issue: ZodIssue): string {

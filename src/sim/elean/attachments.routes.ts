@@ -45,7 +45,7 @@ export function attachmentRoutes(deps: EleanDeps): SimRoute[] {
     const expected = sign(payload)
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SimHttpError(403, 'Invalid signature')
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Claims
-    if (false) throw new SimHttpError(403, 'URL expired')
+    if (clock.now() >= claims.e) throw new SimHttpError(403, 'URL expired')
     return claims
   }
 

@@ -1,0 +1,140 @@
+import { isIP } from 'node:net'
+import { parseArgs } from 'node:util'
+import { seedNamespace } from '../sim/elementum/index.js'
+import { startAllSims, type AllSims } from '../sim/index.js'
+import type { StartedSim } from '../sim/types.js'
+
+/**
+ * `elsync sim` — the four API simulators on loopback with sample data, until SIGINT/SIGTERM.
+ * Fixed default ports so a connections.yaml written against them keeps working.
+ */
+
+export const DEFAULT_PORTS = { elementum: 4101, elean: 4102, avepoint: 4103, elasticio: 4104 } as const
+/** Where `elsync sim` puts its sample data (the names used in DESIGN.md's example config). */
+export const SAMPLE = { elementumRecordType: 'tasks', elementumAlias: 'it-requests', eleanProject: 'web' } as const
+
+const MAX_RECORDS = 100_000
+
+const USAGE = `usage: elsync sim [--elementum-port N] [--elean-port N] [--avepoint-port N] [--elasticio-port N]
+                 [--host 127.0.0.1] [--seed N] [--records N]`
+
+export interface SimCommandIo {
+  out: (line: string) => void
+  err: (line: string) => void
+  /** Resolves when the simulators should stop; default: the first SIGINT or SIGTERM. */
+  stopped?: Promise<void>
+}
+
+const defaultIo: SimCommandIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return isIP(host) === 6 && (host === '::1' || host === '0:0:0:0:0:0:0:1')
+}
+
+function intOption(value: string | undefined, name: string, dflt: number, min: number, max: number): number {
+  if (value === undefined) return dflt
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer between ${min} and ${max}`)
+  return n
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+  })
+}
+
+function seedAll([elementum, elean, avepoint, elasticio]: AllSims, records: number, seed: number): void {
+  seedNamespace(elementum.store, SAMPLE.elementumRecordType, SAMPLE.elementumAlias, records, seed)
+  elean.store.seed(SAMPLE.eleanProject, records, seed)
+  avepoint.store.seed({ customers: records, tenantsPerCustomer: 1, usersPerTenant: 1, services: records, seed })
+  elasticio.store.seed({ flows: records, lookups: records, credentials: records, users: records, organizations: records, seed })
+}
+
+const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
+const tokenOf = (json: string): string => `$(curl -s ${json} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
+
+/** One copy-pasteable request per vendor that authenticates and reads a page. */
+function curlExample(sim: StartedSim, elasticioWorkspace: string): string {
+  const c = sim.credentials
+  switch (sim.kind) {
+    case 'elementum':
+      return `curl -s -H "Authorization: Bearer ${tokenOf(`-u ${q(`${c.clientId}:${c.clientSecret}`)} -d grant_type=client_credentials ${q(c.tokenUrl ?? '')}`)}" ${q(`${sim.baseUrl}/${SAMPLE.elementumRecordType}/${SAMPLE.elementumAlias}?first=5`)}`
+    case 'elean':
+      return `curl -s -H ${q(`Authorization: Bearer ${c.apiKey}`)} ${q(`${sim.baseUrl}/${SAMPLE.eleanProject}/tasks?limit=5`)}`
+    case 'avepoint': {
+      const form = `-d grant_type=client_credentials -d client_id=${q(c.clientId ?? '')} -d client_secret=${q(c.clientSecret ?? '')} --data-urlencode scope=${q(c.scope ?? '')} ${q(c.tokenUrl ?? '')}`
+      return `curl -s -H "Authorization: Bearer ${tokenOf(form)}" ${q(`${sim.baseUrl}/partner/external/v3/general/customers?pageSize=5`)}`
+    }
+    case 'elasticio':
+      return `curl -s -g -u ${q(`${c.email}:${c.apiKey}`)} ${q(`${sim.baseUrl}/flows?workspace_id=${elasticioWorkspace}&page[size]=5`)}`
+  }
+}
+
+export async function main(argv: string[], io: SimCommandIo = defaultIo): Promise<number> {
+  let opts: { host: string; seed: number; records: number; ports: Record<keyof typeof DEFAULT_PORTS, number> }
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'elementum-port': { type: 'string' },
+        'elean-port': { type: 'string' },
+        'avepoint-port': { type: 'string' },
+        'elasticio-port': { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        seed: { type: 'string' },
+        records: { type: 'string' },
+      },
+    })
+    const host = values.host
+    if (!isLoopback(host)) throw new Error(`--host ${host} is not a loopback address; the simulators only listen on loopback`)
+    const port = (name: keyof typeof DEFAULT_PORTS) => intOption(values[`${name}-port`], `${name}-port`, DEFAULT_PORTS[name], 0, 65_535)
+    opts = {
+      host,
+      seed: intOption(values.seed, 'seed', 1, 0, 2 ** 32 - 1),
+      records: intOption(values.records, 'records', 50, 0, MAX_RECORDS),
+      ports: { elementum: port('elementum'), elean: port('elean'), avepoint: port('avepoint'), elasticio: port('elasticio') },
+    }
+  } catch (err) {
+    io.err(`elsync sim: ${err instanceof Error ? err.message : String(err)}`)
+    io.err(USAGE)
+    return 2
+  }
+
+  let sims: AllSims
+  try {
+    sims = await startAllSims({ host: opts.host, ports: opts.ports, seed: opts.seed })
+  } catch (err) {
+    io.err(`elsync sim: could not start the simulators: ${err instanceof Error ? err.message : String(err)}`)
+    return 1
+  }
+  try {
+    seedAll(sims, opts.records, opts.seed)
+    io.out(`elsync sim: ${opts.records} sample records per simulator (seed ${opts.seed}); Ctrl-C to stop`)
+    for (const sim of sims) {
+      io.out('')
+      io.out(`${sim.kind}  ${sim.baseUrl}`)
+      for (const [name, value] of Object.entries(sim.credentials)) io.out(`  ${name}: ${value}`)
+      if (sim.kind === 'elasticio') io.out(`  workspaceId: ${sims[3].store.workspaceId}`)
+      io.out(`  ${curlExample(sim, sims[3].store.workspaceId)}`)
+    }
+    io.out('')
+    await (io.stopped ?? untilSignal())
+    return 0
+  } catch (err) {
+    io.err(`elsync sim: ${err instanceof Error ? err.message : String(err)}`)
+    return 1
+  } finally {
+    await Promise.allSettled(sims.map((s) => s.close()))
+  }
+}

@@ -1,0 +1,96 @@
+import { toSyncError } from './errors.js'
+import type { Connector, MirrorStore } from './ports.js'
+import type { ChangeSource, ReadMode, StreamRef } from './types.js'
+
+/**
+ * One run of one stream: read pages from the connector, save each (records, history,
+ * cursor) in one transaction, and after a complete, error-free scan mark what the scan
+ * did not see as deleted. A failure is recorded on the run and returned, never thrown,
+ * so one failing stream never blocks the others; its cursor stays where the last saved
+ * page left it.
+ */
+export interface PageProgress {
+  stream: StreamRef
+  runId: number
+  page: number
+  records: number
+  changed: number
+  requests: number
+  budgetLeft: number | null
+}
+
+export interface StreamRunOptions {
+  stream: StreamRef
+  connector: Connector
+  mode: ReadMode
+  signal: AbortSignal
+  lookbackMs: number
+  maxDeleteFraction: number
+  forceDelete?: boolean
+  source?: ChangeSource
+  onPage?: (p: PageProgress) => void
+  now?: () => Date
+  /** Scrubs secrets from error text before it is stored or returned. */
+  redact?: (text: string) => string
+}
+
+export interface StreamRunResult {
+  runId: number
+  stream: StreamRef
+  mode: ReadMode
+  status: 'succeeded' | 'failed'
+  pages: number
+  seen: number
+  changed: number
+  deleted: number
+  requests: number
+  nulBytesStripped: number
+  durationMs: number
+  error?: { code: string; message: string }
+}
+
+export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Promise<StreamRunResult> {
+  const now = opts.now ?? (() => new Date())
+  const redact = opts.redact ?? ((s: string) => s)
+  const { stream, connector } = opts
+  const scan = opts.mode === 'full' || connector.readsFully(stream.stream)
+  const mode: ReadMode = scan ? 'full' : 'incremental'
+  const startedAt = now()
+  const requestsBefore = connector.stats().requests
+  const runId = await mirror.startRun(stream, mode)
+  const result: StreamRunResult = { runId, stream, mode, status: 'succeeded', pages: 0, seen: 0, changed: 0, deleted: 0, requests: 0, nulBytesStripped: 0, durationMs: 0 }
+  try {
+    const from = await mirror.getCursor(stream)
+    const pages = connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs })
+    for await (const page of pages) {
+      opts.signal.throwIfAborted()
+      const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', ...(scan ? { scanRunId: runId } : {}) })
+      result.pages += 1
+      result.seen += applied.seen
+      result.changed += applied.changes
+      result.nulBytesStripped += applied.nulBytesStripped
+      const stats = connector.stats()
+      opts.onPage?.({ stream, runId, page: result.pages, records: applied.seen, changed: applied.changes, requests: stats.requests - requestsBefore, budgetLeft: stats.budgetLeft })
+    }
+    if (scan) {
+      const done = await mirror.completeScan(stream, runId, { maxDeleteFraction: opts.maxDeleteFraction, force: opts.forceDelete ?? false, source: opts.source ?? 'poll' })
+      result.deleted = done.deleted
+    }
+  } catch (err) {
+    const e = toSyncError(err)
+    result.status = 'failed'
+    result.error = { code: e.code, message: redact(e.message) }
+  }
+  result.requests = connector.stats().requests - requestsBefore
+  result.durationMs = now().getTime() - startedAt.getTime()
+  await mirror.finishRun(runId, {
+    status: result.status,
+    pages: result.pages,
+    recordsSeen: result.seen,
+    recordsChanged: result.changed,
+    recordsDeleted: result.deleted,
+    requests: result.requests,
+    error: result.error ? `${result.error.code}: ${result.error.message}` : null,
+  })
+  return result
+}
