@@ -15,7 +15,7 @@ interface Command {
 }
 
 /** A variable specifier: modules written by other commands' owners need not exist to type-check this file. */
-const importCommand = (name: string): Promise<unknown> => import(`./${name}.js`);
+const importCommand = (name: string): Promise<unknown> => import(/* @vite-ignore */ `./${name}.js`);
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: { summary: 'the daemon: migrate, poll, reconcile, push, serve the admin API', load: () => importCommand('run') },

@@ -33,12 +33,8 @@ export interface LoadConfigOptions {
   readonly env: Env;
 }
 
-interface ParsedFile {
-  readonly value: unknown;
-  readonly ok: boolean;
-}
-
-function parseYaml(file: string, text: string, issues: ConfigIssue[]): ParsedFile {
+/** The document's value, or undefined when it could not be read (the issues say why). */
+function parseYaml(file: string, text: string, issues: ConfigIssue[]): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -46,18 +42,18 @@ function parseYaml(file: string, text: string, issues: ConfigIssue[]): ParsedFil
       const { line, col } = lineCounter.linePos(err.pos[0]);
       issues.push({ file, path: `line ${line}:${col}`, message: `YAML syntax error: ${err.message}` });
     }
-    return { value: undefined, ok: false };
+    return undefined;
   }
   try {
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) {
       issues.push({ file, path: '(root)', message: 'the file is empty' });
-      return { value: undefined, ok: false };
+      return undefined;
     }
-    return { value, ok: true };
+    return value;
   } catch (err) {
     issues.push({ file, path: '(root)', message: `cannot read YAML: ${err instanceof Error ? err.message : String(err)}` });
-    return { value: undefined, ok: false };
+    return undefined;
   }
 }
 
@@ -113,21 +109,22 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const names = await listFiles(dir, issues);
   if (names === null) throw new ConfigError(issues);
 
-  const read = async (file: string): Promise<ParsedFile> => {
+  /** Parsed and interpolated; undefined when unreadable. Interpolation errors still yield a value to validate. */
+  const read = async (file: string): Promise<unknown> => {
     let text: string;
     try {
       text = await readFile(join(dir, file), 'utf8');
     } catch (err) {
       issues.push({ file, path: '(file)', message: `cannot read (${String((err as { code?: unknown }).code)})` });
-      return { value: undefined, ok: false };
+      return undefined;
     }
     const parsed = parseYaml(file, text, issues);
-    if (!parsed.ok) return parsed;
-    const result = interpolate(parsed.value, { env, file, baseDir: dir });
+    if (parsed === undefined) return undefined;
+    const result = interpolate(parsed, { env, file, baseDir: dir });
     issues.push(...result.issues);
     interpolationIssues.push(...result.issues);
     secrets.push(...result.substituted.map((s) => s.value));
-    return { value: result.value, ok: result.issues.length === 0 };
+    return result.value;
   };
 
   for (const name of names) {
@@ -141,15 +138,15 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   if (!names.includes(CONNECTIONS_FILE)) {
     issues.push({ file: CONNECTIONS_FILE, path: '(file)', message: `not found in ${dir}; every config directory needs one` });
   } else {
-    const file = await read(CONNECTIONS_FILE);
-    secrets.push(...rawConnectionSecrets(file.value));
-    declared = declaredConnections(file.value);
-    if (file.value !== undefined) {
-      const parsed = connectionsFileSchema.safeParse(file.value, { reportInput: true });
+    const document = await read(CONNECTIONS_FILE);
+    secrets.push(...rawConnectionSecrets(document));
+    declared = declaredConnections(document);
+    if (document !== undefined) {
+      const parsed = connectionsFileSchema.safeParse(document, { reportInput: true });
       if (parsed.success) connections = parsed.data.connections;
       else {
         issues.push(...fromZodIssues(CONNECTIONS_FILE, parsed.error.issues));
-        connections = salvageConnections(file.value);
+        connections = salvageConnections(document);
       }
     }
     issues.push(...checkConnections(connections, { secretKeyAvailable: hasSecretKey(env) }));
@@ -158,9 +155,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   // ---- *.mapping.yaml
   const mappings: LoadedMapping[] = [];
   for (const name of names.filter((n) => n.endsWith(MAPPING_SUFFIX))) {
-    const file = await read(name);
-    if (file.value === undefined) continue;
-    const parsed = mappingFileSchema.safeParse(file.value, { reportInput: true });
+    const document = await read(name);
+    if (document === undefined) continue;
+    const parsed = mappingFileSchema.safeParse(document, { reportInput: true });
     if (parsed.success) mappings.push({ file: name, mapping: parsed.data });
     else issues.push(...fromZodIssues(name, parsed.error.issues));
   }

@@ -67,8 +67,7 @@ const COMMANDS = ['elasticio/email:send', 'elasticio/rest-api:httpRequestAction'
 export function createElasticioStore(clock: SimClock, defaultSeed = 1): ElasticioStore {
   const data: Record<ElasticioResource, JsonApiItem[]> = { flows: [], lookups: [], credentials: [], users: [], organizations: [] }
   let prng: Prng = createPrng(defaultSeed)
-  let workspaceId = objectId(Math.floor(clock.now() / 1000) - 400 * 86_400, prng)
-  let components: string[] = []
+  let { workspaceId, components } = stableIds(defaultSeed)
 
   const ref = (type: string, id: string) => ({ data: { type, id } })
   const owner = (): Record<string, { data: ResourceIdentifier }> => {
@@ -139,10 +138,11 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
       const counts = ELASTICIO_RESOURCES.map((r) => [r, count(spec[r], r)] as const)
       if (counts.reduce((n, [, c]) => n + c, 0) > MAX_ITEMS) throw new SimHttpError(400, `seed would create more than ${MAX_ITEMS} items`)
       if (spec.workspaceId !== undefined && (typeof spec.workspaceId !== 'string' || spec.workspaceId === '')) throw new SimHttpError(400, 'workspaceId must be a non-empty string')
-      prng = createPrng(spec.seed ?? defaultSeed)
+      const seed = spec.seed ?? defaultSeed
+      prng = createPrng(seed)
       const nowSec = Math.floor(clock.now() / 1000)
-      workspaceId = spec.workspaceId ?? objectId(nowSec - 400 * 86_400, prng)
-      components = Array.from({ length: 3 }, () => objectId(nowSec - 400 * 86_400, prng))
+      ;({ workspaceId, components } = stableIds(seed))
+      if (spec.workspaceId !== undefined) workspaceId = spec.workspaceId
       // Owners first, so flows, lookups and credentials can point at them.
       for (const [resource, n] of [...counts].sort(([a], [b]) => ownerRank(a) - ownerRank(b))) {
         const start = nowSec - 86_400 - n * 60
@@ -181,6 +181,16 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
     },
   }
   return store
+}
+
+/**
+ * The workspace and component ids depend on the seed only (not on the clock), so a config
+ * naming `workspace_id` keeps working across restarts of the simulator.
+ */
+function stableIds(seed: number): { workspaceId: string; components: string[] } {
+  const p = createPrng(seed ^ 0x5eed)
+  const id = (): string => `5f3c0000${p.hex(16)}`
+  return { workspaceId: id(), components: [id(), id(), id()] }
 }
 
 function objectId(seconds: number, prng: Prng): string {
