@@ -187,7 +187,10 @@ export function createAvepointStore(clock: SimClock, defaultSeed = 1): AvepointS
         if (!(key in item)) throw new SimHttpError(400, `${resource} has no field ${key}`)
         if (typeof value !== typeof item[key]) throw new SimHttpError(400, `${key} must be a ${typeof item[key]}`)
       }
-      Object.assign(item, fields, { lastModifiedTime: clock.nowIso() })
+      // Strictly later than before, even for two edits within one millisecond.
+      const previous = Date.parse(String(item.lastModifiedTime))
+      const stamp = Math.max(clock.now(), Number.isFinite(previous) ? previous + 1 : 0)
+      Object.assign(item, fields, { lastModifiedTime: new Date(stamp).toISOString() })
       return item as unknown as Customer | Tenant | Service | User
     },
     remove(resource, id) {

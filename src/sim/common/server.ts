@@ -141,7 +141,11 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       method: 'POST',
       pattern: '/faults',
       handler: (req) => {
-        faults.arm(parseFault(parseJsonBody(req)))
+        try {
+          faults.arm(parseFault(parseJsonBody(req)))
+        } catch (err) {
+          throw err instanceof SimHttpError ? err : new SimHttpError(400, (err as Error).message)
+        }
         return { status: 201, body: { faults: faults.list() } }
       },
     },

@@ -141,8 +141,9 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
       const seed = spec.seed ?? defaultSeed
       prng = createPrng(seed)
       const nowSec = Math.floor(clock.now() / 1000)
-      ;({ workspaceId, components } = stableIds(seed))
-      if (spec.workspaceId !== undefined) workspaceId = spec.workspaceId
+      const ids = stableIds(seed)
+      workspaceId = spec.workspaceId ?? ids.workspaceId
+      components = ids.components
       // Owners first, so flows, lookups and credentials can point at them.
       for (const [resource, n] of [...counts].sort(([a], [b]) => ownerRank(a) - ownerRank(b))) {
         const start = nowSec - 86_400 - n * 60

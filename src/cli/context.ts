@@ -1,0 +1,60 @@
+/**
+ * What every command that uses the database shares: read the environment and the
+ * config (invalid → exit 2 before the database is touched), build the redactor and
+ * logger, open and migrate the database.
+ */
+import { processEnv, readEnv, configDirFromEnv, envSecrets, type EnvSettings } from '../config/env.js'
+import { ConfigError, formatIssue } from '../config/errors.js'
+import { loadConfig } from '../config/load.js'
+import type { Config } from '../config/schema.js'
+import { collectSecrets } from '../config/secrets.js'
+import { openDatabase, type OpenedDatabase } from '../db/open.js'
+import { createLogger, createRedactor, type Logger, type Redactor } from '../logger.js'
+
+export interface CommandContext {
+  env: EnvSettings
+  config: Config
+  redactor: Redactor
+  logger: Logger
+}
+
+export class ExitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export async function loadContext(opts: { configDir?: string | undefined } = {}): Promise<CommandContext> {
+  const raw = processEnv()
+  try {
+    const env = readEnv(raw)
+    const config = await loadConfig({ dir: opts.configDir ?? configDirFromEnv(raw), env: raw })
+    const redactor = createRedactor([...collectSecrets(config), ...envSecrets(env)])
+    const logger = createLogger({ level: env.logLevel, redactor })
+    return { env, config, redactor, logger }
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ExitError(2, `${err.issues.map(formatIssue).join('\n')}\nconfig invalid: ${err.issues.length} error(s)`)
+    throw err
+  }
+}
+
+export async function openContextDatabase(ctx: CommandContext, say: (line: string) => void): Promise<OpenedDatabase> {
+  return openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: say })
+}
+
+/** Runs a command body, turning ExitError and unexpected errors into an exit status. */
+export async function runCommand(name: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body()
+  } catch (err) {
+    if (err instanceof ExitError) {
+      process.stderr.write(`${err.message}\n`)
+      return err.exitCode
+    }
+    process.stderr.write(`elsync ${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `elsync sync [--connection C] [--stream S] [--full] [--dry-run]` — one pass over the
+ * selected streams, a progress line per page and a summary. Exit 0 when every stream
+ * succeeded, 1 when any failed, 2 for invalid config or usage.
+ */
+import { parseArgs } from 'node:util'
+import { Registry } from 'prom-client'
+import type { Config } from '../config/schema.js'
+import { createConnector } from '../connectors/index.js'
+import { createPgMirror } from '../db/mirror.store.js'
+import type { Connector } from '../engine/ports.js'
+import type { PageProgress, StreamRunResult } from '../engine/poll.js'
+import { syncPass, type SyncTarget } from '../engine/sync.js'
+import { createHttpMetrics } from '../http/metrics.js'
+import { ExitError, loadContext, openContextDatabase, runCommand, type CommandContext } from './context.js'
+
+const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
+
+One poll of the selected streams (all by default), then exit.
+  --connection  only this connection
+  --stream      only this stream (with --connection, or unique across connections)
+  --full        full scan instead of incremental (detects deletions)
+  --dry-run     read and mirror only; push nothing (pushing arrives with reconcile)
+`
+
+/** The streams a selection names; an unknown connection or stream is a usage error. */
+export function selectStreams(config: Config, connection?: string, stream?: string): { connection: string; stream: string }[] {
+  if (connection !== undefined && !Object.hasOwn(config.connections, connection)) {
+    throw new ExitError(2, `unknown connection "${connection}" (known: ${Object.keys(config.connections).join(', ') || 'none'})`)
+  }
+  const picked = Object.entries(config.connections)
+    .filter(([name]) => connection === undefined || name === connection)
+    .flatMap(([name, c]) => Object.keys(c.streams).map((s) => ({ connection: name, stream: s })))
+    .filter((s) => stream === undefined || s.stream === stream)
+  if (stream !== undefined && picked.length === 0) throw new ExitError(2, `unknown stream "${stream}"${connection ? ` on connection "${connection}"` : ''}`)
+  return picked
+}
+
+export function buildTargets(ctx: CommandContext, selection: { connection: string; stream: string }[], registry: Registry): { targets: SyncTarget[]; connectors: Map<string, Connector> } {
+  const metrics = createHttpMetrics(registry)
+  const connectors = new Map<string, Connector>()
+  const targets = selection.map((sel) => {
+    const config = ctx.config.connections[sel.connection]!
+    let connector = connectors.get(sel.connection)
+    if (!connector) {
+      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics })
+      connectors.set(sel.connection, connector)
+    }
+    return { stream: sel, connector, lookbackSeconds: config.lookbackSeconds, maxDeleteFraction: config.massDeleteFraction }
+  })
+  return { targets, connectors }
+}
+
+export function progressLine(p: PageProgress): string {
+  const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
+  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${p.records} records, ${p.changed} changed, ${p.requests} requests, rate budget left ${budget}\n`
+}
+
+export function summaryLines(results: readonly StreamRunResult[]): string {
+  const rows = results.map((r) => {
+    const name = `${r.stream.connection}/${r.stream.stream}`
+    const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
+    const nul = r.nulBytesStripped ? `, ${r.nulBytesStripped} NUL bytes stripped` : ''
+    return r.status === 'succeeded' ? `ok     ${name} (${counts}${nul})` : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
+  })
+  const failed = results.filter((r) => r.status === 'failed').length
+  return `${rows.join('\n')}\n${results.length - failed} of ${results.length} streams succeeded\n`
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        connection: { type: 'string' },
+        stream: { type: 'string' },
+        full: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        'config-dir': { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }))
+  } catch (err) {
+    process.stderr.write(`elsync sync: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (values.help) return process.stdout.write(USAGE), 0
+  return runCommand('sync', async () => {
+    const ctx = await loadContext({ configDir: values['config-dir'] })
+    const selection = selectStreams(ctx.config, values.connection, values.stream)
+    if (selection.length === 0) {
+      process.stdout.write('no streams configured: nothing to sync\n')
+      return 0
+    }
+    const db = await openContextDatabase(ctx, (l) => process.stderr.write(`${l}\n`))
+    const controller = new AbortController()
+    const onSignal = () => controller.abort(new Error('interrupted'))
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const { targets } = buildTargets(ctx, selection, new Registry())
+      const results = await syncPass(createPgMirror(db.sql), targets, {
+        mode: values.full ? 'full' : 'incremental',
+        signal: controller.signal,
+        source: values.full ? 'resync' : 'poll',
+        onPage: (p) => process.stdout.write(progressLine(p)),
+        redact: ctx.redactor.redact,
+      })
+      process.stdout.write(summaryLines(results))
+      return results.every((r) => r.status === 'succeeded') ? 0 : 1
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      await db.close()
+    }
+  })
+}

@@ -1,0 +1,50 @@
+import { createDb, redactUrl, type DbHandle } from './client.js'
+import { startEmbeddedPostgres } from './embedded.js'
+import { runMigrations } from './migrate.js'
+
+/**
+ * The database for a command or the daemon: `DATABASE_URL` when given, otherwise the
+ * embedded Postgres under `<dataDir>/pg`. Migrations are applied before anything else.
+ */
+export interface OpenedDatabase extends DbHandle {
+  url: string
+  /** A URL safe to print (password hidden unless embedded, whose password is not a secret). */
+  displayUrl: string
+  embedded: boolean
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string | undefined
+  dataDir: string
+  onProgress?: (message: string) => void
+  max?: number
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  const progress = opts.onProgress ?? (() => {})
+  let url = opts.databaseUrl
+  let stopEmbedded: (() => Promise<void>) | undefined
+  if (!url) {
+    progress(`starting embedded Postgres under ${opts.dataDir}/pg (set DATABASE_URL to use your own server)`)
+    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir })
+    url = pg.url
+    stopEmbedded = pg.stop
+  }
+  try {
+    await runMigrations(url)
+  } catch (err) {
+    await stopEmbedded?.()
+    throw new Error(`cannot migrate the database at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  const handle = createDb(url, { max: opts.max ?? 10 })
+  return {
+    ...handle,
+    url,
+    displayUrl: stopEmbedded ? url : redactUrl(url),
+    embedded: stopEmbedded !== undefined,
+    close: async () => {
+      await handle.close()
+      await stopEmbedded?.()
+    },
+  }
+}

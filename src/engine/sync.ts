@@ -1,0 +1,53 @@
+import type { Connector, MirrorStore } from './ports.js'
+import { runStream, type PageProgress, type StreamRunResult } from './poll.js'
+import type { ChangeSource, ReadMode, StreamRef } from './types.js'
+
+/**
+ * One pass over a set of streams: the streams of one connection run one after another
+ * (they share its rate budget), different connections run side by side. A failing
+ * stream is recorded and the others go on.
+ */
+export interface SyncTarget {
+  stream: StreamRef
+  connector: Connector
+  lookbackSeconds: number
+  maxDeleteFraction: number
+}
+
+export interface SyncPassOptions {
+  mode: ReadMode
+  signal: AbortSignal
+  source?: ChangeSource
+  forceDelete?: boolean
+  onPage?: (p: PageProgress) => void
+  onStreamDone?: (r: StreamRunResult) => void
+  redact?: (text: string) => string
+}
+
+export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget[], opts: SyncPassOptions): Promise<StreamRunResult[]> {
+  const byConnection = new Map<string, SyncTarget[]>()
+  for (const t of targets) byConnection.set(t.stream.connection, [...(byConnection.get(t.stream.connection) ?? []), t])
+  const lanes = [...byConnection.values()].map(async (lane) => {
+    const results: StreamRunResult[] = []
+    for (const t of lane) {
+      if (opts.signal.aborted) break
+      const result = await runStream(mirror, {
+        stream: t.stream,
+        connector: t.connector,
+        mode: opts.mode,
+        signal: opts.signal,
+        // a server clock ahead of ours would make a window miss changes: widen by the skew
+        lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
+        maxDeleteFraction: t.maxDeleteFraction,
+        ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.onPage ? { onPage: opts.onPage } : {}),
+        ...(opts.redact ? { redact: opts.redact } : {}),
+      })
+      opts.onStreamDone?.(result)
+      results.push(result)
+    }
+    return results
+  })
+  return (await Promise.all(lanes)).flat()
+}
