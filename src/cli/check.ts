@@ -104,5 +104,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const env = processEnv();
-  return runCheck({ configDir: values['config-dir'] ?? configDirFromEnv(env), env, out: process });
+  const { testConnections } = await import('./connection-tests.js');
+  return runCheck({ configDir: values['config-dir'] ?? configDirFromEnv(env), env, out: process, testConnections });
 }

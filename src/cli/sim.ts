@@ -79,11 +79,11 @@ function curlExample(sim: StartedSim, elasticioWorkspace: string): string {
   }
 }
 
-export async function main(argv: string[], io: SimCommandIo = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], io: SimCommandIo = defaultIo): Promise<number> {
   let opts: { host: string; seed: number; records: number; ports: Record<keyof typeof DEFAULT_PORTS, number> }
   try {
     const { values } = parseArgs({
-      args: argv,
+      args: [...argv],
       strict: true,
       allowPositionals: false,
       options: {
@@ -94,8 +94,13 @@ export async function main(argv: string[], io: SimCommandIo = defaultIo): Promis
         host: { type: 'string', default: '127.0.0.1' },
         seed: { type: 'string' },
         records: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     })
+    if (values.help) {
+      io.out(USAGE)
+      return 0
+    }
     const host = values.host
     if (!isLoopback(host)) throw new Error(`--host ${host} is not a loopback address; the simulators only listen on loopback`)
     const port = (name: keyof typeof DEFAULT_PORTS) => intOption(values[`${name}-port`], `${name}-port`, DEFAULT_PORTS[name], 0, 65_535)

@@ -147,7 +147,7 @@ describe('connection layer', () => {
     arrivals.length = 0
     const err = await http.request({ method: 'POST', path: 'items', json: { a: 1 }, route: 'POST /items' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HttpStatusError)
-    const stats = await (await fetch(`${server.url}/_sim/stats`)).json()
+    const stats = (await (await fetch(`${server.url}/_sim/stats`)).json()) as { byRoute: Record<string, unknown> }
     expect(stats.byRoute['POST /v1/items']).toEqual({ '503': 1 })
   })
 
@@ -179,7 +179,7 @@ describe('connection layer', () => {
     const { http, logs } = client()
     await http.request({ path: 'items', route: 'GET /items' })
     await fault({ kind: 'status', status: 503, count: 10, route: '/v1/items' })
-    const err = await http.request({ path: 'items', route: 'GET /items' }).catch((e: unknown) => e as Error)
+    const err = (await http.request({ path: 'items', route: 'GET /items' }).catch((e: unknown) => e)) as Error
     await fetch(`${server.url}/_sim/faults`, { method: 'DELETE' })
     logs.logger.info({ auth: { clientSecret: SECRET }, note: `leak ${SECRET}` }, 'attempted leak')
     await new Promise((r) => setTimeout(r, 50))

@@ -1,0 +1,28 @@
+/**
+ * `elsync check`'s connection tests: authenticate and call each connection's health
+ * check, in parallel, each bounded by its timeout. Touches no database.
+ */
+import type { Config } from '../config/schema.js'
+import { createConnector } from '../connectors/index.js'
+import { toSyncError } from '../engine/errors.js'
+import { createLogger, createRedactor } from '../logger.js'
+import { collectSecrets } from '../config/secrets.js'
+import type { ConnectionTestResult } from './check.js'
+
+export async function testConnections(config: Config): Promise<ConnectionTestResult[]> {
+  const redactor = createRedactor(collectSecrets(config))
+  const logger = createLogger({ level: 'silent', redactor })
+  return Promise.all(
+    Object.entries(config.connections).map(async ([name, conn]): Promise<ConnectionTestResult> => {
+      const started = Date.now()
+      try {
+        const connector = createConnector(name, conn, { logger, redactor, retry: { attempts: 2 } })
+        await connector.check(AbortSignal.timeout(conn.timeoutMs))
+        return { connection: name, ok: true, message: `${conn.kind} answered in ${Date.now() - started} ms` }
+      } catch (err) {
+        const e = toSyncError(err)
+        return { connection: name, ok: false, message: redactor.redact(`${e.code}: ${e.message}`) }
+      }
+    }),
+  )
+}

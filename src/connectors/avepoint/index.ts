@@ -1,0 +1,94 @@
+import type { AvepointConnection, AvepointStream } from '../../config/schema.js'
+import type { Connector, ReadContext } from '../../engine/ports.js'
+import type { Cursor, Page } from '../../engine/types.js'
+import type { HttpClient } from '../../http/client.js'
+import type { ConnectorDeps } from '../types.js'
+import { checkPath, createPageGuard, createScanTracker, logReadErrors, UnknownStreamError } from '../shared/paging.js'
+import { normalizeAvepoint } from './avepoint.normalize.js'
+import { firstId, PAGE_SIZE, parseAvepointPage, type NextPage } from './avepoint.pages.js'
+
+/**
+ * AvePoint Elements (graph API), read-only. The API has no modified-since filter, so
+ * every read is a full scan and deletions are found by the engine after a complete one.
+ */
+
+export const AVEPOINT_TOKEN_URL = 'https://identity.avepointonlineservices.com/connect/token'
+
+export const AVEPOINT_PATHS: Record<AvepointStream['resource'], string> = {
+  customers: '/partner/external/v3/general/customers',
+  tenants: '/partner/external/v3/general/tenants',
+  services: '/partner/external/v3/general/services',
+  users: '/partner/external/v3/um/users',
+}
+
+interface RawPage {
+  items: unknown[]
+  requestId: string | undefined
+}
+
+/** Pages of raw items of one list endpoint, following nextLink or pageIndex as the body says. */
+async function* listPages(http: HttpClient, path: string, pageSize: number, signal: AbortSignal, what: string, maxPages?: number): AsyncGenerator<RawPage> {
+  const guard = createPageGuard(what, maxPages)
+  const route = `GET ${path}`
+  let next: NextPage = { kind: 'index', pageIndex: 1 }
+  let state = { pageIndex: 1, pageSize, linked: false, previousFirstId: null as string | null }
+  while (next) {
+    guard.next()
+    const req =
+      next.kind === 'link'
+        ? { path: next.url, route, signal }
+        : { path, route, signal, searchParams: { pageIndex: next.pageIndex, pageSize } }
+    if (next.kind === 'link') state = { ...state, linked: true }
+    else state = { ...state, pageIndex: next.pageIndex }
+    const res = await http.request(req)
+    const page = parseAvepointPage(res.body, state, what, res.requestId)
+    if (page.next?.kind === 'link') guard.follow(page.next.url)
+    state = { ...state, previousFirstId: firstId(page.items) }
+    next = page.next
+    yield { items: page.items, requestId: res.requestId }
+  }
+}
+
+export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { maxPages?: number } = {}): Connector {
+  const { http, config, name } = deps
+  const log = deps.logger.child({ component: 'connector', kind: 'avepoint', connection: name })
+
+  const streamConfig = (stream: string): AvepointStream => {
+    const s = config.streams[stream]
+    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
+    return s
+  }
+  const pathOf = (s: AvepointStream) => s.path ?? AVEPOINT_PATHS[s.resource]
+
+  async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
+    const s = streamConfig(stream)
+    const what = `${name}/${stream} (GET ${pathOf(s)})`
+    const scan = createScanTracker()
+    let last: Page | null = null
+    for await (const raw of listPages(http, pathOf(s), PAGE_SIZE, ctx.signal, what, opts.maxPages)) {
+      if (last) yield last
+      const records = raw.items.map((item) => normalizeAvepoint(item, what))
+      scan.add(records)
+      last = { records }
+    }
+    // the last page carries the cursor: only a complete scan moves it
+    yield { records: last?.records ?? [], cursor: scan.cursor() }
+  }
+
+  return {
+    kind: 'avepoint',
+    read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
+    readsFully: () => true,
+    async check(signal) {
+      if (config.healthCheckPath) return checkPath(http, config.healthCheckPath, signal)
+      const first = Object.values(config.streams)[0]
+      if (!first) return checkPath(http, '', signal)
+      const what = `${name} check (GET ${pathOf(first)})`
+      for await (const raw of listPages(http, pathOf(first), 1, signal, what)) {
+        raw.items.forEach((item) => normalizeAvepoint(item, what))
+        return
+      }
+    },
+    stats: () => http.stats(),
+  }
+}

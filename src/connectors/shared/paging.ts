@@ -1,0 +1,119 @@
+import { SyncError } from '../../engine/errors.js'
+import type { Cursor, RemoteRecord } from '../../engine/types.js'
+import type { HttpClient } from '../../http/client.js'
+import { BadResponseError } from '../../http/errors.js'
+import type { Logger } from '../../logger.js'
+import { isObject } from './tolerant.js'
+
+/**
+ * Helpers shared by the full-scan connectors (avepoint, elasticio, rest): dotted paths,
+ * RFC 8288 `Link` headers, a guard against pagination that never ends, the cursor a
+ * complete scan leaves behind, and the health check.
+ */
+
+/** A stream name the connection's config does not declare. */
+export class UnknownStreamError extends SyncError {
+  override readonly code = 'unknown_stream'
+}
+
+/** Pagination that does not end: too many pages, or a next link/cursor that repeats. */
+export class RunawayPagingError extends SyncError {
+  override readonly code = 'runaway_paging'
+}
+
+export const MAX_PAGES = 100_000
+
+/** `a.b.c` inside a JSON value; undefined when any step is missing. An empty path is the value itself. */
+export function getPath(value: unknown, dotted: string): unknown {
+  if (dotted === '') return value
+  let cur = value
+  for (const key of dotted.split('.')) {
+    if (Array.isArray(cur) && /^\d+$/.test(key)) cur = cur[Number(key)]
+    else if (isObject(cur)) cur = cur[key]
+    else return undefined
+  }
+  return cur
+}
+
+/** The `rel="next"` target of an RFC 8288 `Link` header (one header or several), or undefined. */
+export function nextFromLinkHeader(header: string | string[] | undefined): string | undefined {
+  const values = Array.isArray(header) ? header : header ? [header] : []
+  for (const value of values) {
+    // links are `<uri>; param=value; ...` separated by commas outside the angle brackets
+    for (const m of value.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+      const params = m[2] ?? ''
+      const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params)
+      const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/)
+      if (rels.includes('next')) return m[1]
+    }
+  }
+  return undefined
+}
+
+/**
+ * Counts the pages of one read and refuses to go on past `max` pages or when the API
+ * hands back a next link or cursor it already gave (which would loop forever).
+ */
+export function createPageGuard(what: string, max = MAX_PAGES) {
+  let pages = 0
+  const seen = new Set<string>()
+  return {
+    get pages() {
+      return pages
+    },
+    /** Call before each request. */
+    next(): void {
+      pages += 1
+      if (pages > max) throw new RunawayPagingError(`${what}: stopped after ${max} pages without reaching the end; check the stream's pagination settings`)
+    },
+    /** Call with each next link or cursor before following it. */
+    follow(token: string): void {
+      if (seen.has(token)) throw new RunawayPagingError(`${what}: the API returned the same next page twice; pagination would never end`)
+      seen.add(token)
+    },
+  }
+}
+
+/**
+ * What a complete scan leaves as the stream's cursor: nothing a full read needs to
+ * resume from, but a bookmark analysts can read ("complete up to this change"). It only
+ * moves when the source changed, so a scan of an unchanged source writes nothing.
+ */
+export function createScanTracker() {
+  let records = 0
+  let maxUpdatedMs = Number.NEGATIVE_INFINITY
+  return {
+    add(batch: readonly RemoteRecord[]): void {
+      records += batch.length
+      for (const r of batch) {
+        const t = r.remoteUpdatedAt ? Date.parse(r.remoteUpdatedAt) : Number.NaN
+        if (t > maxUpdatedMs) maxUpdatedMs = t
+      }
+    },
+    cursor(): Cursor {
+      return { complete: true, records, maxUpdatedAt: Number.isFinite(maxUpdatedMs) ? new Date(maxUpdatedMs).toISOString() : null }
+    },
+  }
+}
+
+/** Logs a failed read once, with the vendor's request id when the error carries one, and rethrows. */
+export async function* logReadErrors<T>(log: Logger, stream: string, pages: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* pages
+  } catch (err) {
+    const requestId = (err as { requestId?: unknown }).requestId
+    const code = err instanceof SyncError ? err.code : 'unknown'
+    log.warn({ stream, code, ...(typeof requestId === 'string' ? { requestId } : {}), err }, 'stream read failed')
+    throw err
+  }
+}
+
+/** GETs `path` and ignores the body: only the status matters. Errors are the HTTP layer's typed ones. */
+export async function checkPath(http: HttpClient, path: string, signal: AbortSignal): Promise<void> {
+  await http.request({ path, route: `GET ${path || '/'}`, signal, expect: 'buffer' })
+}
+
+/** A BadResponseError whose message names the vendor's request id, so support can trace it. */
+export function badShape(message: string, requestId: string | undefined): BadResponseError {
+  return new BadResponseError(requestId ? `${message} (request-id ${requestId})` : message)
+}
