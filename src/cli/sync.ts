@@ -6,13 +6,11 @@
 import { parseArgs } from 'node:util'
 import { Registry } from 'prom-client'
 import type { Config } from '../config/schema.js'
-import { createConnector } from '../connectors/index.js'
 import { createPgMirror } from '../db/mirror.store.js'
-import type { Connector } from '../engine/ports.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
-import { syncPass, type SyncTarget } from '../engine/sync.js'
-import { createHttpMetrics } from '../http/metrics.js'
-import { ExitError, loadContext, openContextDatabase, runCommand, type CommandContext } from './context.js'
+import { syncPass } from '../engine/sync.js'
+import { allStreams, buildTargets } from '../main.js'
+import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
 
@@ -28,27 +26,11 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
   if (connection !== undefined && !Object.hasOwn(config.connections, connection)) {
     throw new ExitError(2, `unknown connection "${connection}" (known: ${Object.keys(config.connections).join(', ') || 'none'})`)
   }
-  const picked = Object.entries(config.connections)
-    .filter(([name]) => connection === undefined || name === connection)
-    .flatMap(([name, c]) => Object.keys(c.streams).map((s) => ({ connection: name, stream: s })))
-    .filter((s) => stream === undefined || s.stream === stream)
+  const picked = allStreams(config).filter(
+    (s) => (connection === undefined || s.connection === connection) && (stream === undefined || s.stream === stream),
+  )
   if (stream !== undefined && picked.length === 0) throw new ExitError(2, `unknown stream "${stream}"${connection ? ` on connection "${connection}"` : ''}`)
   return picked
-}
-
-export function buildTargets(ctx: CommandContext, selection: { connection: string; stream: string }[], registry: Registry): { targets: SyncTarget[]; connectors: Map<string, Connector> } {
-  const metrics = createHttpMetrics(registry)
-  const connectors = new Map<string, Connector>()
-  const targets = selection.map((sel) => {
-    const config = ctx.config.connections[sel.connection]!
-    let connector = connectors.get(sel.connection)
-    if (!connector) {
-      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics })
-      connectors.set(sel.connection, connector)
-    }
-    return { stream: sel, connector, lookbackSeconds: config.lookbackSeconds, maxDeleteFraction: config.massDeleteFraction }
-  })
-  return { targets, connectors }
 }
 
 export function progressLine(p: PageProgress): string {
@@ -100,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     try {
-      const { targets } = buildTargets(ctx, selection, new Registry())
+      const targets = buildTargets(ctx, selection, new Registry())
       const results = await syncPass(createPgMirror(db.sql), targets, {
         mode: values.full ? 'full' : 'incremental',
         signal: controller.signal,

@@ -22,6 +22,9 @@ export interface SyncPassOptions {
   onPage?: (p: PageProgress) => void
   onStreamDone?: (r: StreamRunResult) => void
   redact?: (text: string) => string
+  /** Runs a stream exclusively (across replicas); 'busy' means another holder is running it. */
+  exclusive?: <T>(stream: StreamRef, fn: () => Promise<T>) => Promise<T | 'busy'>
+  onBusy?: (stream: StreamRef) => void
 }
 
 export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget[], opts: SyncPassOptions): Promise<StreamRunResult[]> {
@@ -31,7 +34,7 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
     const results: StreamRunResult[] = []
     for (const t of lane) {
       if (opts.signal.aborted) break
-      const result = await runStream(mirror, {
+      const run = () => runStream(mirror, {
         stream: t.stream,
         connector: t.connector,
         mode: opts.mode,
@@ -44,6 +47,11 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
         ...(opts.onPage ? { onPage: opts.onPage } : {}),
         ...(opts.redact ? { redact: opts.redact } : {}),
       })
+      const result = opts.exclusive ? await opts.exclusive(t.stream, run) : await run()
+      if (result === 'busy') {
+        opts.onBusy?.(t.stream)
+        continue
+      }
       opts.onStreamDone?.(result)
       results.push(result)
     }

@@ -1,0 +1,40 @@
+/** `elsync run` — the daemon: migrate, schedule polls, serve the admin API, until SIGTERM. */
+import { parseArgs } from 'node:util'
+import { startDaemon } from '../main.js'
+import { loadContext, runCommand } from './context.js'
+
+const USAGE = 'usage: elsync run [--config-dir <dir>]\n'
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+      resolve(sig)
+    }
+    process.on('SIGINT', on)
+    process.on('SIGTERM', on)
+  })
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({ args: [...argv], options: { 'config-dir': { type: 'string', short: 'c' } }, strict: true }))
+  } catch (err) {
+    process.stderr.write(`elsync run: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  return runCommand('run', async () => {
+    const ctx = await loadContext({ configDir: values['config-dir'] })
+    const daemon = await startDaemon(ctx, { say: (l) => process.stderr.write(`${l}\n`) })
+    if (daemon.db.embedded) process.stdout.write(`analysts: psql '${daemon.db.url}'\n`)
+    process.stdout.write(`admin API: ${daemon.adminUrl}\n`)
+    if (!ctx.env.adminToken) process.stdout.write(`admin token (generated, shown once; set ELSYNC_ADMIN_TOKEN to choose one): ${daemon.adminToken}\n`)
+    const sig = await untilSignal()
+    process.stderr.write(`${sig} received: stopping\n`)
+    await daemon.stop()
+    return 0
+  })
+}

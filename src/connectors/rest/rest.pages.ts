@@ -1,0 +1,80 @@
+import type { RestStream } from '../../config/schema.js'
+import type { HttpClient, HttpResponse } from '../../http/client.js'
+import { BadResponseError } from '../../http/errors.js'
+import { badShape, createPageGuard, getPath, nextFromLinkHeader } from '../shared/paging.js'
+import { str } from '../shared/tolerant.js'
+import { itemsOf } from './rest.normalize.js'
+
+/**
+ * The pagination styles of a declarative REST stream. Each yields the raw items of one
+ * page and decides from the response alone whether another page follows.
+ */
+
+export interface PageOptions {
+  signal: AbortSignal
+  what: string
+  maxPages?: number | undefined
+  /** Health check: ask for one item where the style allows it, and read only the first page. */
+  probe?: boolean
+}
+
+export async function* restPages(http: HttpClient, s: RestStream, opts: PageOptions): AsyncGenerator<unknown[]> {
+  const p = s.pagination
+  const { signal, what } = opts
+  const guard = createPageGuard(what, opts.maxPages)
+  const route = `GET ${s.path}`
+  const size = opts.probe ? 1 : 'pageSize' in p ? p.pageSize : 0
+  const get = async (path: string, searchParams?: Record<string, string | number | undefined>): Promise<{ res: HttpResponse<unknown>; items: unknown[] }> => {
+    guard.next()
+    const res = await http.request({ path, route, signal, ...(searchParams ? { searchParams } : {}) })
+    try {
+      return { res, items: itemsOf(res.body, s, what) }
+    } catch (err) {
+      throw err instanceof BadResponseError ? badShape(err.message, res.requestId) : err
+    }
+  }
+
+  switch (p.style) {
+    case 'none': {
+      yield (await get(s.path)).items
+      return
+    }
+    case 'page': {
+      for (let page = p.firstPage; ; page++) {
+        const { items } = await get(s.path, { [p.pageParam]: page, [p.sizeParam]: size })
+        yield items
+        if (opts.probe || items.length < size) return
+      }
+    }
+    case 'offset': {
+      for (let offset = 0; ; ) {
+        const { items } = await get(s.path, { [p.offsetParam]: offset, [p.limitParam]: size })
+        yield items
+        if (opts.probe || items.length < size) return
+        offset += items.length
+      }
+    }
+    case 'cursor': {
+      let cursor: string | null = null
+      for (;;) {
+        const { res, items } = await get(s.path, { [p.sizeParam]: size, [p.cursorParam]: cursor ?? undefined })
+        yield items
+        cursor = str(getPath(res.body, p.cursorPath))
+        if (opts.probe || cursor === null || cursor === '') return
+        guard.follow(cursor)
+      }
+    }
+    case 'link': {
+      // relative links resolve against the URL that returned them (RFC 8288 §3.2)
+      let url = new URL(s.path.replace(/^\//, ''), http.baseUrl).toString()
+      for (;;) {
+        const { res, items } = await get(url)
+        yield items
+        const next = p.nextLinkPath !== undefined ? str(getPath(res.body, p.nextLinkPath)) : nextFromLinkHeader(res.headers.link)
+        if (opts.probe || next === null || next === undefined || next === '') return
+        url = new URL(next, url).toString()
+        guard.follow(url)
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The composition root of the daemon: config → logger → db → connectors → engine →
+ * scheduler → admin, stopped in reverse order. `elsync run` and `elsync demo` call it.
+ */
+import { randomBytes } from 'node:crypto'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { buildAdminServer } from './admin/server.js'
+import type { EnvSettings } from './config/env.js'
+import type { Config } from './config/schema.js'
+import { createConnector } from './connectors/index.js'
+import { createStreamLocks } from './db/locks.js'
+import { migrationsApplied } from './db/migrate.js'
+import { createPgMirror } from './db/mirror.store.js'
+import { openDatabase, type OpenedDatabase } from './db/open.js'
+import type { Connector } from './engine/ports.js'
+import { syncPass, type SyncTarget } from './engine/sync.js'
+import { createHttpMetrics } from './http/metrics.js'
+import type { Logger, Redactor } from './logger.js'
+import { createScheduler } from './scheduler.js'
+
+export interface AppContext {
+  env: EnvSettings
+  config: Config
+  redactor: Redactor
+  logger: Logger
+}
+
+export interface StreamSelection {
+  connection: string
+  stream: string
+}
+
+/** One connector per selected connection (sharing its rate budget), one target per stream. */
+export function buildTargets(ctx: AppContext, selection: readonly StreamSelection[], registry: Registry): SyncTarget[] {
+  const metrics = createHttpMetrics(registry)
+  const connectors = new Map<string, Connector>()
+  return selection.map((sel) => {
+    const config = ctx.config.connections[sel.connection]
+    if (!config) throw new Error(`unknown connection ${sel.connection}`)
+    let connector = connectors.get(sel.connection)
+    if (!connector) {
+      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics })
+      connectors.set(sel.connection, connector)
+    }
+    return { stream: sel, connector, lookbackSeconds: config.lookbackSeconds, maxDeleteFraction: config.massDeleteFraction }
+  })
+}
+
+export function allStreams(config: Config): StreamSelection[] {
+  return Object.entries(config.connections).flatMap(([connection, c]) => Object.keys(c.streams).map((stream) => ({ connection, stream })))
+}
+
+export interface Daemon {
+  db: OpenedDatabase
+  adminUrl: string
+  adminToken: string
+  /** Polls every stream once now (the demo's first pass). */
+  pollAll(): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface DaemonOptions {
+  say: (line: string) => void
+}
+
+export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise<Daemon> {
+  const log = ctx.logger.child({ component: 'daemon' })
+  const db = await openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: opts.say })
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const mirror = createPgMirror(db.sql)
+  const locks = createStreamLocks(db.sql)
+  const targets = buildTargets(ctx, allStreams(ctx.config), registry)
+  const controller = new AbortController()
+
+  const pass = (connection: string | undefined, signal: AbortSignal) =>
+    syncPass(mirror, targets.filter((t) => connection === undefined || t.stream.connection === connection), {
+      mode: 'incremental',
+      signal,
+      redact: ctx.redactor.redact,
+      exclusive: (stream, fn) => locks.tryRun(stream, fn),
+      onBusy: (stream) => log.debug({ ...stream }, 'stream busy on another replica'),
+      onStreamDone: (r) =>
+        (r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
+          { connection: r.stream.connection, stream: r.stream.stream, runId: r.runId, pages: r.pages, seen: r.seen, changed: r.changed, deleted: r.deleted, requests: r.requests, ms: r.durationMs, error: r.error },
+          'stream run finished',
+        ),
+    })
+
+  const scheduler = createScheduler(
+    Object.entries(ctx.config.connections)
+      .filter(([, c]) => Object.keys(c.streams).length > 0)
+      .map(([name, c]) => ({ name: `poll:${name}`, expression: c.poll, tick: async (signal: AbortSignal) => void (await pass(name, signal)) })),
+    ctx.logger,
+  )
+
+  const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
+  // without a configured token the admin API is reachable from this machine only
+  const host = ctx.env.adminToken ? (ctx.env.adminHost ?? '0.0.0.0') : '127.0.0.1'
+  const migrationCount = (await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.__migrations`)[0]?.n ?? 0
+  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: () => migrationsApplied(db.sql, migrationCount) })
+  const address = await admin.listen({ port: ctx.env.adminPort, host })
+  scheduler.start()
+  log.info({ admin: address, database: db.displayUrl }, 'elsync running')
+
+  let stopped: Promise<void> | undefined
+  return {
+    db,
+    adminUrl: address,
+    adminToken,
+    pollAll: async () => void (await pass(undefined, controller.signal)),
+    stop: () =>
+      (stopped ??= (async () => {
+        controller.abort(new Error('shutting down'))
+        await scheduler.stop()
+        await admin.close()
+        await db.close()
+        log.info('elsync stopped')
+      })()),
+  }
+}

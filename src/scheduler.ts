@@ -1,0 +1,50 @@
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Logger } from './logger.js'
+
+/**
+ * Thin: one node-cron task per connection whose callback triggers the engine. A tick
+ * that is still running when the next one is due is skipped (noOverlap), and a tick's
+ * error is logged, never allowed to kill the schedule.
+ */
+export interface Scheduler {
+  start(): void
+  stop(): Promise<void>
+}
+
+export interface ScheduleEntry {
+  name: string
+  expression: string
+  tick: (signal: AbortSignal) => Promise<void>
+}
+
+export function createScheduler(entries: readonly ScheduleEntry[], logger: Logger): Scheduler {
+  const log = logger.child({ component: 'scheduler' })
+  const controller = new AbortController()
+  const running = new Set<Promise<void>>()
+  let tasks: ScheduledTask[] = []
+  return {
+    start() {
+      tasks = entries.map((e) =>
+        cron.schedule(
+          e.expression,
+          () => {
+            if (controller.signal.aborted) return
+            const run = e.tick(controller.signal).catch((err: unknown) => log.error({ err, schedule: e.name }, 'scheduled run failed'))
+            running.add(run)
+            void run.finally(() => running.delete(run))
+            return run
+          },
+          { name: e.name, noOverlap: true },
+        ),
+      )
+      log.info({ schedules: entries.map((e) => `${e.name} ${e.expression}`) }, 'scheduler started')
+    },
+    async stop() {
+      for (const t of tasks) await t.stop()
+      tasks = []
+      controller.abort(new Error('shutting down'))
+      // in-flight runs see the abort at their next page; wait for them, bounded
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 10_000).unref())])
+    },
+  }
+}
