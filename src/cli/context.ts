@@ -3,7 +3,7 @@
  * config (invalid → exit 2 before the database is touched), build the redactor and
  * logger, open and migrate the database.
  */
-import { processEnv, readEnv, configDirFromEnv, envSecrets, type EnvSettings } from '../config/env.js'
+import { processEnv, readEnv, configDirFromEnv, envSecrets, type Env, type EnvSettings } from '../config/env.js'
 import { ConfigError, formatIssue } from '../config/errors.js'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
@@ -27,8 +27,8 @@ export class ExitError extends Error {
   }
 }
 
-export async function loadContext(opts: { configDir?: string | undefined } = {}): Promise<CommandContext> {
-  const raw = processEnv()
+export async function loadContext(opts: { configDir?: string | undefined; extraEnv?: Env } = {}): Promise<CommandContext> {
+  const raw: Env = { ...processEnv(), ...opts.extraEnv }
   try {
     const env = readEnv(raw)
     const config = await loadConfig({ dir: opts.configDir ?? configDirFromEnv(raw), env: raw })

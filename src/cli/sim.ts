@@ -52,7 +52,7 @@ function untilSignal(): Promise<void> {
   })
 }
 
-function seedAll([elementum, elean, avepoint, elasticio]: AllSims, records: number, seed: number): void {
+export function seedAll([elementum, elean, avepoint, elasticio]: AllSims, records: number, seed: number): void {
   seedNamespace(elementum.store, SAMPLE.elementumRecordType, SAMPLE.elementumAlias, records, seed)
   elean.store.seed(SAMPLE.eleanProject, records, seed)
   avepoint.store.seed({ customers: records, tenantsPerCustomer: 1, usersPerTenant: 1, services: records, seed })

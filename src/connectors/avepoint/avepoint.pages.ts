@@ -28,7 +28,7 @@ export interface PageState {
   previousFirstId: string | null
 }
 
-const firstId = (items: unknown[]): string | null => {
+export const firstId = (items: unknown[]): string | null => {
   const first = items[0]
   return isObject(first) ? str(first.id) : null
 }
@@ -58,5 +58,3 @@ export function parseAvepointPage(body: unknown, state: PageState, what: string,
   // no total: a short page is the last one
   return { items, next: items.length >= state.pageSize ? { kind: 'index', pageIndex: state.pageIndex + 1 } : null }
 }
-
-export { firstId }

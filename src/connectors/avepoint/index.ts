@@ -3,7 +3,7 @@ import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, createPageGuard, createScanTracker, logReadErrors, UnknownStreamError } from '../shared/paging.js'
+import { checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError } from '../shared/paging.js'
 import { normalizeAvepoint } from './avepoint.normalize.js'
 import { firstId, PAGE_SIZE, parseAvepointPage, type NextPage } from './avepoint.pages.js'
 
@@ -21,13 +21,8 @@ export const AVEPOINT_PATHS: Record<AvepointStream['resource'], string> = {
   users: '/partner/external/v3/um/users',
 }
 
-interface RawPage {
-  items: unknown[]
-  requestId: string | undefined
-}
-
 /** Pages of raw items of one list endpoint, following nextLink or pageIndex as the body says. */
-async function* listPages(http: HttpClient, path: string, pageSize: number, signal: AbortSignal, what: string, maxPages?: number): AsyncGenerator<RawPage> {
+async function* listPages(http: HttpClient, path: string, pageSize: number, signal: AbortSignal, what: string, maxPages?: number): AsyncGenerator<unknown[]> {
   const guard = createPageGuard(what, maxPages)
   const route = `GET ${path}`
   let next: NextPage = { kind: 'index', pageIndex: 1 }
@@ -45,7 +40,7 @@ async function* listPages(http: HttpClient, path: string, pageSize: number, sign
     if (page.next?.kind === 'link') guard.follow(page.next.url)
     state = { ...state, previousFirstId: firstId(page.items) }
     next = page.next
-    yield { items: page.items, requestId: res.requestId }
+    yield page.items
   }
 }
 
@@ -63,16 +58,7 @@ export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { 
   async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
     const what = `${name}/${stream} (GET ${pathOf(s)})`
-    const scan = createScanTracker()
-    let last: Page | null = null
-    for await (const raw of listPages(http, pathOf(s), PAGE_SIZE, ctx.signal, what, opts.maxPages)) {
-      if (last) yield last
-      const records = raw.items.map((item) => normalizeAvepoint(item, what))
-      scan.add(records)
-      last = { records }
-    }
-    // the last page carries the cursor: only a complete scan moves it
-    yield { records: last?.records ?? [], cursor: scan.cursor() }
+    yield* scanPages(listPages(http, pathOf(s), PAGE_SIZE, ctx.signal, what, opts.maxPages), (item) => normalizeAvepoint(item, what))
   }
 
   return {
@@ -84,8 +70,8 @@ export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { 
       const first = Object.values(config.streams)[0]
       if (!first) return checkPath(http, '', signal)
       const what = `${name} check (GET ${pathOf(first)})`
-      for await (const raw of listPages(http, pathOf(first), 1, signal, what)) {
-        raw.items.forEach((item) => normalizeAvepoint(item, what))
+      for await (const items of listPages(http, pathOf(first), 1, signal, what)) {
+        items.forEach((item) => normalizeAvepoint(item, what))
         return
       }
     },

@@ -5,7 +5,7 @@ import type { Cursor, Page } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { ConnectorDeps } from '../types.js'
-import { badShape, checkPath, createPageGuard, createScanTracker, logReadErrors, UnknownStreamError } from '../shared/paging.js'
+import { badShape, checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError } from '../shared/paging.js'
 import { extractList, isObject, num } from '../shared/tolerant.js'
 import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
 
@@ -31,11 +31,7 @@ export function hasNextPage(body: unknown, pageNumber: number, pageSize: number,
   return count >= pageSize
 }
 
-interface RawPage {
-  items: unknown[]
-}
-
-async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number, signal: AbortSignal, what: string): AsyncGenerator<RawPage> {
+async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number, signal: AbortSignal, what: string): AsyncGenerator<unknown[]> {
   const guard = createPageGuard(what)
   const route = `GET /${s.resource}`
   for (let number = 1; ; number++) {
@@ -56,7 +52,7 @@ async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number
     // secrets go before anything else sees the items
     items = items.map((item) => redactCredential(item, s.resource === 'credentials'))
     const more = hasNextPage(res.body, number, pageSize, items.length)
-    yield { items }
+    yield items
     if (!more) return
   }
 }
@@ -75,16 +71,7 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
   async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
     const what = `${name}/${stream} (GET /${s.resource})`
-    const scan = createScanTracker()
-    let last: Page | null = null
-    for await (const raw of listPages(http, s, PAGE_SIZE, ctx.signal, what)) {
-      if (last) yield last
-      const records = raw.items.map((item) => normalizeElasticio(item, what))
-      scan.add(records)
-      last = { records }
-    }
-    // the last page carries the cursor: only a complete scan moves it
-    yield { records: last?.records ?? [], cursor: scan.cursor() }
+    yield* scanPages(listPages(http, s, PAGE_SIZE, ctx.signal, what), (item) => normalizeElasticio(item, what))
   }
 
   return {
@@ -97,8 +84,8 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
       if (first === undefined) return checkPath(http, 'users/me', signal)
       const s = streamConfig(first)
       const what = `${name} check (GET /${s.resource})`
-      for await (const raw of listPages(http, s, 1, signal, what)) {
-        raw.items.forEach((item) => normalizeElasticio(item, what))
+      for await (const items of listPages(http, s, 1, signal, what)) {
+        items.forEach((item) => normalizeElasticio(item, what))
         return
       }
     },

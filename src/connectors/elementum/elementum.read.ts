@@ -86,15 +86,13 @@ async function readChildren(deps: ReadStreamDeps, ns: Namespace, records: readon
   const relations = set<RemoteRelation>()
   const streamOf = (alias: string | null): string | null => (alias === null || alias === ns.alias ? deps.streamName : deps.streamOfAlias(alias))
   await eachLimited(records, deps.childConcurrency, signal, async ({ remoteId: id }) => {
-    const [c, a, r] = await Promise.all([api(deps).comments(ns, id, signal), api(deps).attachments(ns, id, signal), api(deps).related(ns, id, signal)])
+    const [c, a, r] = await Promise.all([deps.api.comments(ns, id, signal), deps.api.attachments(ns, id, signal), deps.api.related(ns, id, signal)])
     if (c) add(comments, id, c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))))
     if (a) add(attachments, id, a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))))
     if (r) add(relations, id, r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)))
   })
   return { comments, attachments, relations }
 }
-
-const api = (deps: ReadStreamDeps): ElementumApi => deps.api
 
 interface MutableSet<T> extends ChildSet<T> {
   parents: string[]

@@ -2,7 +2,7 @@ import type { RestConnection, RestStream } from '../../config/schema.js'
 import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page } from '../../engine/types.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, createScanTracker, logReadErrors, UnknownStreamError } from '../shared/paging.js'
+import { checkPath, logReadErrors, scanPages, UnknownStreamError } from '../shared/paging.js'
 import { normalizeRest } from './rest.normalize.js'
 import { restPages } from './rest.pages.js'
 
@@ -30,16 +30,7 @@ export function createRest(deps: ConnectorDeps<RestConnection>, opts: RestOption
   async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
     const what = `${name}/${stream} (GET ${s.path})`
-    const scan = createScanTracker()
-    let last: Page | null = null
-    for await (const items of restPages(http, s, { signal: ctx.signal, what, maxPages: opts.maxPages })) {
-      if (last) yield last
-      const records = items.map((item) => normalizeRest(item, s, what))
-      scan.add(records)
-      last = { records }
-    }
-    // the last page carries the cursor: only a complete scan moves it
-    yield { records: last?.records ?? [], cursor: scan.cursor() }
+    yield* scanPages(restPages(http, s, { signal: ctx.signal, what, maxPages: opts.maxPages }), (item) => normalizeRest(item, s, what))
   }
 
   return {

@@ -1,5 +1,5 @@
 import { SyncError } from '../../engine/errors.js'
-import type { Cursor, RemoteRecord } from '../../engine/types.js'
+import type { Cursor, Page, RemoteRecord } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
@@ -116,4 +116,20 @@ export async function checkPath(http: HttpClient, path: string, signal: AbortSig
 /** A BadResponseError whose message names the vendor's request id, so support can trace it. */
 export function badShape(message: string, requestId: string | undefined): BadResponseError {
   return new BadResponseError(requestId ? `${message} (request-id ${requestId})` : message)
+}
+
+/**
+ * A full scan as engine pages: each page of raw items normalized, and the last page
+ * (empty when the source is) carrying the scan's cursor, so only a complete scan moves it.
+ */
+export async function* scanPages(raw: AsyncIterable<readonly unknown[]>, normalize: (item: unknown) => RemoteRecord): AsyncGenerator<Page> {
+  const scan = createScanTracker()
+  let held: Page | null = null
+  for await (const items of raw) {
+    if (held) yield held
+    const records = items.map(normalize)
+    scan.add(records)
+    held = { records }
+  }
+  yield { records: held?.records ?? [], cursor: scan.cursor() }
 }

@@ -1,0 +1,91 @@
+/**
+ * `elsync demo` — a newcomer's first command: embedded Postgres (unless DATABASE_URL),
+ * the four simulators with sample data, the example config in ./mappings pointed at
+ * them, and the daemon. Prints the psql URL, the admin URL and token, and keeps a
+ * simulated human editing records so changes flow into the mirror.
+ */
+import { parseArgs } from 'node:util'
+import { startDaemon } from '../main.js'
+import { startAllSims } from '../sim/index.js'
+import { loadContext, runCommand } from './context.js'
+import { untilSignal } from './run.js'
+import { SAMPLE, seedAll } from './sim.js'
+
+const USAGE = `usage: elsync demo [--records N] [--config-dir <dir>] [--no-activity]
+
+  --records      sample records per simulator (default 50)
+  --no-activity  do not simulate people editing records every 15 s
+`
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: { records: { type: 'string', default: '50' }, 'config-dir': { type: 'string', short: 'c' }, 'no-activity': { type: 'boolean', default: false } },
+      strict: true,
+    }))
+  } catch (err) {
+    process.stderr.write(`elsync demo: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  const records = Number(values.records)
+  if (!Number.isInteger(records) || records < 1 || records > 100_000) {
+    process.stderr.write(`elsync demo: --records must be a whole number from 1 to 100000, got ${values.records}\n`)
+    return 2
+  }
+  return runCommand('demo', async () => {
+    const say = (l: string) => process.stdout.write(`${l}\n`)
+    const sims = await startAllSims({ seed: 1 })
+    const [elementum, elean, avepoint, elasticio] = sims
+    seedAll(sims, records, 1)
+    const extraEnv = {
+      ELEMENTUM_BASE_URL: elementum.baseUrl,
+      ELEMENTUM_CLIENT_ID: elementum.credentials.clientId,
+      ELEMENTUM_CLIENT_SECRET: elementum.credentials.clientSecret,
+      ELEAN_BASE_URL: elean.baseUrl,
+      ELEAN_API_KEY: elean.credentials.apiKey,
+      AVEPOINT_BASE_URL: avepoint.baseUrl,
+      AVEPOINT_TOKEN_URL: avepoint.credentials.tokenUrl,
+      AVEPOINT_CLIENT_ID: avepoint.credentials.clientId,
+      AVEPOINT_CLIENT_SECRET: avepoint.credentials.clientSecret,
+      ELASTICIO_BASE_URL: elasticio.baseUrl,
+      ELASTICIO_EMAIL: elasticio.credentials.email,
+      ELASTICIO_API_KEY: elasticio.credentials.apiKey,
+      ELASTICIO_WORKSPACE_ID: elasticio.store.workspaceId,
+    }
+    let daemon
+    try {
+      const ctx = await loadContext({ configDir: values['config-dir'], extraEnv })
+      daemon = await startDaemon(ctx, { say })
+    } catch (err) {
+      await Promise.all(sims.map((s) => s.close()))
+      throw err
+    }
+    for (const s of sims) say(`simulator ${s.kind.padEnd(9)} ${s.baseUrl}`)
+    say('first poll of every stream…')
+    await daemon.pollAll()
+    say('')
+    say(`analysts:  psql '${daemon.db.url}' -c 'select connection, stream, remote_id, title, status from elsync.records_current limit 20'`)
+    say(`admin API: ${daemon.adminUrl}  (token: ${daemon.adminToken})`)
+    say(`           curl -s ${daemon.adminUrl}/metrics | grep elsync_http_requests_total`)
+    say('the mirror is polled on each connection\'s schedule (every minute for elementum and elean); Ctrl-C to stop')
+    let n = 0
+    const activity = values['no-activity']
+      ? undefined
+      : setInterval(() => {
+          n += 1
+          const project = elean.store.project(SAMPLE.eleanProject)
+          if (!project) return
+          const { rows } = elean.store.list(project, { page: 1 + (n % 5), limit: 10 })
+          const task = rows[n % Math.max(rows.length, 1)]
+          if (task) elean.store.editTask(task, { title: `${task.title.replace(/ \(edited \d+\)$/, '')} (edited ${n})` }, 'if-changed')
+        }, 15_000)
+    await untilSignal()
+    if (activity) clearInterval(activity)
+    say('stopping…')
+    await daemon.stop()
+    await Promise.all(sims.map((s) => s.close()))
+    return 0
+  })
+}
