@@ -15,7 +15,10 @@ import { openDatabase, type OpenedDatabase } from './db/open.js'
 import type { Connector } from './engine/ports.js'
 import { syncPass, type SyncTarget } from './engine/sync.js'
 import { createHttpMetrics } from './http/metrics.js'
+import type { TokenVault } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
+import { createPgTokenVault } from './db/vault.store.js'
+import type { Sql } from './db/client.js'
 import { createScheduler } from './scheduler.js'
 
 export interface AppContext {
@@ -31,7 +34,7 @@ export interface StreamSelection {
 }
 
 /** One connector per selected connection (sharing its rate budget), one target per stream. */
-export function buildTargets(ctx: AppContext, selection: readonly StreamSelection[], registry: Registry): SyncTarget[] {
+export function buildTargets(ctx: AppContext, selection: readonly StreamSelection[], registry: Registry, vault?: TokenVault): SyncTarget[] {
   const metrics = createHttpMetrics(registry)
   const connectors = new Map<string, Connector>()
   return selection.map((sel) => {
@@ -39,11 +42,16 @@ export function buildTargets(ctx: AppContext, selection: readonly StreamSelectio
     if (!config) throw new Error(`unknown connection ${sel.connection}`)
     let connector = connectors.get(sel.connection)
     if (!connector) {
-      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics })
+      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}) })
       connectors.set(sel.connection, connector)
     }
     return { stream: sel, connector, lookbackSeconds: config.lookbackSeconds, maxDeleteFraction: config.massDeleteFraction }
   })
+}
+
+/** The refresh-token vault when a secret key is configured (config validation requires one for oauth2-refresh-token). */
+export function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
+  return ctx.env.secretKey ? createPgTokenVault(sql, ctx.env.secretKey) : undefined
 }
 
 export function allStreams(config: Config): StreamSelection[] {
@@ -70,7 +78,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   collectDefaultMetrics({ register: registry })
   const mirror = createPgMirror(db.sql)
   const locks = createStreamLocks(db.sql)
-  const targets = buildTargets(ctx, allStreams(ctx.config), registry)
+  const targets = buildTargets(ctx, allStreams(ctx.config), registry, vaultFor(ctx, db.sql))
   const controller = new AbortController()
 
   const pass = (connection: string | undefined, signal: AbortSignal) =>

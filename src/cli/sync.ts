@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js'
 import { createPgMirror } from '../db/mirror.store.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
 import { syncPass } from '../engine/sync.js'
-import { allStreams, buildTargets } from '../main.js'
+import { allStreams, buildTargets, vaultFor } from '../main.js'
 import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
@@ -82,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     try {
-      const targets = buildTargets(ctx, selection, new Registry())
+      const targets = buildTargets(ctx, selection, new Registry(), vaultFor(ctx, db.sql))
       const results = await syncPass(createPgMirror(db.sql), targets, {
         mode: values.full ? 'full' : 'incremental',
         signal: controller.signal,

@@ -180,3 +180,10 @@ export const scanSeen = elsync.table(
   },
   (t) => [primaryKey({ columns: [t.runId, t.remoteId] })],
 )
+
+/** Rotated OAuth2 refresh tokens, AES-256-GCM encrypted with ELSYNC_SECRET_KEY. */
+export const connectionSecrets = elsync.table('connection_secrets', {
+  connection: text('connection').primaryKey(),
+  ciphertext: text('ciphertext').notNull(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+})

@@ -3,7 +3,7 @@ import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError } from '../shared/paging.js'
+import { checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError, type RawPage } from '../shared/paging.js'
 import { normalizeAvepoint } from './avepoint.normalize.js'
 import { firstId, PAGE_SIZE, parseAvepointPage, type NextPage } from './avepoint.pages.js'
 
@@ -22,7 +22,7 @@ export const AVEPOINT_PATHS: Record<AvepointStream['resource'], string> = {
 }
 
 /** Pages of raw items of one list endpoint, following nextLink or pageIndex as the body says. */
-async function* listPages(http: HttpClient, path: string, pageSize: number, signal: AbortSignal, what: string, maxPages?: number): AsyncGenerator<unknown[]> {
+async function* listPages(http: HttpClient, path: string, pageSize: number, signal: AbortSignal, what: string, maxPages?: number): AsyncGenerator<RawPage> {
   const guard = createPageGuard(what, maxPages)
   const route = `GET ${path}`
   let next: NextPage = { kind: 'index', pageIndex: 1 }
@@ -40,7 +40,7 @@ async function* listPages(http: HttpClient, path: string, pageSize: number, sign
     if (page.next?.kind === 'link') guard.follow(page.next.url)
     state = { ...state, previousFirstId: firstId(page.items) }
     next = page.next
-    yield page.items
+    yield { items: page.items, last: page.next === null }
   }
 }
 
@@ -70,7 +70,7 @@ export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { 
       const first = Object.values(config.streams)[0]
       if (!first) return checkPath(http, '', signal)
       const what = `${name} check (GET ${pathOf(first)})`
-      for await (const items of listPages(http, pathOf(first), 1, signal, what)) {
+      for await (const { items } of listPages(http, pathOf(first), 1, signal, what)) {
         items.forEach((item) => normalizeAvepoint(item, what))
         return
       }

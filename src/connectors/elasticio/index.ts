@@ -5,7 +5,7 @@ import type { Cursor, Page } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { ConnectorDeps } from '../types.js'
-import { badShape, checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError } from '../shared/paging.js'
+import { badShape, checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError, type RawPage } from '../shared/paging.js'
 import { extractList, isObject, num } from '../shared/tolerant.js'
 import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
 
@@ -31,7 +31,7 @@ export function hasNextPage(body: unknown, pageNumber: number, pageSize: number,
   return count >= pageSize
 }
 
-async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number, signal: AbortSignal, what: string): AsyncGenerator<unknown[]> {
+async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number, signal: AbortSignal, what: string): AsyncGenerator<RawPage> {
   const guard = createPageGuard(what)
   const route = `GET /${s.resource}`
   for (let number = 1; ; number++) {
@@ -52,7 +52,7 @@ async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number
     // secrets go before anything else sees the items
     items = items.map((item) => redactCredential(item, s.resource === 'credentials'))
     const more = hasNextPage(res.body, number, pageSize, items.length)
-    yield items
+    yield { items, last: !more }
     if (!more) return
   }
 }
@@ -84,7 +84,7 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
       if (first === undefined) return checkPath(http, 'users/me', signal)
       const s = streamConfig(first)
       const what = `${name} check (GET /${s.resource})`
-      for await (const items of listPages(http, s, 1, signal, what)) {
+      for await (const { items } of listPages(http, s, 1, signal, what)) {
         items.forEach((item) => normalizeElasticio(item, what))
         return
       }

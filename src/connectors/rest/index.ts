@@ -42,7 +42,7 @@ export function createRest(deps: ConnectorDeps<RestConnection>, opts: RestOption
       const first = Object.values(config.streams)[0]
       if (!first) return checkPath(http, '', signal)
       const what = `${name} check (GET ${first.path})`
-      for await (const items of restPages(http, first, { signal, what, probe: true })) items.forEach((item) => normalizeRest(item, first, what))
+      for await (const { items } of restPages(http, first, { signal, what, probe: true })) items.forEach((item) => normalizeRest(item, first, what))
     },
     stats: () => http.stats(),
   }

@@ -1,7 +1,7 @@
 import type { RestStream } from '../../config/schema.js'
 import type { HttpClient, HttpResponse } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
-import { badShape, createPageGuard, getPath, nextFromLinkHeader } from '../shared/paging.js'
+import { badShape, createPageGuard, getPath, nextFromLinkHeader, type RawPage } from '../shared/paging.js'
 import { str } from '../shared/tolerant.js'
 import { itemsOf } from './rest.normalize.js'
 
@@ -18,7 +18,7 @@ export interface PageOptions {
   probe?: boolean
 }
 
-export async function* restPages(http: HttpClient, s: RestStream, opts: PageOptions): AsyncGenerator<unknown[]> {
+export async function* restPages(http: HttpClient, s: RestStream, opts: PageOptions): AsyncGenerator<RawPage> {
   const p = s.pagination
   const { signal, what } = opts
   const guard = createPageGuard(what, opts.maxPages)
@@ -36,21 +36,23 @@ export async function* restPages(http: HttpClient, s: RestStream, opts: PageOpti
 
   switch (p.style) {
     case 'none': {
-      yield (await get(s.path)).items
+      yield { items: (await get(s.path)).items, last: true }
       return
     }
     case 'page': {
       for (let page = p.firstPage; ; page++) {
         const { items } = await get(s.path, { [p.pageParam]: page, [p.sizeParam]: size })
-        yield items
-        if (opts.probe || items.length < size) return
+        const last = opts.probe === true || items.length < size
+        yield { items, last }
+        if (last) return
       }
     }
     case 'offset': {
       for (let offset = 0; ; ) {
         const { items } = await get(s.path, { [p.offsetParam]: offset, [p.limitParam]: size })
-        yield items
-        if (opts.probe || items.length < size) return
+        const last = opts.probe === true || items.length < size
+        yield { items, last }
+        if (last) return
         offset += items.length
       }
     }
@@ -58,9 +60,10 @@ export async function* restPages(http: HttpClient, s: RestStream, opts: PageOpti
       let cursor: string | null = null
       for (;;) {
         const { res, items } = await get(s.path, { [p.sizeParam]: size, [p.cursorParam]: cursor ?? undefined })
-        yield items
         cursor = str(getPath(res.body, p.cursorPath))
-        if (opts.probe || cursor === null || cursor === '') return
+        const last = opts.probe === true || cursor === null || cursor === ''
+        yield { items, last }
+        if (last || cursor === null) return
         guard.follow(cursor)
       }
     }
@@ -69,9 +72,10 @@ export async function* restPages(http: HttpClient, s: RestStream, opts: PageOpti
       let url = new URL(s.path.replace(/^\//, ''), http.baseUrl).toString()
       for (;;) {
         const { res, items } = await get(url)
-        yield items
         const next = p.nextLinkPath !== undefined ? str(getPath(res.body, p.nextLinkPath)) : nextFromLinkHeader(res.headers.link)
-        if (opts.probe || next === null || next === undefined || next === '') return
+        const last = opts.probe === true || next === null || next === undefined || next === ''
+        yield { items, last }
+        if (last || !next) return
         url = new URL(next, url).toString()
         guard.follow(url)
       }

@@ -118,18 +118,26 @@ export function badShape(message: string, requestId: string | undefined): BadRes
   return new BadResponseError(requestId ? `${message} (request-id ${requestId})` : message)
 }
 
+/** One page of raw items as a list endpoint returned it; `last` when the response says no page follows. */
+export interface RawPage {
+  items: readonly unknown[]
+  last: boolean
+}
+
 /**
  * A full scan as engine pages: each page of raw items normalized, and the last page
- * (empty when the source is) carrying the scan's cursor, so only a complete scan moves it.
+ * carrying the scan's cursor, so only a complete scan moves it.
  */
-export async function* scanPages(raw: AsyncIterable<readonly unknown[]>, normalize: (item: unknown) => RemoteRecord): AsyncGenerator<Page> {
+export async function* scanPages(raw: AsyncIterable<RawPage>, normalize: (item: unknown) => RemoteRecord): AsyncGenerator<Page> {
   const scan = createScanTracker()
-  let held: Page | null = null
-  for await (const items of raw) {
-    if (held) yield held
-    const records = items.map(normalize)
+  for await (const page of raw) {
+    const records = page.items.map(normalize)
     scan.add(records)
-    held = { records }
+    if (page.last) {
+      yield { records, cursor: scan.cursor() }
+      return
+    }
+    yield { records }
   }
-  yield { records: held?.records ?? [], cursor: scan.cursor() }
+  throw new BadResponseError('the list ended without a last page') // unreachable unless a pager is wrong
 }

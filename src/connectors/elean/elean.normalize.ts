@@ -1,0 +1,92 @@
+import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
+import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
+import { category, parseStatus, type EleanComment, type EleanStatus } from './elean.schemas.js'
+
+/**
+ * Elean tasks and comments to the common shape. Values are the source's own (native
+ * status name, native priority); `remoteId` is the UUID, `externalKey` the human id
+ * (`PROJ-42`). Every task field without a column of its own stays in `fields`.
+ */
+
+/** Task fields that become normalized columns; the rest go to `fields`. */
+export const KNOWN_TASK_FIELDS = [
+  'id',
+  'externalId',
+  'title',
+  'description',
+  'category',
+  'status',
+  'priority',
+  'dueDate',
+  'assignees',
+  'createdAt',
+  'updatedAt',
+] as const
+
+/** A project's statuses, for tasks whose embedded status lacks a name or category. */
+export interface StatusLookup {
+  byId: ReadonlyMap<string, EleanStatus>
+  byName: ReadonlyMap<string, EleanStatus>
+}
+
+export function statusLookup(statuses: readonly EleanStatus[]): StatusLookup {
+  const byId = new Map<string, EleanStatus>()
+  const byName = new Map<string, EleanStatus>()
+  for (const s of statuses) {
+    if (s.id) byId.set(s.id, s)
+    if (s.name) byName.set(s.name.toLowerCase(), s)
+  }
+  return { byId, byName }
+}
+
+/** True when the task alone does not give its status name and category (the status list is needed). */
+export function needsStatusList(task: Json): boolean {
+  const st = parseStatus(task.status)
+  if (!st) return false
+  return st.name === null || (st.category === null && category(task.category) === null)
+}
+
+function assigneesOf(v: unknown): { id: string | null; name: string | null }[] {
+  if (!Array.isArray(v)) return []
+  return v.flatMap((a) => {
+    if (typeof a === 'string') return [{ id: null, name: a }]
+    if (!isObject(a)) return []
+    return [{ id: str(a.id), name: firstStr(a, ['name', 'displayName']) }]
+  })
+}
+
+export function normalizeTask(task: Json & { id: string }, lookup: StatusLookup | null): RemoteRecord {
+  const st = parseStatus(task.status)
+  const listed = st && lookup ? ((st.id ? lookup.byId.get(st.id) : undefined) ?? (st.name ? lookup.byName.get(st.name.toLowerCase()) : undefined)) : undefined
+  return {
+    remoteId: task.id,
+    externalKey: str(task.externalId),
+    title: str(task.title),
+    description: str(task.description),
+    status: st?.name ?? listed?.name ?? null,
+    statusCategory: st?.category ?? category(task.category) ?? listed?.category ?? null,
+    priority: str(task.priority),
+    dueAt: str(task.dueDate),
+    assignees: assigneesOf(task.assignees),
+    fields: otherFields(task, KNOWN_TASK_FIELDS),
+    remoteCreatedAt: str(task.createdAt),
+    remoteUpdatedAt: str(task.updatedAt),
+    document: task,
+  }
+}
+
+export function normalizeComment(parentRemoteId: string, c: EleanComment): RemoteComment {
+  return {
+    parentRemoteId,
+    commentId: c.id,
+    body: c.content,
+    author: c.authorName,
+    createdAt: c.createdAt,
+    document: c.document,
+  }
+}
+
+/** What "changed since the last scan" compares: `updatedAt`, or the whole task when it has none. */
+export function versionOf(task: Json): string {
+  return str(task.updatedAt) ?? JSON.stringify(task)
+}

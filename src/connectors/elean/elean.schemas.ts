@@ -1,0 +1,95 @@
+import type { StatusCategory } from '../../engine/types.js'
+import { extractList, firstStr, isObject, num, requireId, str, type Json } from '../shared/tolerant.js'
+
+/**
+ * Tolerant reading of Elean payloads (DESIGN.md §1, vendor-docs/elean-public-api.txt).
+ * The list answers `{tasks, meta: {total, page, limit, totalPages, hasMore}}`, but a bare
+ * array or `{data: [...]}` is accepted and `meta` is optional. Statuses are a bare array
+ * or wrapped under `data`/`statuses`. A task or comment without an id cannot be mirrored:
+ * that is a clear BadResponseError, never a silent skip.
+ */
+
+export const CATEGORIES: readonly StatusCategory[] = ['todo', 'in_progress', 'done']
+
+export function category(v: unknown): StatusCategory | null {
+  return typeof v === 'string' && (CATEGORIES as readonly string[]).includes(v) ? (v as StatusCategory) : null
+}
+
+/** What the list's `meta` says; every part is optional (some shapes have no meta at all). */
+export interface ListMeta {
+  total: number | null
+  totalPages: number | null
+  limit: number | null
+  hasMore: boolean | null
+}
+
+export interface TaskListPage {
+  /** Raw tasks, each an object with a string `id`. */
+  tasks: (Json & { id: string })[]
+  meta: ListMeta
+}
+
+export interface EleanStatus {
+  id: string | null
+  name: string | null
+  category: StatusCategory | null
+}
+
+export interface EleanComment {
+  id: string
+  content: string | null
+  authorName: string | null
+  createdAt: string | null
+  document: Json
+}
+
+const TASK_LIST_KEYS = ['tasks', 'data', 'items'] as const
+const STATUS_LIST_KEYS = ['data', 'statuses'] as const
+const COMMENT_LIST_KEYS = ['comments', 'data'] as const
+
+function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v
+  if (v === 'true' || v === 'false') return v === 'true'
+  return null
+}
+
+function metaOf(body: unknown): ListMeta {
+  const m = isObject(body) ? (isObject(body.meta) ? body.meta : isObject(body.pagination) ? body.pagination : undefined) : undefined
+  if (!m) return { total: null, totalPages: null, limit: null, hasMore: null }
+  return { total: num(m.total), totalPages: num(m.totalPages ?? m.total_pages), limit: num(m.limit), hasMore: bool(m.hasMore ?? m.has_more) }
+}
+
+export function parseTaskList(body: unknown, what: string): TaskListPage {
+  const tasks = extractList(body, TASK_LIST_KEYS, what).map((item, i) => {
+    const id = requireId(item, ['id'], `${what}: item ${i}`)
+    return { ...(item as Json), id }
+  })
+  return { tasks, meta: metaOf(body) }
+}
+
+/** A status object (from the list, or embedded in a task); a bare string is taken as its name. */
+export function parseStatus(v: unknown): EleanStatus | null {
+  if (typeof v === 'string' && v !== '') return { id: null, name: v, category: null }
+  if (!isObject(v)) return null
+  return { id: str(v.id), name: firstStr(v, ['name', 'title']), category: category(v.category) }
+}
+
+export function parseStatuses(body: unknown, what: string): EleanStatus[] {
+  return extractList(body, STATUS_LIST_KEYS, what)
+    .map(parseStatus)
+    .filter((s): s is EleanStatus => s !== null)
+}
+
+export function parseComments(body: unknown, what: string): EleanComment[] {
+  return extractList(body, COMMENT_LIST_KEYS, what).map((item, i) => {
+    const id = requireId(item, ['id'], `${what}: comment ${i}`)
+    const c = item as Json
+    return {
+      id,
+      content: firstStr(c, ['content', 'body', 'text']) ?? (c.content === '' ? '' : null),
+      authorName: firstStr(c, ['authorName', 'author']),
+      createdAt: firstStr(c, ['createdAt', 'created_at']),
+      document: c,
+    }
+  })
+}

@@ -1,0 +1,225 @@
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { elementumConnectionSchema } from '../../src/config/schema.js'
+import { createElementum, type ElementumOptions } from '../../src/connectors/elementum/index.js'
+import { createPgMirror } from '../../src/db/mirror.store.js'
+import type { Connector } from '../../src/engine/ports.js'
+import { runStream, type StreamRunOptions } from '../../src/engine/poll.js'
+import type { StreamRef } from '../../src/engine/types.js'
+import { createHttpClient } from '../../src/http/client.js'
+import { createRedactor } from '../../src/logger.js'
+import { startElementum, type StartedElementum } from '../../src/sim/elementum/index.js'
+import { createTestDb } from '../support/db.js'
+import { captureLogs, type CapturedLogs } from '../support/logs.js'
+
+// The Elementum connector against the in-process simulator and a real Postgres mirror.
+
+const db = await createTestDb()
+const { sql } = db
+const mirror = createPgMirror(sql)
+const SEARCH = 'GET /v1/:recordType/:alias'
+const TOKEN = 'POST /oauth/token'
+const CHILD_ROUTES = ['GET /v1/:recordType/:alias/:id/comment', 'GET /v1/:recordType/:alias/:id/attachments', 'GET /v1/:recordType/:alias/:id/related-items']
+
+interface Harness {
+  sim: StartedElementum
+  ref: StreamRef
+  connector: Connector
+  logs: CapturedLogs
+  secret: string
+  control(path: string, body?: unknown): Promise<unknown>
+  /** Requests the simulator served since the last reset, by route and status. */
+  served(): Promise<Record<string, Record<string, number>>>
+  run(mode: 'full' | 'incremental', over?: Partial<StreamRunOptions>): ReturnType<typeof runStream>
+}
+
+async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: number; connector?: ElementumOptions } = {}): Promise<Harness> {
+  const secret = `elementum-S3cret-${alias}-9f8e7d6c5b4a`
+  const sim = await startElementum({ port: 0, clientSecret: secret, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}) })
+  onTestFinished(() => sim.close())
+  const control = async (path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${sim.server.url}/_sim${path}`, { method: 'POST', body: JSON.stringify(body ?? {}) })
+    expect(res.status, `control ${path}`).toBeLessThan(300)
+    return res.status === 204 ? undefined : res.json()
+  }
+  await control('/seed', { alias, count: opts.seed ?? 0 })
+  const config = elementumConnectionSchema.parse({
+    kind: 'elementum',
+    baseUrl: sim.baseUrl,
+    timeoutMs: 2000,
+    auth: { mode: 'oauth2-client-credentials', clientId: sim.credentials.clientId, clientSecret: secret },
+    streams: { [alias]: { recordType: 'tasks', alias } },
+  })
+  // the logger gets its own (empty) redactor so a leaked secret would show in the captured text
+  const logs = captureLogs()
+  const redactor = createRedactor()
+  const http = createHttpClient(
+    { name: 'elementum', baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs },
+    { logger: logs.logger, redactor, defaultTokenUrl: `${sim.server.url}/oauth/token`, retry: { attempts: 3, baseMs: 10, maxMs: 50 } },
+  )
+  const connector = createElementum({ name: 'elementum', config, http, logger: logs.logger }, opts.connector)
+  const ref = { connection: 'elementum', stream: alias }
+  return {
+    sim, ref, connector, logs, secret, control,
+    served: async () => {
+      const stats = (await (await fetch(`${sim.server.url}/_sim/stats`)).json()) as { byRoute: Record<string, Record<string, number>> }
+      sim.server.resetStats()
+      return stats.byRoute
+    },
+    run: (mode, over = {}) =>
+      runStream(mirror, { stream: ref, connector, mode, signal: new AbortController().signal, lookbackMs: 120_000, maxDeleteFraction: 0.1, ...over }),
+  }
+}
+
+const count = async (table: string, stream: string, where = sql``): Promise<number> =>
+  Number((await sql`select count(*)::int as n from ${sql(`elsync.${table}`)} where stream = ${stream} ${where}`)[0]?.n)
+const xmins = async (stream: string) => sql`select remote_id, xmin::text as x from elsync.records where stream = ${stream} order by remote_id`
+const cursorOf = async (stream: string) => (await sql`select cursor from elsync.stream_state where stream = ${stream}`)[0]?.cursor as { since: string } | undefined
+
+describe('elementum connector: mirroring', () => {
+  it('mirrors a full scan, then picks up exactly the records a human edited or added, with their comments', async () => {
+    const h = await setup('full-incr', { seed: 250 })
+    const full = await h.run('full')
+    expect(full).toMatchObject({ status: 'succeeded', mode: 'full', pages: 3, seen: 250, changed: 250 })
+    expect(await count('records_current', 'full-incr')).toBe(250)
+    expect(await count('record_history', 'full-incr', sql`and op = 'insert' and version = 1`)).toBe(250)
+    // 3 searches of 100 + 3 child lists per record + 1 token
+    expect(full.requests).toBe(3 + 250 * 3)
+    expect(await h.served()).toEqual({ [TOKEN]: { 200: 1 }, [SEARCH]: { 200: 3 }, ...Object.fromEntries(CHILD_ROUTES.map((r) => [r, { 200: 250 }])) })
+
+    const status20 = h.sim.store.find('tasks', 'full-incr', 'TSK-20')?.data.Status
+    const newStatus = status20 === 'In Progress' ? 'Closed' : 'In Progress'
+    await h.control('/records/tasks/full-incr/TSK-10/edit', { Title: 'Renamed ten' })
+    await h.control('/records/tasks/full-incr/TSK-20/edit', { Status: newStatus })
+    await h.control('/records/tasks/full-incr/TSK-30/edit', { Site: 'Berlin' })
+    await h.control('/records/tasks/full-incr', { Title: 'Brand new task', Status: 'Open' })
+    await h.control('/records/tasks/full-incr/TSK-10/comments', { contents: 'Please prioritise', author: 'grace.hopper@example.com' })
+    await h.control('/records/tasks/full-incr/TSK-20/comments', { contents: 'Fixed upstream\n\n— Jane Smith via Elean' })
+
+    const incr = await h.run('incremental')
+    expect(incr).toMatchObject({ status: 'succeeded', mode: 'incremental', pages: 1, seen: 4, changed: 4, requests: 1 + 4 * 3 })
+    expect(await h.served()).toEqual({ [SEARCH]: { 200: 1 }, ...Object.fromEntries(CHILD_ROUTES.map((r) => [r, { 200: 4 }])) })
+    const hist = await sql`select remote_id, version, op, changed from elsync.record_history
+      where stream = 'full-incr' and (version > 1 or remote_id = 'TSK-251') order by remote_id`
+    expect(hist.map((r) => [r.remote_id, r.version, r.op])).toEqual([['TSK-10', 2, 'update'], ['TSK-20', 2, 'update'], ['TSK-251', 1, 'insert'], ['TSK-30', 2, 'update']])
+    const changed = Object.fromEntries(hist.map((r) => [r.remote_id, r.changed]))
+    expect(changed['TSK-10']?.title?.new).toBe('Renamed ten')
+    expect(changed['TSK-20']?.status).toEqual({ old: status20, new: newStatus })
+    expect(changed['TSK-30']?.['fields.Site']).toEqual({ old: null, new: 'Berlin' })
+    expect(await count('records_current', 'full-incr')).toBe(251)
+    const comments = await sql`select remote_id, body, author, origin from elsync.comments where stream = 'full-incr' order by remote_id`
+    expect(comments.map((c) => [c.remote_id, c.author, c.origin])).toEqual([['TSK-10', 'Grace Hopper', 'native'], ['TSK-20', 'Ada Lovelace', 'synced']])
+  })
+
+  it('writes nothing and makes one request when nothing changed since the last sync', async () => {
+    const h = await setup('noop', { seed: 120 })
+    expect((await h.run('full')).status).toBe('succeeded')
+    await h.served()
+    const before = { rows: await xmins('noop'), changes: await count('record_changes', 'noop'), cursor: await cursorOf('noop') }
+
+    const again = await h.run('incremental')
+    expect(again).toMatchObject({ status: 'succeeded', pages: 1, seen: 0, changed: 0, requests: 1 })
+    expect(await h.served()).toEqual({ [SEARCH]: { 200: 1 } }) // the token is cached: no token request
+    expect(await xmins('noop')).toEqual(before.rows)
+    expect(await count('record_changes', 'noop')).toBe(before.changes)
+    const after = await cursorOf('noop')
+    expect(Date.parse(after?.since ?? '')).toBeGreaterThan(Date.parse(before.cursor?.since ?? ''))
+
+    // a full re-read of unchanged records (children included) writes no row either
+    const rescan = await h.run('full')
+    expect(rescan).toMatchObject({ status: 'succeeded', seen: 120, changed: 0, requests: 2 + 120 * 3 })
+    expect(await xmins('noop')).toEqual(before.rows)
+    expect(await count('record_changes', 'noop')).toBe(before.changes)
+  })
+
+  it('loses no record updated exactly at a window boundary, nor any of 250 sharing one timestamp across pages', async () => {
+    const h = await setup('boundary', { connector: { children: false } })
+    const ns = h.sim.store.namespace('tasks', 'boundary')
+    if (!ns) throw new Error('namespace missing')
+    const at = (ms: number) => () => new Date(ms)
+    const t0 = Date.parse('2026-01-10T08:00:00.000Z')
+    const [t1, t2, t3] = [t0 + 60_000, t0 + 120_000, t0 + 180_000]
+    expect((await h.run('full', { now: at(t0) })).seen).toBe(0)
+    h.sim.store.create(ns, { Title: 'at window start' }, { createdAtMs: t0, updatedAtMs: t0 })
+    h.sim.store.create(ns, { Title: 'at window end' }, { createdAtMs: t1, updatedAtMs: t1 })
+    const first = await h.run('incremental', { now: at(t1), lookbackMs: 0 })
+    expect(first).toMatchObject({ status: 'succeeded', seen: 2, changed: 2 })
+    // written after that read, with the same millisecond as its window end
+    h.sim.store.create(ns, { Title: 'late at the old end' }, { createdAtMs: t1, updatedAtMs: t1 })
+    const second = await h.run('incremental', { now: at(t2), lookbackMs: 0 })
+    expect(second).toMatchObject({ status: 'succeeded', changed: 1 })
+    expect(await count('records_current', 'boundary')).toBe(3)
+
+    for (let i = 0; i < 250; i++) h.sim.store.create(ns, { Title: `same instant ${i}` }, { createdAtMs: t3, updatedAtMs: t3 })
+    await h.served()
+    const burst = await h.run('incremental', { now: at(t3), lookbackMs: 0 })
+    expect(burst).toMatchObject({ status: 'succeeded', pages: 3, seen: 250, changed: 250, requests: 3 })
+    expect(await count('records_current', 'boundary')).toBe(253)
+    expect(await cursorOf('boundary')).toEqual({ since: new Date(t3).toISOString() })
+  })
+})
+
+describe('elementum connector: failures', () => {
+  it('refreshes an access token that expires between two pages and finishes the run', async () => {
+    const h = await setup('token', { seed: 250, tokenTtlSeconds: 3600, connector: { children: false } })
+    // the simulator's clock jumps two hours after the first page: its token is now expired
+    const run = await h.run('full', { onPage: (p) => p.page === 1 && h.sim.server.clock.advance(2 * 3600_000) })
+    expect(run).toMatchObject({ status: 'succeeded', pages: 3, seen: 250 })
+    expect(await count('records_current', 'token')).toBe(250)
+    expect(await h.served()).toEqual({ [TOKEN]: { 200: 2 }, [SEARCH]: { 200: 3, 401: 1 } })
+  })
+
+  it.each([
+    { fault: { kind: 'status', status: 503 }, code: 'server_error', text: /503/ },
+    { fault: { kind: 'malformed-json' }, code: 'bad_response', text: /malformed/ },
+  ] as const)('keeps the cursor and the mirror when a page fails beyond the retries ($code)', async ({ fault, code, text }) => {
+    const alias = `fail-${code}`
+    const h = await setup(alias, { seed: 250, connector: { children: false } })
+    expect((await h.run('full')).status).toBe('succeeded')
+    const cursor = await cursorOf(alias)
+    const ns = h.sim.store.namespace('tasks', alias)
+    for (const seq of ns?.order.slice(0, 150) ?? []) {
+      const r = ns?.bySeq.get(seq)
+      if (r) h.sim.store.update(r, { Title: `${r.data.Title} (edited)` })
+    }
+    const failed = await h.run('incremental', {
+      onPage: (p) => p.page === 1 && h.sim.server.faults.arm({ ...fault, count: 3, route: `/v1/tasks/${alias}` }),
+    })
+    expect(failed).toMatchObject({ status: 'failed', pages: 1, error: { code } })
+    expect(await cursorOf(alias)).toEqual(cursor)
+    expect(await count('records_current', alias)).toBe(250)
+    expect(await count('record_history', alias, sql`and op = 'delete'`)).toBe(0)
+    const [row] = await sql`select status, error from elsync.sync_runs where id = ${failed.runId}`
+    expect(row?.status).toBe('failed')
+    expect(row?.error).toMatch(new RegExp(`^${code}: .*${text.source}`))
+
+    // the next run re-reads the whole window and catches up
+    const retry = await h.run('incremental')
+    expect(retry).toMatchObject({ status: 'succeeded', seen: 150 })
+    expect(await count('records_current', alias, sql`and title like '%(edited)'`)).toBe(150)
+    expect(Date.parse((await cursorOf(alias))?.since ?? '')).toBeGreaterThan(Date.parse(cursor?.since ?? ''))
+  })
+
+  it('never writes the client secret to logs, run errors or the mirror', async () => {
+    const h = await setup('secrets', { seed: 30 })
+    expect((await h.run('full')).status).toBe('succeeded')
+    await h.control('/tokens/revoke')
+    h.sim.server.faults.arm({ kind: 'status', status: 500, count: 10, route: '/oauth/token' })
+    const failed = await h.run('incremental')
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'auth_failed' } })
+    await expect(h.connector.check(new AbortController().signal)).rejects.toThrow(/token endpoint/)
+
+    const basic = Buffer.from(`${h.sim.credentials.clientId}:${h.secret}`).toString('base64')
+    const forms = [h.secret, encodeURIComponent(h.secret), basic]
+    const logs = h.logs.text()
+    expect(logs).toMatch(/"route":"GET \/\{recordType\}\/\{alias\}"/) // the capture did record requests
+    const tables = await sql`select table_name from information_schema.tables where table_schema = 'elsync' and table_type = 'BASE TABLE'`
+    let dump = ''
+    for (const { table_name } of tables) dump += (await sql`select t::text as row from ${sql(`elsync.${table_name}`)} t`).map((r) => r.row).join('\n')
+    expect(dump).toContain('TSK-30')
+    expect(dump).toMatch(/auth_failed: token endpoint .* answered 500/)
+    for (const form of forms) {
+      expect(logs).not.toContain(form)
+      expect(dump).not.toContain(form)
+    }
+  })
+})
