@@ -1,4 +1,7 @@
 import pino, { type Logger } from 'pino'
+import type { Redactor } from './redact.js'
+
+export { createRedactor, type Redactor } from './redact.js'
 
 export type { Logger }
 
@@ -19,36 +22,6 @@ const REDACT_PATHS = [
   '*.apiKey',
   '*.secret',
 ]
-
-/**
- * Replaces every occurrence of a known secret (config secrets, tokens obtained at run
- * time) with `[REDACTED]`. Shared by the logger, error messages and `sync_runs.error`.
- */
-export interface Redactor {
-  add(secret: string | null | undefined): void
-  redact(text: string): string
-}
-
-export function createRedactor(initial: readonly string[] = []): Redactor {
-  // short values (like "a") would shred ordinary text; real secrets are longer
-  const secrets = new Set<string>()
-  let pattern: RegExp | null = null
-  const rebuild = () => {
-    const list = [...secrets].sort((a, b) => b.length - a.length)
-    const variants = list.flatMap((s) => [s, encodeURIComponent(s), Buffer.from(s).toString('base64')])
-    pattern = list.length ? new RegExp([...new Set(variants)].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null
-  }
-  const add = (s: string | null | undefined) => {
-    if (!s || s.length < 4 || secrets.has(s)) return
-    secrets.add(s)
-    rebuild()
-  }
-  initial.forEach(add)
-  return {
-    add,
-    redact: (text) => (pattern ? text.replace(pattern, '[REDACTED]') : text),
-  }
-}
 
 export interface LoggerOptions {
   level?: string

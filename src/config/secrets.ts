@@ -3,6 +3,7 @@
  * (except URLs), and the known secret fields of `auth` even when written literally. The
  * logger redacts them; the loader scrubs them from its own error messages.
  */
+import { createRedactor } from '../redact.js';
 import type { Config } from './schema.js';
 import { SECRET_AUTH_FIELDS, type AuthMode } from './schema.auth.js';
 
@@ -47,11 +48,9 @@ export function sortForRedaction(values: Iterable<string>): string[] {
   return [...new Set(values)].filter((v) => v !== '').sort((a, b) => b.length - a.length);
 }
 
-export const REDACTED = '[redacted]';
+export { REDACTED } from '../redact.js';
 
-/** Replaces every occurrence of every secret in `text`. */
+/** Replaces every occurrence of every secret in `text` (the shared redactor). */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of sortForRedaction(secrets)) out = out.split(secret).join(REDACTED);
-  return out;
+  return createRedactor(secrets).redact(text);
 }

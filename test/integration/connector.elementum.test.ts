@@ -203,7 +203,7 @@ describe('elementum connector: failures', () => {
     const h = await setup('secrets', { seed: 30 })
     expect((await h.run('full')).status).toBe('succeeded')
     await h.control('/tokens/revoke')
-    h.sim.server.faults.arm({ kind: 'status', status: 500, count: 10, route: '/oauth/token' })
+    h.sim.server.faults.arm({ kind: 'status', status: 401, count: 2, route: '/oauth/token' })
     const failed = await h.run('incremental')
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'auth_failed' } })
     await expect(h.connector.check(new AbortController().signal)).rejects.toThrow(/token endpoint/)
@@ -216,7 +216,7 @@ describe('elementum connector: failures', () => {
     let dump = ''
     for (const { table_name } of tables) dump += (await sql`select t::text as row from ${sql(`elsync.${table_name}`)} t`).map((r) => r.row).join('\n')
     expect(dump).toContain('TSK-30')
-    expect(dump).toMatch(/auth_failed: token endpoint .* answered 500/)
+    expect(dump).toMatch(/auth_failed: token endpoint .* answered 401/)
     for (const form of forms) {
       expect(logs).not.toContain(form)
       expect(dump).not.toContain(form)

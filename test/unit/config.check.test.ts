@@ -91,7 +91,19 @@ describe('elsync check', () => {
 
   it('validates the shipped example mappings/ directory', async () => {
     const { text, out } = capture();
-    const env = { ...ENV, ELEMENTUM_BASE_URL: 'http://127.0.0.1:4001/v1', ELEAN_BASE_URL: 'http://127.0.0.1:4002/v1/public' };
+    const env = {
+      ...ENV,
+      ELEMENTUM_BASE_URL: 'http://127.0.0.1:4001/v1',
+      ELEAN_BASE_URL: 'http://127.0.0.1:4002/v1/public',
+      AVEPOINT_BASE_URL: 'http://127.0.0.1:4003',
+      AVEPOINT_TOKEN_URL: 'http://127.0.0.1:4003/connect/token',
+      AVEPOINT_CLIENT_ID: 'client',
+      AVEPOINT_CLIENT_SECRET: 'avepoint-secret',
+      ELASTICIO_BASE_URL: 'http://127.0.0.1:4004/v2',
+      ELASTICIO_EMAIL: 'me@example.com',
+      ELASTICIO_API_KEY: 'elasticio-key',
+      ELASTICIO_WORKSPACE_ID: 'ws1',
+    };
     const code = await runCheck({ configDir: resolve(import.meta.dirname, '../../mappings'), env, out });
     expect(text.stderr).toBe('');
     expect(code).toBe(0);

@@ -114,13 +114,13 @@ describe('secrets in a loaded config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const text = `${(err as ConfigError).message}\n${JSON.stringify((err as ConfigError).issues)}`;
     expect((err as ConfigError).issues.length).toBeGreaterThanOrEqual(4);
-    expect(text).toContain('[redacted]');
+    expect(text).toContain('[REDACTED]');
     expect(text).not.toContain(secret);
     expect(text).not.toContain(literal);
     for (const value of Object.values(ENV).filter((v) => v !== ENV.ELEMENTUM_CLIENT_ID)) expect(text).not.toContain(value);
   });
 
   it('redacts every occurrence, longest secret first', () => {
-    expect(redact('a abc abcd abc', ['abc', 'abcd'])).toBe('a [redacted] [redacted] [redacted]');
+    expect(redact('a abcd abcde abcd', ['abcd', 'abcde'])).toBe('a [REDACTED] [REDACTED] [REDACTED]');
   });
 });

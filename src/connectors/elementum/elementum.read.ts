@@ -43,7 +43,7 @@ export function sinceOf(cursor: Cursor | null): Date | null {
 
 /** The window of an incremental read; a cursor ahead of the clock still gets a lookback-sized window. */
 export function windowOf(since: Date, ctx: Pick<ReadContext, 'startedAt' | 'lookbackMs'>): { from: Date; to: Date } {
-  const to = ctx.startedAt
+  const to = new Date(ctx.startedAt.getTime() - 1)
   const from = new Date(Math.min(since.getTime(), to.getTime()) - Math.max(0, ctx.lookbackMs))
   return { from, to }
 }
@@ -86,7 +86,10 @@ async function readChildren(deps: ReadStreamDeps, ns: Namespace, records: readon
   const relations = set<RemoteRelation>()
   const streamOf = (alias: string | null): string | null => (alias === null || alias === ns.alias ? deps.streamName : deps.streamOfAlias(alias))
   await eachLimited(records, deps.childConcurrency, signal, async ({ remoteId: id }) => {
-    const [c, a, r] = await Promise.all([deps.api.comments(ns, id, signal), deps.api.attachments(ns, id, signal), deps.api.related(ns, id, signal)])
+    // one list at a time per record: `childConcurrency` bounds the requests in flight
+    const c = await deps.api.comments(ns, id, signal)
+    const a = await deps.api.attachments(ns, id, signal)
+    const r = await deps.api.related(ns, id, signal)
     if (c) add(comments, id, c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))))
     if (a) add(attachments, id, a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))))
     if (r) add(relations, id, r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)))

@@ -63,4 +63,4 @@ export function otherFields(obj: Json, known: readonly string[]): Json {
   return out
 }
 
-export const REDACTED = '[REDACTED]'
+export { REDACTED } from '../../redact.js'

@@ -1,0 +1,83 @@
+import type { EleanConnection, EleanStream } from '../../config/schema.js'
+import type { Connector, ReadContext } from '../../engine/ports.js'
+import type { Cursor, Page } from '../../engine/types.js'
+import { logReadErrors, UnknownStreamError } from '../shared/paging.js'
+import type { ConnectorDeps } from '../types.js'
+import { createEleanApi } from './elean.client.js'
+import { createStreamMemory, type StreamMemory } from './elean.comments.js'
+import { statusLookup, type StatusLookup } from './elean.normalize.js'
+import { readProject } from './elean.read.js'
+
+/**
+ * The Elean task API (beta) as a Connector (DESIGN.md §1): every read is a full scan of
+ * a project's top-level tasks (no updated-since filter exists), comments are read for a
+ * bounded number of tasks per scan to stay inside the key's 60 requests a minute, and
+ * statuses are read once per project for the connector's life.
+ */
+
+export { EleanAccessError, PAGE_LIMIT } from './elean.client.js'
+export { PagingDriftError, type EleanCursor } from './elean.read.js'
+
+export const DEFAULT_COMMENTS_PER_SCAN = 20
+
+export interface EleanOptions {
+  /**
+   * Tasks whose comments are read per scan (one request each), default 20; 0 turns
+   * comment polling off. Changed tasks first, then round-robin over the others.
+   */
+  commentsPerScan?: number
+}
+
+export function createElean(deps: ConnectorDeps<EleanConnection>, options: EleanOptions = {}): Connector {
+  const { config, http, name } = deps
+  const api = createEleanApi(http)
+  const log = deps.logger.child({ component: 'elean', connection: name })
+  const commentsPerScan = Math.max(0, Math.floor(options.commentsPerScan ?? DEFAULT_COMMENTS_PER_SCAN))
+  const memories = new Map<string, StreamMemory>()
+  const statusCache = new Map<string, Promise<StatusLookup>>()
+  const filterWarned = new Set<string>()
+
+  const streamConfig = (stream: string): EleanStream => {
+    const s = config.streams[stream]
+    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
+    return s
+  }
+
+  const statuses = (project: string, signal: AbortSignal): Promise<StatusLookup> => {
+    let cached = statusCache.get(project)
+    if (!cached) {
+      cached = api.statuses(project, signal).then(statusLookup)
+      statusCache.set(project, cached)
+      // a failed read is not cached: the next scan asks again
+      cached.catch(() => statusCache.delete(project))
+    }
+    return cached
+  }
+
+  async function* read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
+    const s = streamConfig(stream)
+    if (s.filter !== undefined && !filterWarned.has(stream)) {
+      filterWarned.add(stream)
+      log.warn({ stream, filter: s.filter }, 'stream filter is not supported for elean yet: every task of the project is mirrored')
+    }
+    let memory = memories.get(stream)
+    if (!memory) memories.set(stream, (memory = createStreamMemory()))
+    yield* readProject({ api, stream, project: s.project, memory, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log }, from, ctx)
+  }
+
+  return {
+    kind: 'elean',
+    read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
+    readsFully: () => true,
+
+    /** The configured health check, else the statuses of the first stream's project (which proves key, scope and project). */
+    async check(signal: AbortSignal): Promise<void> {
+      if (config.healthCheckPath) return api.get(config.healthCheckPath, signal)
+      const first = Object.values(config.streams)[0]
+      if (!first) return api.get('', signal)
+      await statuses(first.project, signal)
+    },
+
+    stats: () => http.stats(),
+  }
+}
