@@ -65,8 +65,9 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true })
+    const onAbort = () => (clearTimeout(t), reject(signal?.reason))
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 
 function requestIdOf(headers: Record<string, string | string[] | undefined>): string | undefined {
@@ -134,7 +135,8 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined) searchParams.set(k, String(v))
     if (auth.mode === 'api-key' && auth.in === 'query') searchParams.set(auth.name, auth.value)
     const target = new URL(url)
-    target.search = searchParams.toString()
+    // RFC 3986 encoding (%20, not the form encoding's +): RSQL selectors contain spaces
+    target.search = [...searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
     const method = req.method ?? 'GET'
     const safeToRepeat = method !== 'POST' || req.idempotent === true
     const started = now()

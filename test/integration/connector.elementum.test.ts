@@ -32,7 +32,7 @@ interface Harness {
   run(mode: 'full' | 'incremental', over?: Partial<StreamRunOptions>): ReturnType<typeof runStream>
 }
 
-async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: number; connector?: ElementumOptions } = {}): Promise<Harness> {
+async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: number; filter?: string; connector?: ElementumOptions } = {}): Promise<Harness> {
   const secret = `elementum-S3cret-${alias}-9f8e7d6c5b4a`
   const sim = await startElementum({ port: 0, clientSecret: secret, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}) })
   onTestFinished(() => sim.close())
@@ -47,7 +47,7 @@ async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: num
     baseUrl: sim.baseUrl,
     timeoutMs: 2000,
     auth: { mode: 'oauth2-client-credentials', clientId: sim.credentials.clientId, clientSecret: secret },
-    streams: { [alias]: { recordType: 'tasks', alias } },
+    streams: { [alias]: { recordType: 'tasks', alias, ...(opts.filter ? { filter: opts.filter } : {}) } },
   })
   // the logger gets its own (empty) redactor so a leaked secret would show in the captured text
   const logs = captureLogs()
@@ -156,9 +156,31 @@ describe('elementum connector: mirroring', () => {
     expect(await count('records_current', 'boundary')).toBe(253)
     expect(await cursorOf('boundary')).toEqual({ since: new Date(t3).toISOString() })
   })
+
+  it('pushes an OR stream filter down in parentheses, so the window narrows every branch', async () => {
+    const h = await setup('filtered', { seed: 60, filter: 'Status==Open,Status==Closed', connector: { children: false } })
+    const ns = h.sim.store.namespace('tasks', 'filtered')
+    const all = [...(ns?.bySeq.values() ?? [])]
+    const matching = all.filter((r) => r.data.Status === 'Open' || r.data.Status === 'Closed')
+    expect(matching.length).toBeGreaterThan(5)
+    expect(await h.run('full')).toMatchObject({ status: 'succeeded', seen: matching.length })
+    const [open, cancelled] = [all.find((r) => r.data.Status === 'Open'), all.find((r) => r.data.Status === 'Cancelled')]
+    if (!open || !cancelled) throw new Error('seed lacks an Open or a Cancelled record')
+    h.sim.store.update(open, { Title: 'edited open' })
+    h.sim.store.update(cancelled, { Title: 'edited cancelled' })
+    // unparenthesised, `Status==Open,Status==Closed;<window>` would return every Open record
+    expect(await h.run('incremental')).toMatchObject({ status: 'succeeded', seen: 1, changed: 1 })
+    expect(await count('records_current', 'filtered', sql`and title like 'edited%'`)).toBe(1)
+  })
 })
 
 describe('elementum connector: failures', () => {
+  it('checks a connection with one token request and one first=1 search per stream', async () => {
+    const h = await setup('checked', { seed: 5 })
+    await expect(h.connector.check(new AbortController().signal)).resolves.toBeUndefined()
+    expect(await h.served()).toEqual({ [TOKEN]: { 200: 1 }, [SEARCH]: { 200: 1 } })
+  })
+
   it('refreshes an access token that expires between two pages and finishes the run', async () => {
     const h = await setup('token', { seed: 250, tokenTtlSeconds: 3600, connector: { children: false } })
     // the simulator's clock jumps two hours after the first page: its token is now expired
@@ -206,7 +228,7 @@ describe('elementum connector: failures', () => {
     h.sim.server.faults.arm({ kind: 'status', status: 401, count: 2, route: '/oauth/token' })
     const failed = await h.run('incremental')
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'auth_failed' } })
-    await expect(h.connector.check(new AbortController().signal)).rejects.toThrow(/token endpoint/)
+    await expect(h.connector.check(new AbortController().signal)).rejects.toMatchObject({ code: 'auth_failed', message: /stream secrets .*token endpoint/ })
 
     const basic = Buffer.from(`${h.sim.credentials.clientId}:${h.secret}`).toString('base64')
     const forms = [h.secret, encodeURIComponent(h.secret), basic]

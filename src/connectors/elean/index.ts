@@ -75,7 +75,10 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
       if (config.healthCheckPath) return api.get(config.healthCheckPath, signal)
       const first = Object.values(config.streams)[0]
       if (!first) return api.get('', signal)
-      await statuses(first.project, signal)
+      // always a live request (never the cache): the key may have expired since the last read
+      const lookup = api.statuses(first.project, signal).then(statusLookup)
+      await lookup
+      statusCache.set(first.project, lookup)
     },
 
     stats: () => http.stats(),

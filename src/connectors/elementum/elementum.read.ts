@@ -43,7 +43,7 @@ export function sinceOf(cursor: Cursor | null): Date | null {
 
 /** The window of an incremental read; a cursor ahead of the clock still gets a lookback-sized window. */
 export function windowOf(since: Date, ctx: Pick<ReadContext, 'startedAt' | 'lookbackMs'>): { from: Date; to: Date } {
-  const to = new Date(ctx.startedAt.getTime() - 1)
+  const to = ctx.startedAt
   const from = new Date(Math.min(since.getTime(), to.getTime()) - Math.max(0, ctx.lookbackMs))
   return { from, to }
 }

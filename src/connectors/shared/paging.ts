@@ -38,16 +38,36 @@ export function getPath(value: unknown, dotted: string): unknown {
 /** The `rel="next"` target of an RFC 8288 `Link` header (one header or several), or undefined. */
 export function nextFromLinkHeader(header: string | string[] | undefined): string | undefined {
   const values = Array.isArray(header) ? header : header ? [header] : []
-  for (const value of values) {
-    // links are `<uri>; param=value; ...` separated by commas outside the angle brackets
-    for (const m of value.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-      const params = m[2] ?? ''
-      const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params)
-      const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/)
-      if (rels.includes('next')) return m[1]
-    }
-  }
+  for (const value of values) for (const link of parseLinks(value)) if (link.rels.includes('next')) return link.target
   return undefined
+}
+
+/** `<uri>; name=value; name="quoted, value", <uri>; ...` — commas inside quotes or brackets do not split. */
+function parseLinks(value: string): { target: string; rels: string[] }[] {
+  const links: { target: string; rels: string[] }[] = []
+  let i = 0
+  while (i < value.length) {
+    const open = value.indexOf('<', i)
+    if (open < 0) break
+    const close = value.indexOf('>', open)
+    if (close < 0) break
+    const target = value.slice(open + 1, close)
+    let rels: string[] = []
+    i = close + 1
+    // parameters up to the next comma outside quotes
+    while (i < value.length && value[i] !== ',') {
+      const m = /^\s*;\s*([^=;,\s]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*)))?\s*/.exec(value.slice(i))
+      if (!m || m[0] === '') {
+        i += 1
+        continue
+      }
+      if (m[1]?.toLowerCase() === 'rel') rels = (m[2] ?? m[3] ?? '').toLowerCase().split(/\s+/).filter(Boolean)
+      i += m[0].length
+    }
+    links.push({ target, rels })
+    i += 1
+  }
+  return links
 }
 
 /**
