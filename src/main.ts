@@ -45,7 +45,15 @@ export function buildTargets(ctx: AppContext, selection: readonly StreamSelectio
       connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}) })
       connectors.set(sel.connection, connector)
     }
-    return { stream: sel, connector, lookbackSeconds: config.lookbackSeconds, maxDeleteFraction: config.massDeleteFraction }
+    const stream = config.streams[sel.stream] as { filter?: string } | undefined
+    return {
+      stream: sel,
+      connector,
+      lookbackSeconds: config.lookbackSeconds,
+      maxDeleteFraction: config.massDeleteFraction,
+      // Elementum takes the filter as RSQL server-side; elsewhere it is applied after reading
+      filter: config.kind === 'elementum' ? undefined : stream?.filter,
+    }
   })
 }
 

@@ -3,7 +3,7 @@
  * defaults to "do nothing": nothing is written to a vendor unless a mapping asks for it.
  */
 import { z } from 'zod';
-import { nonEmpty, scalarText, singleLine, slug } from './schema.primitives.js';
+import { nonEmpty, rsqlFilter, scalarText, singleLine, slug } from './schema.primitives.js';
 
 /** Flow of comments, attachments and related items. */
 export const syncDirection = z.enum(['none', 'left-to-right', 'right-to-left', 'both']);
@@ -13,7 +13,7 @@ export const mappingSideSchema = z.strictObject({
   connection: slug('connection name'),
   stream: slug('stream name'),
   /** Narrows which mirrored records take part in this mapping; never changes the mirror. */
-  filter: nonEmpty.optional(),
+  filter: rsqlFilter.optional(),
 });
 
 export const fieldMappingSchema = z

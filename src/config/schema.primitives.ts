@@ -3,6 +3,7 @@
  * cron expressions and custom headers. Messages say what was expected and, where the value
  * cannot be a secret, what was found.
  */
+import { parseRsql, RsqlSyntaxError } from '../engine/rsql.js';
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -137,3 +138,13 @@ export const customHeaders = z.record(z.string(), scalarText).superRefine((heade
 
 /** A header name for auth (api-key), where Authorization is legitimate. */
 export const headerName = z.string().regex(HEADER_NAME, { error: 'must be a valid HTTP header name' });
+
+/** An RSQL filter (DESIGN.md section 1); a syntax error names the position. */
+export const rsqlFilter = nonEmpty.superRefine((s, ctx) => {
+  try {
+    parseRsql(s);
+  } catch (err) {
+    if (err instanceof RsqlSyntaxError) ctx.addIssue({ code: 'custom', message: `not a valid RSQL filter: ${err.message}` });
+    else throw err;
+  }
+});

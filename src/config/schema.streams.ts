@@ -4,9 +4,9 @@
  * reading elsewhere.
  */
 import { z } from 'zod';
-import { nonEmpty, relativePath, singleLine } from './schema.primitives.js';
+import { nonEmpty, relativePath, rsqlFilter, singleLine } from './schema.primitives.js';
 
-const filter = nonEmpty.optional();
+const filter = rsqlFilter.optional();
 
 export const elementumStreamSchema = z.strictObject({
   recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),

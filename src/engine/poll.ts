@@ -1,6 +1,7 @@
 import { toSyncError } from './errors.js'
 import type { Connector, MirrorStore } from './ports.js'
-import type { ChangeSource, ReadMode, StreamRef } from './types.js'
+import { createPageFilter } from './filter.js'
+import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 
 /**
  * One run of one stream: read pages from the connector, save each (records, history,
@@ -26,6 +27,8 @@ export interface StreamRunOptions {
   signal: AbortSignal
   lookbackMs: number
   maxDeleteFraction: number
+  /** RSQL applied after reading (streams whose API cannot filter server-side). */
+  filter?: string | undefined
   forceDelete?: boolean
   source?: ChangeSource
   onPage?: (p: PageProgress) => void
@@ -60,10 +63,12 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   const runId = await mirror.startRun(stream, mode)
   const result: StreamRunResult = { runId, stream, mode, status: 'succeeded', pages: 0, seen: 0, changed: 0, deleted: 0, requests: 0, nulBytesStripped: 0, durationMs: 0 }
   try {
+    const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
     const pages = connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs })
-    for await (const page of pages) {
+    for await (const read of pages) {
       opts.signal.throwIfAborted()
+      const page = narrow(read)
       const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', ...(scan ? { scanRunId: runId } : {}) })
       result.pages += 1
       result.seen += applied.seen

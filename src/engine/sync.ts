@@ -12,6 +12,8 @@ export interface SyncTarget {
   connector: Connector
   lookbackSeconds: number
   maxDeleteFraction: number
+  /** Applied after reading; undefined when the connector pushed it down to the API. */
+  filter?: string | undefined
 }
 
 export interface SyncPassOptions {
@@ -42,6 +44,7 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
         // a server clock ahead of ours would make a window miss changes: widen by the skew
         lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
         maxDeleteFraction: t.maxDeleteFraction,
+        filter: t.filter,
         ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.onPage ? { onPage: opts.onPage } : {}),

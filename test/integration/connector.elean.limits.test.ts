@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { eleanConnectionSchema } from '../../src/config/schema.js'
+import type { EleanConnection } from '../../src/config/schema.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
@@ -22,6 +22,8 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.close()))
 })
 
+/** What the config schema's defaults give an elean connection. */
+const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1 } as const
 let n = 0
 async function harness(o: { count: number; perMinute?: number; retry?: Partial<RetryPolicy>; options?: EleanOptions; keys?: KeySpec[] }) {
   const sim = await startElean({ port: 0, perMinute: o.perMinute ?? 0, ...(o.keys ? { keys: o.keys } : {}) })
@@ -34,13 +36,13 @@ async function harness(o: { count: number; perMinute?: number; retry?: Partial<R
   await control('POST', '/seed', { project: 'web', count: o.count })
   const stream: StreamRef = { connection: `elean-limits-${++n}`, stream: 'web' }
   const apiKey = sim.credentials.apiKey as string
-  const config = eleanConnectionSchema.parse({
-    kind: 'elean',
+  const config: EleanConnection = {
+    ...CONFIG_DEFAULTS,
     baseUrl: sim.baseUrl,
     auth: { mode: 'bearer', token: apiKey },
     ...(o.perMinute ? { rateLimit: { perMinute: o.perMinute } } : {}),
     streams: { web: { project: 'web' } },
-  })
+  }
   const logs = captureLogs()
   const http = createHttpClient(
     { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 60_000, rateLimit: config.rateLimit },
@@ -98,7 +100,6 @@ describe('Elean connector: rate budget', () => {
     expect(ok[60]!.sentAt - ok[0]!.sentAt).toBeGreaterThanOrEqual(60_000)
     // either no 429 at all, or none was followed by a request earlier than its Retry-After (≥ 1 s)
     const waits = h.logs.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).filter((l) => l.msg === 'retrying').map((l) => l.waitMs ?? 0)
-    console.log('DBG429', count(stats, '429'), waits, elapsed)
     expect(waits.length).toBe(count(stats, '429'))
     let seen429 = 0
     assertNoRequestBeforeRetryAfter(reqs, () => Math.max(1000, waits[seen429++] ?? 0))

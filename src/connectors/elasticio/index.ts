@@ -15,8 +15,6 @@ import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
  */
 
 export const PAGE_SIZE = 100
-/** Resources whose list endpoint accepts `sort`: newest changes first. */
-const SORTABLE = new Set<ElasticioStream['resource']>(['flows', 'credentials', 'lookups'])
 
 export class MissingWorkspaceError extends SyncError {
   override readonly code = 'config_invalid'
@@ -39,7 +37,9 @@ async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number
     const searchParams = {
       'page[size]': pageSize,
       'page[number]': number,
-      sort: SORTABLE.has(s.resource) ? '-updated_at' : undefined,
+      // The API's default order (by id) is stable under edits. `-updated_at` would move an
+      // item edited mid-scan to page 1, where the scan has already been, and the scan would
+      // then report it deleted.
       workspace_id: s.resource === 'flows' ? s.workspaceId : undefined,
     }
     const res = await http.request({ path: s.resource, route, searchParams, signal })

@@ -17,7 +17,7 @@ import { createElementumStore, type ElementumStore } from './store.js'
 
 export type { ElementumStore } from './store.js'
 export { createElementumStore, RECORD_TYPES, STATUSES, PRIORITIES } from './store.js'
-export { compileRsql, parseRsql, RsqlSyntaxError } from './rsql.js'
+export { compileRsql, parseRsql, RsqlSyntaxError } from '../../engine/rsql.js'
 export { seedNamespace } from './seed.js'
 
 export const DEFAULT_CLIENT_ID = 'elsync-sim-client'

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { SimHttpError, type SimRoute } from '../common/index.js'
 import { apiRoute, fieldsOf, jsonObject, namespaceOf, recordOf, type ElementumContext } from './context.js'
 import { encodeCursor, pageArgs, pageSorted } from './paging.js'
-import { compileRsql, RsqlSyntaxError, type RsqlPredicate } from './rsql.js'
+import { compileRsql, RsqlSyntaxError, type RsqlPredicate } from '../../engine/rsql.js'
 import { RELATED_TYPE, type ElementumRelation, type Namespace } from './store.js'
 
 /** Search, create, get and update records, and their related items. */
