@@ -32,6 +32,10 @@ export const elasticioStreamSchema = z.strictObject({
   resource: z.enum(['flows', 'lookups', 'credentials', 'users', 'organizations']),
   workspaceId: singleLine.optional(),
   filter,
+}).superRefine((s, ctx) => {
+  if (s.resource === 'flows' && s.workspaceId === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for flows (the flows list is per workspace)' });
+  }
 });
 
 // ---------------------------------------------------------------- generic REST

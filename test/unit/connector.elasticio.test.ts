@@ -46,7 +46,7 @@ describe('elasticio credentials', () => {
 })
 
 describe('elasticio reading', () => {
-  it('sends page[size]=100, page[number], sort=-updated_at and workspace_id for flows, and stops at total_pages', async () => {
+  it('sends page[size]=100, page[number] and workspace_id (no sort: id order is stable under edits) for flows, and stops at total_pages', async () => {
     const config = elasticioConnectionSchema.parse({ kind: 'elasticio', baseUrl: 'https://api.elastic.io/v2', auth: { mode: 'basic', username: 'a@b.c', password: 'k' }, streams: { flows: { resource: 'flows', workspaceId: 'ws1' }, orgs: { resource: 'organizations' } } })
     const http = fakeHttp((req) => {
       const page = Number(req.searchParams?.['page[number]'])
@@ -55,12 +55,12 @@ describe('elasticio reading', () => {
     const connector = createElasticio({ name: 'eio', config, http, logger: silent })
     const pages = await collect(connector.read('flows', null, ctx))
     expect(pages.map((p) => p.records.map((r) => r.remoteId))).toEqual([['f1'], ['f2'], ['f3']])
-    expect(http.seen.map((r) => r.searchParams)).toEqual([1, 2, 3].map((n) => ({ 'page[size]': 100, 'page[number]': n, sort: '-updated_at', workspace_id: 'ws1' })))
+    expect(http.seen.map((r) => r.searchParams)).toEqual([1, 2, 3].map((n) => ({ 'page[size]': 100, 'page[number]': n, workspace_id: 'ws1' })))
     expect(pages[2]?.cursor).toMatchObject({ complete: true, records: 3 })
     expect(pages[0]?.cursor).toBeUndefined()
     http.seen.length = 0
     await collect(connector.read('orgs', null, ctx))
-    expect(http.seen[0]?.searchParams).toMatchObject({ sort: undefined, workspace_id: undefined })
+    expect(http.seen[0]?.searchParams).toMatchObject({ workspace_id: undefined })
   })
 
   it('stops on a short page when meta has no total_pages, and on an empty page', () => {
