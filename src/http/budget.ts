@@ -25,7 +25,9 @@ export function createRateBudget(opts: BudgetOptions): RateBudget {
   const perMinute = opts.perMinute && opts.perMinute > 0 ? opts.perMinute : undefined
   const queue = new PQueue({
     concurrency: opts.concurrency ?? 4,
-    ...(perMinute ? { intervalCap: perMinute, interval: 60_000 } : {}),
+    // strict: a sliding window, as the vendors count (Elean: 60 in any 60 s), not fixed
+    // minutes; one second of margin so that latency never lands a request at the edge
+    ...(perMinute ? { intervalCap: perMinute, interval: 61_000, strict: true } : {}),
   })
   const started: number[] = []
   let resumeAt = 0

@@ -159,13 +159,10 @@ describe('elasticio connector', () => {
     expect(rotated?.fields.keys).toEqual({ oauth: { access_token: REDACTED, refresh_token: REDACTED }, apiKey: REDACTED })
   })
 
-  it('refuses a flows stream without a workspace id with a clear configuration error', async () => {
-    const s = setup()
-    const config = elasticioConnectionSchema.parse({ kind: 'elasticio', baseUrl: sim.baseUrl, auth: { mode: 'basic', username: 'x@example.com', password: 'irrelevant' }, streams: { flows: { resource: 'flows' } } })
-    const http = createHttpClient({ name: 'eio-nows', baseUrl: config.baseUrl, auth: config.auth }, { logger: s.logs.logger, redactor: s.logs.redactor })
-    const connector = createElasticio({ name: 'eio-nows', config, http, logger: s.logs.logger })
-    const result = await runStream(mirror, { stream: { connection: 'eio-nows', stream: 'flows' }, connector, mode: 'full', signal: AbortSignal.timeout(5_000), lookbackMs: 0, maxDeleteFraction: 0.1 })
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'config_invalid', message: expect.stringContaining('workspaceId') } })
+  it('refuses a flows stream without a workspace id at config load, naming the path', () => {
+    const parsed = elasticioConnectionSchema.safeParse({ kind: 'elasticio', baseUrl: sim.baseUrl, auth: { mode: 'basic', username: 'x@example.com', password: 'irrelevant' }, streams: { flows: { resource: 'flows' } } })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['streams', 'flows', 'workspaceId'], message: expect.stringContaining('required for flows') })
   })
 
   it('checks the connection with a one-item page and fails the check on a wrong API key', async () => {

@@ -98,11 +98,8 @@ describe('Elean connector: rate budget', () => {
     expect(elapsed).toBeGreaterThanOrEqual(60_000)
     const ok = reqs.filter((x) => x.status === 200).sort((a, b) => a.sentAt - b.sentAt)
     expect(ok[60]!.sentAt - ok[0]!.sentAt).toBeGreaterThanOrEqual(60_000)
-    // either no 429 at all, or none was followed by a request earlier than its Retry-After (≥ 1 s)
-    const waits = h.logs.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).filter((l) => l.msg === 'retrying').map((l) => l.waitMs ?? 0)
-    expect(waits.length).toBe(count(stats, '429'))
-    let seen429 = 0
-    assertNoRequestBeforeRetryAfter(reqs, () => Math.max(1000, waits[seen429++] ?? 0))
+    // the budget's sliding window matches the server's: the server never had to refuse one
+    expect(count(stats, '429')).toBe(0)
   })
 
   it('recovers from a 429 storm and sends nothing before each Retry-After has passed', async () => {
