@@ -172,6 +172,10 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
       return done.finally(() => sql`delete from elsync.scan_seen where run_id = ${runId}`)
     },
 
+    async resetScan(runId: number): Promise<void> {
+      await sql`delete from elsync.scan_seen where run_id = ${runId}`
+    },
+
     async getCursor(stream: StreamRef): Promise<Cursor | null> {
       const rows = await sql<{ cursor: Cursor }[]>`
         select cursor from elsync.stream_state where connection = ${stream.connection} and stream = ${stream.stream}`

@@ -69,6 +69,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     for await (const read of pages) {
       opts.signal.throwIfAborted()
       const page = narrow(read)
+      if (scan && page.restartScan) await mirror.resetScan(runId)
       const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', ...(scan ? { scanRunId: runId } : {}) })
       result.pages += 1
       result.seen += applied.seen

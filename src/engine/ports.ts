@@ -40,6 +40,8 @@ export interface RunSummary {
 export interface MirrorStore {
   /** Saves one page: records, history, children and cursor in one transaction. */
   applyPage(stream: StreamRef, page: Page, opts?: ApplyOptions): Promise<ApplyResult>
+  /** Forgets which records a scan in progress has seen (the connector restarts its scan). */
+  resetScan(runId: number): Promise<void>
   /** After a complete, error-free scan: soft-deletes live records the scan did not see. */
   completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions): Promise<{ deleted: number; live: number }>
   getCursor(stream: StreamRef): Promise<Cursor | null>

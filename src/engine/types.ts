@@ -83,6 +83,12 @@ export interface Page {
   comments?: ChildSet<RemoteComment>
   attachments?: ChildSet<RemoteAttachment>
   relations?: ChildSet<RemoteRelation>
+  /**
+   * Full scans only: what this scan has seen so far is unreliable (offset paging drifted)
+   * and the connector starts over. Membership is cleared before this page is saved, so a
+   * record read before it was deleted cannot count as seen. Records already saved stay.
+   */
+  restartScan?: boolean
 }
 
 export type ReadMode = 'incremental' | 'full'

@@ -178,6 +178,17 @@ describe('completeScan', () => {
     expect(await sql`select 1 from elsync.scan_seen`).toHaveLength(0)
   })
 
+  it('forgets what a scan saw when the connector restarts it, so a record read before its deletion is deleted', async () => {
+    const s = freshStream()
+    const ids = Array.from({ length: 20 }, (_, i) => `t${i}`)
+    await scan(s, ids)
+    const runId = await mirror.startRun(s, 'full')
+    await mirror.applyPage(s, { records: ids.map((id) => task(id)) }, { scanRunId: runId })
+    await mirror.resetScan(runId)
+    await mirror.applyPage(s, { records: ids.slice(1).map((id) => task(id)) }, { scanRunId: runId })
+    expect(await mirror.completeScan(s, runId, { maxDeleteFraction: 0.1 })).toEqual({ deleted: 1, live: 20 })
+  })
+
   it('deletes above the fraction when an admin forces it', async () => {
     const s = freshStream()
     await scan(s, ['a', 'b'])
