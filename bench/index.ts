@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: one JSON line per figure, each a ratio or count measured in this run
+ * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
+ * (default 2 000) and 10× that. Uses DATABASE_URL's server when set, else an embedded one.
+ */
+import { elementumConnectionSchema, eleanConnectionSchema } from '../src/config/schema.js'
+import { createElean } from '../src/connectors/elean/index.js'
+import { createElementum } from '../src/connectors/elementum/index.js'
+import { createPgMirror } from '../src/db/mirror.store.js'
+import type { Connector } from '../src/engine/ports.js'
+import { runStream } from '../src/engine/poll.js'
+import { createHttpClient } from '../src/http/client.js'
+import { createLogger, createRedactor } from '../src/logger.js'
+import { benchDatabase, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
+
+const N = Number(process.env.BENCH_N ?? 10_000)
+const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
+const redactor = createRedactor()
+const logger = createLogger({ level: 'silent', redactor })
+
+function eleanConnector(sim: SimProcess): Connector {
+  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, streams: { bench: { project: 'bench' } } })
+  const http = createHttpClient({ name: 'elean', baseUrl: config.baseUrl, auth: config.auth }, { logger, redactor })
+  return createElean({ name: 'elean', config, http, logger }, { commentsPerScan: 0 })
+}
+
+function elementumConnector(sim: SimProcess): Connector {
+  const c = sim.credentials
+  const config = elementumConnectionSchema.parse({
+    kind: 'elementum',
+    baseUrl: sim.baseUrl,
+    auth: { mode: 'oauth2-client-credentials', clientId: c.clientId, clientSecret: c.clientSecret, tokenUrl: c.tokenUrl },
+    streams: { bench: { recordType: 'tasks', alias: 'bench' } },
+  })
+  const http = createHttpClient({ name: 'elementum', baseUrl: config.baseUrl, auth: config.auth }, { logger, redactor })
+  return createElementum({ name: 'elementum', config, http, logger }, { children: false })
+}
+
+const sync = (db: BenchDb, connector: Connector, connection: string, mode: 'full' | 'incremental') =>
+  runStream(createPgMirror(db.sql), { stream: { connection, stream: 'bench' }, connector, mode, signal: AbortSignal.timeout(600_000), lookbackMs: 120_000, maxDeleteFraction: 0.1 })
+
+async function listCalls(sim: SimProcess, route: string): Promise<number> {
+  const stats = (await (await fetch(`${sim.simUrl}/_sim/stats`)).json()) as { byRoute: Record<string, Record<string, number>> }
+  return Object.values(stats.byRoute[route] ?? {}).reduce((a, b) => a + b, 0)
+}
+
+async function rawUpsertRowsPerSecond(db: BenchDb, sim: SimProcess): Promise<number> {
+  const pages: { id: string }[][] = []
+  for (let page = 1; ; page++) {
+    const res = await fetch(`${sim.baseUrl}/bench/tasks?limit=100&page=${page}`, { headers: { authorization: `Bearer ${sim.credentials.apiKey}` } })
+    const body = (await res.json()) as { tasks: { id: string }[]; meta: { hasMore: boolean } }
+    pages.push(body.tasks)
+    if (!body.meta.hasMore) break
+  }
+  await db.sql`create table if not exists public.bench_raw (id text primary key, doc jsonb not null)`
+  const t0 = performance.now()
+  for (const tasks of pages) {
+    await db.sql.begin(
+      (tx) => tx`insert into public.bench_raw (id, doc)
+        select * from unnest(${tasks.map((t) => t.id)}::text[], ${tasks.map((t) => JSON.stringify(t))}::jsonb[])
+        on conflict (id) do update set doc = excluded.doc`,
+    )
+  }
+  return (pages.flat().length / (performance.now() - t0)) * 1000
+}
+
+async function main(): Promise<void> {
+  const db = await benchDatabase()
+  const sims: SimProcess[] = []
+  try {
+    // ingest efficiency, API efficiency and no-op resync on Elean (offset-paged full scans)
+    const elean = await spawnSim('elean', N)
+    sims.push(elean)
+    const connector = eleanConnector(elean)
+    const t0 = performance.now()
+    const first = await sync(db, connector, 'elean', 'full')
+    const mirrorRps = (first.seen / (performance.now() - t0)) * 1000
+    const rawRps = await rawUpsertRowsPerSecond(db, elean)
+    line({ figure: 'ingest_efficiency', n: N, mirror_rows_per_s: Math.round(mirrorRps), raw_upsert_rows_per_s: Math.round(rawRps), ratio: +(mirrorRps / rawRps).toFixed(3) })
+
+    const before = await db.sql<{ x: string }[]>`select xmin::text as x from elsync.records order by id`
+    const [h0] = await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.record_changes`
+    const listBefore = await listCalls(elean, 'GET /v1/public/:project/tasks')
+    const second = await sync(db, connector, 'elean', 'full')
+    const after = await db.sql<{ x: string }[]>`select xmin::text as x from elsync.records order by id`
+    const [h1] = await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.record_changes`
+    const rowsWritten = after.filter((r, i) => r.x !== before[i]?.x).length
+    line({ figure: 'noop_resync', n: N, status: second.status, rows_written: rowsWritten, history_rows_added: (h1?.n ?? 0) - (h0?.n ?? 0) })
+    const listed = (await listCalls(elean, 'GET /v1/public/:project/tasks')) - listBefore
+    line({ figure: 'api_efficiency', vendor: 'elean', scan_of: N, requests: second.requests, list_requests: listed, minimum: Math.ceil(N / 100), ratio: +(second.requests / Math.ceil(N / 100)).toFixed(3) })
+
+    // API efficiency of an empty incremental window on Elementum: the minimum is one request
+    const elementum = await spawnSim('elementum', 1_000)
+    sims.push(elementum)
+    const ec = elementumConnector(elementum)
+    await sync(db, ec, 'elementum', 'full')
+    const empty = await sync(db, ec, 'elementum', 'incremental')
+    line({ figure: 'api_efficiency', vendor: 'elementum', empty_window_requests: empty.requests, minimum: 1, ratio: empty.requests })
+
+    // memory slope: peak RSS growth of a full mirror at MEM_N and 10·MEM_N, each in a fresh
+    // process, the simulator in yet another
+    const mem: Record<string, number> = {}
+    for (const n of [MEM_N, MEM_N * 10]) {
+      const sim = await spawnSim('elean', n)
+      sims.push(sim)
+      const probe = await runProbe(db.url, sim, `elean-mem-${n}`)
+      if (probe.status !== 'succeeded' || probe.seen !== n) throw new Error(`memory probe at ${n}: ${JSON.stringify(probe)}`)
+      mem[`peak_rss_growth_mb_at_${n}`] = probe.peakMb
+      sim.stop()
+    }
+    const [small, large] = Object.values(mem)
+    line({ figure: 'memory_slope', ...mem, ratio_10x: small ? +((large ?? 0) / small).toFixed(2) : null })
+    line({ figure: 'attachment_streaming_rss', measured: false, reason: 'attachment transfer (push) is not built yet' })
+    line({ figure: 'freshness', measured: false, reason: 'reconcile and push are not built yet: changes do not reach the other system' })
+  } finally {
+    for (const s of sims) s.stop()
+    await db.drop()
+  }
+}
+
+await main()

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import postgres from 'postgres'
+import { createDb, type DbHandle } from '../src/db/client.js'
+import { startEmbeddedPostgres } from '../src/db/embedded.js'
+import { runMigrations } from '../src/db/migrate.js'
+
+export interface BenchDb extends DbHandle {
+  url: string
+  drop(): Promise<void>
+}
+
+/** A fresh migrated database: on DATABASE_URL's server when set, else an embedded one. */
+export async function benchDatabase(): Promise<BenchDb> {
+  let adminUrl = process.env.DATABASE_URL
+  let stopEmbedded: (() => Promise<void>) | undefined
+  if (!adminUrl) {
+    const pg = await startEmbeddedPostgres({ dataDir: join(tmpdir(), `elsync-bench-${process.pid}`), port: 0 })
+    adminUrl = pg.url
+    stopEmbedded = pg.stop
+  }
+  const name = `elsync_bench_${randomBytes(4).toString('hex')}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database "${name}"`)
+  const u = new URL(adminUrl)
+  u.pathname = `/${name}`
+  const url = u.toString()
+  await runMigrations(url)
+  const handle = createDb(url, { max: 4 })
+  return {
+    ...handle,
+    url,
+    drop: async () => {
+      await handle.close()
+      await admin.unsafe(`drop database if exists "${name}" with (force)`)
+      await admin.end()
+      await stopEmbedded?.()
+    },
+  }
+}
+
+export interface SimProcess {
+  baseUrl: string
+  simUrl: string
+  credentials: Record<string, string>
+  child: ChildProcess
+  stop(): void
+}
+
+export async function spawnSim(kind: 'elean' | 'elementum', count: number): Promise<SimProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)))
+  })
+  const info = JSON.parse(first) as Omit<SimProcess, 'child' | 'stop'>
+  return { ...info, child, stop: () => child.kill('SIGTERM') }
+}
+
+/** Samples this process's RSS every 20 ms while `fn` runs; returns the peak growth in MB. */
+export async function peakRssGrowthMb<T>(fn: () => Promise<T>): Promise<{ result: T; peakMb: number }> {
+  global.gc?.()
+  const base = process.memoryUsage().rss
+  let peak = base
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
+  try {
+    const result = await fn()
+    peak = Math.max(peak, process.memoryUsage().rss)
+    return { result, peakMb: Math.round(((peak - base) / 1024 / 1024) * 10) / 10 }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+export const line = (o: object): void => console.log(JSON.stringify(o))
+
+/** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
+export async function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<{ status: string; seen: number; peakMb: number }> {
+  const { baseUrl, credentials } = sim
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`memory probe exited with ${code}`)
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { status: string; seen: number; peakMb: number }
+}
