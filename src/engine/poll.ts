@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events'
 import { toSyncError } from './errors.js'
 import type { Connector, MirrorStore } from './ports.js'
 import { createPageFilter } from './filter.js'
@@ -56,6 +57,8 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   const now = opts.now ?? (() => new Date())
   const redact = opts.redact ?? ((s: string) => s)
   const { stream, connector } = opts
+  // every request of the run listens to this signal; concurrent child fetches exceed Node's default of 10
+  setMaxListeners(Math.max(getMaxListeners(opts.signal), 200), opts.signal)
   const scan = opts.mode === 'full' || connector.readsFully(stream.stream)
   const mode: ReadMode = scan ? 'full' : 'incremental'
   const startedAt = now()

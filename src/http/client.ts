@@ -138,6 +138,8 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     // RFC 3986 encoding (%20, not the form encoding's +): RSQL selectors contain spaces
     target.search = [...searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
     const method = req.method ?? 'GET'
+    // routes are labelled `GET /tasks`; name the method only when the label does not
+    const what = req.route.startsWith(`${method} `) ? req.route : `${method} ${req.route}`
     const safeToRepeat = method !== 'POST' || req.idempotent === true
     const started = now()
     requests += 1
@@ -156,7 +158,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
       if (req.signal?.aborted) throw req.signal.reason
       const code = (err as RequestError).code ?? ''
       const phase = err instanceof RequestError && err.name === 'TimeoutError' ? 'timeout' : CONNECT_CODES.has(code) ? 'connect' : 'transfer'
-      const error = new NetworkError(`${method} ${req.route} failed (${phase}${code ? `, ${code}` : ''}): ${deps.redactor.redact((err as Error).message)}`, phase)
+      const error = new NetworkError(`${what} failed (${phase}${code ? `, ${code}` : ''}): ${deps.redactor.redact((err as Error).message)}`, phase)
       log.debug({ route: req.route, method, phase, code, ms: now() - started }, 'request failed')
       if (safeToRepeat || phase === 'connect') return { retry: true, error }
       throw error
@@ -168,16 +170,16 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     if (!Number.isNaN(date)) skewMs = Math.abs(date - (started + ms / 2))
     log.debug({ route: req.route, method, status: res.statusCode, ms, requestId }, 'request')
     const status = res.statusCode
-    if (status === 401 && tokens && token) return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${method} ${req.route} answered 401`, requestId, undefined) }
+    if (status === 401 && tokens && token) return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
     if (status >= 400 && !req.allowStatus?.includes(status)) {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
-      const error = new HttpStatusError(status, `${method} ${req.route} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`, requestId, retryAfter)
+      const error = new HttpStatusError(status, `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`, requestId, retryAfter)
       if (status === 429 && retryAfter !== undefined) budget.pauseFor(retryAfter)
       // a 429 was refused before processing; other statuses may have been processed
       if (error.retryable && (safeToRepeat || status === 429)) return { retry: true, error, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) }
       throw error
     }
-    const body = parseBody<T>(req, res.body, String(res.headers['content-type'] ?? ''), `${method} ${req.route}`)
+    const body = parseBody<T>(req, res.body, String(res.headers['content-type'] ?? ''), what)
     if (body instanceof BadResponseError) {
       if (safeToRepeat) return { retry: true, error: body }
       throw body
