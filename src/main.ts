@@ -14,6 +14,7 @@ import { createPgMirror } from './db/mirror.store.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import type { Connector } from './engine/ports.js'
 import { syncPass, type SyncTarget } from './engine/sync.js'
+import type { StreamRunResult } from './engine/poll.js'
 import { createHttpMetrics } from './http/metrics.js'
 import type { TokenVault } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
@@ -62,6 +63,14 @@ export function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
   return ctx.env.secretKey ? createPgTokenVault(sql, ctx.env.secretKey) : undefined
 }
 
+/** One human-readable line for a finished stream run (CLI summary, demo). */
+export function summaryLine(r: StreamRunResult): string {
+  const name = `${r.stream.connection}/${r.stream.stream}`
+  const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
+  const nul = r.nulBytesStripped ? `, ${r.nulBytesStripped} NUL bytes stripped` : ''
+  return r.status === 'succeeded' ? `ok     ${name} (${counts}${nul})` : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
+}
+
 export function allStreams(config: Config): StreamSelection[] {
   return Object.entries(config.connections).flatMap(([connection, c]) => Object.keys(c.streams).map((stream) => ({ connection, stream })))
 }
@@ -77,11 +86,15 @@ export interface Daemon {
 
 export interface DaemonOptions {
   say: (line: string) => void
+  /** Use a freshly recreated database of this name (the demo). */
+  freshDatabase?: string
+  /** Human-readable line per finished stream run (the demo prints them). */
+  onRun?: (line: string) => void
 }
 
 export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise<Daemon> {
   const log = ctx.logger.child({ component: 'daemon' })
-  const db = await openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: opts.say })
+  const db = await openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: opts.say, ...(opts.freshDatabase ? { freshDatabase: opts.freshDatabase } : {}) })
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const mirror = createPgMirror(db.sql)
@@ -96,11 +109,13 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       redact: ctx.redactor.redact,
       exclusive: (stream, fn) => locks.tryRun(stream, fn),
       onBusy: (stream) => log.debug({ ...stream }, 'stream busy on another replica'),
-      onStreamDone: (r) =>
-        (r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
+      onStreamDone: (r) => {
+        opts.onRun?.(summaryLine(r))
+        ;(r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
           { connection: r.stream.connection, stream: r.stream.stream, runId: r.runId, pages: r.pages, seen: r.seen, changed: r.changed, deleted: r.deleted, requests: r.requests, ms: r.durationMs, error: r.error },
           'stream run finished',
-        ),
+        )
+      },
     })
 
   const scheduler = createScheduler(

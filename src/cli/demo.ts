@@ -5,6 +5,7 @@
  * simulated human editing records so changes flow into the mirror.
  */
 import { parseArgs } from 'node:util'
+import { processEnv } from '../config/env.js'
 import { startDaemon } from '../main.js'
 import { startAllSims } from '../sim/index.js'
 import { loadContext, runCommand } from './context.js'
@@ -56,8 +57,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     let daemon
     try {
-      const ctx = await loadContext({ configDir: values['config-dir'], extraEnv })
-      daemon = await startDaemon(ctx, { say })
+      // the demo's own log level: its story is told by the lines it prints
+      const ctx = await loadContext({ configDir: values['config-dir'], extraEnv: { LOG_LEVEL: processEnv().LOG_LEVEL ?? 'warn', ...extraEnv } })
+      daemon = await startDaemon(ctx, { say, freshDatabase: 'elsync_demo', onRun: say })
     } catch (err) {
       await Promise.all(sims.map((s) => s.close()))
       throw err

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js'
 import { createPgMirror } from '../db/mirror.store.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
 import { syncPass } from '../engine/sync.js'
-import { allStreams, buildTargets, vaultFor } from '../main.js'
+import { allStreams, buildTargets, summaryLine, vaultFor } from '../main.js'
 import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
@@ -39,14 +39,8 @@ export function progressLine(p: PageProgress): string {
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {
-  const rows = results.map((r) => {
-    const name = `${r.stream.connection}/${r.stream.stream}`
-    const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
-    const nul = r.nulBytesStripped ? `, ${r.nulBytesStripped} NUL bytes stripped` : ''
-    return r.status === 'succeeded' ? `ok     ${name} (${counts}${nul})` : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
-  })
   const failed = results.filter((r) => r.status === 'failed').length
-  return `${rows.join('\n')}\n${results.length - failed} of ${results.length} streams succeeded\n`
+  return `${results.map(summaryLine).join('\n')}\n${results.length - failed} of ${results.length} streams succeeded\n`
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

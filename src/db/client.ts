@@ -43,3 +43,10 @@ export function redactUrl(url: string): string {
     return '<unparseable database URL>'
   }
 }
+
+/** The same server and credentials, another database. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}

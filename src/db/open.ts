@@ -1,4 +1,5 @@
-import { createDb, redactUrl, type DbHandle } from './client.js'
+import postgres from 'postgres'
+import { createDb, redactUrl, withDatabase, type DbHandle } from './client.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { runMigrations } from './migrate.js'
 
@@ -18,6 +19,8 @@ export interface OpenDatabaseOptions {
   dataDir: string
   onProgress?: (message: string) => void
   max?: number
+  /** Drop and recreate this database on the server and use it (the demo's throw-away mirror). */
+  freshDatabase?: string
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
@@ -29,6 +32,16 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
     const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir })
     url = pg.url
     stopEmbedded = pg.stop
+  }
+  if (opts.freshDatabase) {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      await admin.unsafe(`drop database if exists "${opts.freshDatabase}" with (force)`)
+      await admin.unsafe(`create database "${opts.freshDatabase}"`)
+    } finally {
+      await admin.end({ timeout: 5 })
+    }
+    url = withDatabase(url, opts.freshDatabase)
   }
   try {
     await runMigrations(url)

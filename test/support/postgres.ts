@@ -48,8 +48,4 @@ export async function resolveTestPostgres(): Promise<TestPostgres> {
   }
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url)
-  u.pathname = `/${database}`
-  return u.toString()
-}
+export { withDatabase } from '../../src/db/client.js'
