@@ -1,0 +1,64 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { connectionsFileSchema } from '../../src/config/schema.js'
+import type { EnvSettings } from '../../src/config/env.js'
+import { startDaemon, type Daemon } from '../../src/main.js'
+import { startElean } from '../../src/sim/elean/index.js'
+import { createTestDb } from '../support/db.js'
+import { captureLogs } from '../support/logs.js'
+
+const db = await createTestDb()
+const sim = await startElean({ port: 0 })
+sim.store.seed('web', 30, 3)
+const logs = captureLogs([sim.credentials.apiKey!])
+const { connections } = connectionsFileSchema.parse({
+  connections: { elean: { kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, poll: '0 0 1 1 *', streams: { web: { project: 'web' } } } },
+})
+const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync', adminToken: 'a-long-enough-admin-token' }
+let daemon: Daemon
+afterAll(async () => {
+  await daemon?.stop()
+  await sim.close()
+})
+
+describe('the daemon', () => {
+  it('serves health, readiness and metrics, guards /v1, polls, and stops idempotently', async () => {
+    daemon = await startDaemon({ env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor }, { say: () => {} })
+    const url = daemon.adminUrl.replace('0.0.0.0', '127.0.0.1')
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' })
+    expect((await fetch(`${url}/readyz`)).status).toBe(200)
+    expect((await fetch(`${url}/v1/streams`)).status).toBe(401)
+    const wrong = await fetch(`${url}/v1/streams`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })
+    expect(await wrong.json()).toEqual({ error: { code: 'unauthorized', message: 'missing or invalid admin token' } })
+
+    await daemon.pollAll()
+    const [row] = await db.sql`select count(*)::int as n from elsync.records_current where connection = 'elean'`
+    expect(row?.n).toBe(30)
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).toMatch(/elsync_http_requests_total\{connection="elean",route="GET \/\{project\}\/tasks",status="200"\} 1/)
+    expect(logs.text()).not.toContain(sim.credentials.apiKey)
+
+    await daemon.stop()
+    await daemon.stop()
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+  })
+})
+
+describe('stream locks across replicas', () => {
+  it('lets one replica run a stream while another gets busy, and frees it afterwards', async () => {
+    const { createStreamLocks } = await import('../../src/db/locks.js')
+    const { createDb } = await import('../../src/db/client.js')
+    const other = createDb(db.url, { max: 2 })
+    const a = createStreamLocks(db.sql)
+    const b = createStreamLocks(other.sql)
+    const stream = { connection: 'elean', stream: 'web' }
+    let release!: () => void
+    const held = a.tryRun(stream, () => new Promise<string>((r) => (release = () => r('done'))))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(await b.tryRun(stream, async () => 'ran')).toBe('busy')
+    expect(await b.tryRun({ connection: 'elean', stream: 'other' }, async () => 'ran')).toBe('ran')
+    release()
+    expect(await held).toBe('done')
+    expect(await b.tryRun(stream, async () => 'ran')).toBe('ran')
+    await other.close()
+  })
+})
