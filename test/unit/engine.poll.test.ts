@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest'
+import type { ApplyResult, Connector, MirrorStore, ReadContext, RunSummary } from '../../src/engine/ports.js'
+import { syncPass } from '../../src/engine/sync.js'
+import type { Page } from '../../src/engine/types.js'
+
+function fakeMirror() {
+  const calls: string[] = []
+  const runs = new Map<number, RunSummary>()
+  let next = 0
+  const mirror: MirrorStore = {
+    applyPage: async (s, page, opts): Promise<ApplyResult> => {
+      calls.push(`apply ${s.stream} ${page.records.length}${opts?.scanRunId ? ' scan' : ''}`)
+      return { seen: page.records.length, inserted: 0, updated: 0, restored: 0, unchanged: page.records.length, changes: 0, nulBytesStripped: 0 }
+    },
+    resetScan: async (runId) => void calls.push(`reset ${runId}`),
+    completeScan: async (s) => (calls.push(`complete ${s.stream}`), { deleted: 0, live: 0 }),
+    getCursor: async () => null,
+    startRun: async () => ++next,
+    finishRun: async (id, summary) => void runs.set(id, summary),
+  }
+  return { mirror, calls, runs }
+}
+
+function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?: number; fully?: boolean } = {}) {
+  const contexts: ReadContext[] = []
+  const connector: Connector = {
+    kind: 'fake',
+    async *read(stream, _from, ctx) {
+      contexts.push(ctx)
+      for (const p of pages[stream] ?? []) {
+        if (p instanceof Error) throw p
+        yield p
+      }
+    },
+    readsFully: () => opts.fully ?? false,
+    check: async () => {},
+    stats: () => ({ requests: 0, budgetLeft: null, skewMs: opts.skewMs ?? 0 }),
+  }
+  return { connector, contexts }
+}
+
+const rec = (id: string) => ({ remoteId: id, document: {} })
+
+describe('syncPass', () => {
+  it('widens the incremental lookback by the measured clock skew', async () => {
+    const { mirror } = fakeMirror()
+    const { connector, contexts } = fakeConnector({ s: [{ records: [rec('1')] }] }, { skewMs: 45_000 })
+    await syncPass(mirror, [{ stream: { connection: 'c', stream: 's' }, connector, lookbackSeconds: 120, maxDeleteFraction: 0.1 }], { mode: 'incremental', signal: new AbortController().signal })
+    expect(contexts[0]?.lookbackMs).toBe(165_000)
+  })
+
+  it('records a failing stream as failed without completing its scan, and still runs the next one', async () => {
+    const { mirror, calls, runs } = fakeMirror()
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, new Error('page 2 broke')], b: [{ records: [rec('2')] }] }, { fully: true })
+    const results = await syncPass(
+      mirror,
+      ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 })),
+      { mode: 'incremental', signal: new AbortController().signal, redact: (t) => t.replace('broke', '[x]') },
+    )
+    expect(results.map((r) => [r.stream.stream, r.status, r.mode])).toEqual([['a', 'failed', 'full'], ['b', 'succeeded', 'full']])
+    expect(calls).toEqual(['apply a 1 scan', 'apply b 1 scan', 'complete b'])
+    expect(runs.get(1)).toMatchObject({ status: 'failed', pages: 1, error: 'sync_error: page 2 [x]' })
+  })
+
+  it('clears scan membership when the connector restarts its scan', async () => {
+    const { mirror, calls } = fakeMirror()
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('1')], restartScan: true }] }, { fully: true })
+    await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], { mode: 'full', signal: new AbortController().signal })
+    expect(calls).toEqual(['apply a 1 scan', 'reset 1', 'apply a 1 scan', 'complete a'])
+  })
+
+  it('skips a stream another replica is running', async () => {
+    const { mirror, calls } = fakeMirror()
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }] })
+    const busy: string[] = []
+    const results = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode: 'incremental',
+      signal: new AbortController().signal,
+      exclusive: async () => 'busy',
+      onBusy: (s) => busy.push(s.stream),
+    })
+    expect(results).toEqual([])
+    expect(busy).toEqual(['a'])
+    expect(calls).toEqual([])
+  })
+})
