@@ -62,6 +62,8 @@ export const elementumConnectionSchema = z.strictObject({
 export const eleanConnectionSchema = z.strictObject({
   kind: z.literal('elean'),
   ...connectionBase,
+  /** Tasks whose comments are read per scan, one request each (default 20; 0 turns comment polling off). */
+  commentsPerScan: z.int().min(0).max(10_000).optional(),
   streams: streams(eleanStreamSchema),
 });
 export const avepointConnectionSchema = z.strictObject({

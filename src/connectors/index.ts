@@ -20,7 +20,7 @@ export function createConnector(name: string, config: ConnectionConfig, deps: Bu
     case 'elementum':
       return createElementum({ ...base, config, http: createHttpClient(settings, { ...deps, defaultTokenUrl: elementumTokenUrl(config.baseUrl) }) })
     case 'elean':
-      return createElean({ ...base, config, http: createHttpClient(settings, deps) })
+      return createElean({ ...base, config, http: createHttpClient(settings, deps) }, { commentsPerScan: config.commentsPerScan })
     case 'avepoint':
       return createAvepoint({ ...base, config, http: createHttpClient(settings, { ...deps, defaultTokenUrl: AVEPOINT_TOKEN_URL }) })
     case 'elasticio':

@@ -144,14 +144,27 @@ describe('Elean connector: paging drift', () => {
     await h.control('POST', '/stats/reset')
     // before each of the next two list requests: 6 tasks vanish at the head, 4 appear there
     await h.control('POST', '/faults', { kind: 'drift', count: 2, insert: 4, delete: 6, route: '/v1/public/web/tasks' })
+    const before = new Set((await h.live()).map((x) => x.remote_id))
     const r = await h.run()
     expect(r.status).toBe('succeeded')
-    // the first pass stopped at page 2 (total moved from 248 to 246); the second read all 3 pages
+    // the first pass yielded page 1 and stopped at page 2 (total moved from 248 to 246); the re-read read all 3 pages
     expect(await h.calls(LIST)).toBe(5)
+    expect(r.pages).toBe(4)
     const sim = await h.dump()
     expect(sim).toHaveLength(246)
     expect(sorted((await h.live()).map((x) => ({ id: x.remote_id, title: x.title })))).toEqual(sorted(sim))
-    expect(r.deleted).toBe(8)
+    // 8 seeded tasks were deleted; so were the 4 the first drift inserted, which the first pass had saved
+    const history = await sql<{ remote_id: string; op: string }[]>`
+      select remote_id, op from elsync.record_history where connection = ${h.stream.connection} order by remote_id, version`
+    const opsOf = (id: string) => history.filter((x) => x.remote_id === id).map((x) => x.op)
+    const deleted = [...new Set(history.filter((x) => x.op === 'delete').map((x) => x.remote_id))]
+    expect(deleted.filter((id) => before.has(id))).toHaveLength(8)
+    expect(deleted).toHaveLength(12)
+    expect(r.deleted).toBe(12)
+    for (const id of deleted) expect(opsOf(id)).toEqual(['insert', 'delete'])
+    // tasks that merely moved between pages keep one insert: no delete, no restore
+    expect(history.filter((x) => x.op === 'restore')).toEqual([])
+    for (const t of sim) expect(opsOf(t.id)).toEqual(['insert'])
   })
 
   it('saves what it read but infers no deletion when the list never stops shifting', async () => {

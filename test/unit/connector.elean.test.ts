@@ -1,8 +1,14 @@
+import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { createStreamMemory, pickCommentTargets, rememberScan } from '../../src/connectors/elean/elean.comments.js'
+import { eleanConnectionSchema } from '../../src/config/schema.js'
+import { createStreamMemory, planComments, type StreamMemory, type TaskVersion } from '../../src/connectors/elean/elean.comments.js'
+import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { needsStatusList, normalizeTask, statusLookup } from '../../src/connectors/elean/elean.normalize.js'
 import { isLastPage, lastScanOf } from '../../src/connectors/elean/elean.read.js'
 import { parseStatuses, parseTaskList } from '../../src/connectors/elean/elean.schemas.js'
+import type { Page } from '../../src/engine/types.js'
+import type { HttpClient, HttpRequest } from '../../src/http/client.js'
+import { createLogger } from '../../src/logger.js'
 
 const task = {
   id: '018e1b2c-3d4e-5f6a-7b8c-9d0e1f2a3b4c',
@@ -47,6 +53,16 @@ describe('Elean payloads', () => {
   })
 })
 
+describe('Elean connection config', () => {
+  it('takes an optional commentsPerScan between 0 and 10 000', () => {
+    const base = { kind: 'elean', baseUrl: 'https://api.elean.app/v1/public', auth: { mode: 'bearer', token: 'el_test' } }
+    expect(eleanConnectionSchema.parse(base).commentsPerScan).toBeUndefined()
+    expect(eleanConnectionSchema.parse({ ...base, commentsPerScan: 0 }).commentsPerScan).toBe(0)
+    expect(eleanConnectionSchema.parse({ ...base, commentsPerScan: 10_000 }).commentsPerScan).toBe(10_000)
+    for (const bad of [-1, 10_001, 2.5, '20']) expect(eleanConnectionSchema.safeParse({ ...base, commentsPerScan: bad }).success).toBe(false)
+  })
+})
+
 describe('Elean normalization', () => {
   it('maps a task to the common record, keeping the other fields and the document', () => {
     const r = normalizeTask(task, null)
@@ -78,24 +94,197 @@ describe('Elean normalization', () => {
 
 describe('Elean comment reads per scan', () => {
   const tasks = (versions: string[]) => versions.map((v, i) => ({ id: `t${i}`, version: v }))
+  /** One scan whose listing is a single page. */
+  const scanOf = (memory: StreamMemory, list: TaskVersion[], cap: number, since: number | null) => {
+    memory.scans += 1
+    const plan = planComments(memory, cap, memory.scans, since)
+    const ids = plan.pick(list)
+    for (const id of ids) memory.commentsRead.set(id, memory.scans)
+    plan.finish(new Map(list.map((t) => [t.id, t.version])))
+    return ids
+  }
 
   it('reads changed tasks first, then the ones read longest ago, never more than the cap', () => {
     const memory = createStreamMemory()
     const scan1 = tasks(['a', 'a', 'a', 'a', 'a'])
-    expect(pickCommentTargets(scan1, memory, 2, null)).toEqual(['t0', 't1'])
-    memory.commentsRead.set('t0', 1).set('t1', 1)
-    rememberScan(memory, scan1)
+    expect(scanOf(memory, scan1, 2, null)).toEqual(['t0', 't1'])
     // t3 changed; then never-read t2, t4
-    expect(pickCommentTargets(tasks(['a', 'a', 'a', 'b', 'a']), memory, 3, null)).toEqual(['t3', 't2', 't4'])
-    expect(pickCommentTargets(scan1, memory, 0, null)).toEqual([])
+    expect(scanOf(memory, tasks(['a', 'a', 'a', 'b', 'a']), 3, null)).toEqual(['t3', 't2', 't4'])
+    expect(scanOf(memory, scan1, 0, null)).toEqual([])
+    // nothing is owed: on the first scan "changed" only meant "no memory yet", and a cap of 0 turns comments off
+    expect(memory.owed.size).toBe(0)
   })
 
   it('on a fresh process counts only tasks updated since the stored lastScanAt as changed', () => {
     const memory = createStreamMemory()
     const list = tasks(['2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'])
     const since = Date.parse('2026-01-15T00:00:00.000Z')
-    expect(pickCommentTargets(list, memory, 1, since)).toEqual(['t1'])
+    expect(scanOf(memory, list, 1, since)).toEqual(['t1'])
     expect(lastScanOf({ lastScanAt: '2026-01-15T00:00:00.000Z' })).toBe(since)
     expect(lastScanOf({ lastScanAt: 'nonsense' })).toBeNull()
+  })
+
+  it('decides page by page: round-robin candidates are fixed at the start, a changed task left without budget is owed to the next scan', () => {
+    const memory = createStreamMemory()
+    const list = tasks(Array.from({ length: 9 }, () => 'a'))
+    const pages = (l: TaskVersion[]) => [l.slice(0, 3), l.slice(3, 6), l.slice(6)]
+    const scan = (l: TaskVersion[], cap: number) => {
+      memory.scans += 1
+      const plan = planComments(memory, cap, memory.scans, null)
+      const picked = pages(l).map((p) => plan.pick(p))
+      for (const id of picked.flat()) memory.commentsRead.set(id, memory.scans)
+      plan.finish(new Map(l.map((t) => [t.id, t.version])))
+      return picked
+    }
+    expect(scan(list, 2)).toEqual([['t0', 't1'], [], []])
+    // round-robin: the two never read, wherever they are listed
+    expect(scan(list, 2)).toEqual([['t2'], ['t3'], []])
+    // t4 and t7 change; the round-robin candidates are t4, t5 (never read): t4 is read as changed,
+    // t5 by the round-robin, and the budget is spent before the listing reaches t7
+    const edited = list.map((t) => (t.id === 't4' || t.id === 't7' ? { ...t, version: 'b' } : t))
+    expect(scan(edited, 2)).toEqual([[], ['t4', 't5'], []])
+    // t7 was not read: it is owed (it counts as changed), and the round-robin leaves it its share of the budget
+    expect([...memory.owed]).toEqual(['t7'])
+    expect(scan(edited, 2)).toEqual([[], [], ['t7', 't6']])
+    expect(memory.owed.size).toBe(0)
+    // a task that is gone is forgotten
+    scan(edited.slice(0, 8), 2)
+    expect(memory.lastSeen?.has('t8')).toBe(false)
+    expect(memory.commentsRead.has('t8')).toBe(false)
+  })
+})
+
+const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) })
+const ctx = () => ({ mode: 'full' as const, signal: AbortSignal.timeout(5_000), startedAt: new Date('2026-03-01T00:00:00.000Z'), lookbackMs: 0 })
+const LIST_ROUTE = 'GET /{project}/tasks'
+const COMMENTS_ROUTE = 'GET /{project}/tasks/{taskId}/comments'
+
+interface FakeTask {
+  id: string
+  title: string
+  status: { id: string; name: string; category: 'todo' }
+  updatedAt: string
+}
+const fakeTask = (n: number): FakeTask => ({ id: `t${n}`, title: `Task ${n}`, status: { id: 's1', name: 'To Do', category: 'todo' }, updatedAt: '2026-01-01T00:00:00.000Z' })
+
+/**
+ * A fake Elean behind an HttpClient: `tasks` is the project's list in list order, paged
+ * by offset as the real API does; `beforeList(n)` runs before the n-th list request
+ * (drift). Every request and every page the test consumes goes to one event log.
+ */
+function fakeElean(count: number, o: { beforeList?: (n: number, tasks: FakeTask[]) => void; list?: (page: number, tasks: FakeTask[]) => FakeTask[] } = {}) {
+  const tasks = Array.from({ length: count }, (_, i) => fakeTask(i))
+  const events: string[] = []
+  let lists = 0
+  let requests = 0
+  const answer = (req: HttpRequest): unknown => {
+    if (req.route === LIST_ROUTE) {
+      const page = Number(req.searchParams?.page)
+      expect(req.searchParams?.limit).toBe(100)
+      o.beforeList?.(++lists, tasks)
+      events.push(`list ${page}`)
+      const rows = o.list ? o.list(page, tasks) : tasks.slice((page - 1) * 100, page * 100)
+      return { tasks: rows, meta: { total: tasks.length, page, limit: 100, totalPages: Math.ceil(tasks.length / 100), hasMore: page * 100 < tasks.length } }
+    }
+    if (req.route === COMMENTS_ROUTE) {
+      const id = decodeURIComponent(req.path.split('/')[2] ?? '')
+      events.push(`comments ${id}`)
+      return [{ id: `c-${id}`, content: `on ${id}`, authorName: 'Jane', createdAt: '2026-01-01T00:00:00.000Z' }]
+    }
+    throw new Error(`unexpected ${req.route}`)
+  }
+  const http: HttpClient = {
+    name: 'fake',
+    baseUrl: 'https://api.elean.app/v1/public/',
+    request: async <T>(req: HttpRequest) => (requests++, { status: 200, headers: {}, body: answer(req) as T, requestId: undefined }),
+    stats: () => ({ requests, budgetLeft: null, skewMs: 0 }),
+  }
+  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: 'https://api.elean.app/v1/public', auth: { mode: 'bearer', token: 'el_test' }, streams: { web: { project: 'web' } } })
+  const connector = (options: EleanOptions = {}) => createElean({ name: 'elean', config, http, logger: silent }, options)
+  return { tasks, events, connector }
+}
+
+/** Reads one scan to its end, logging each page as it is consumed; the error, if any, is returned. */
+async function consume(read: AsyncIterable<Page>, events: string[]) {
+  const pages: Page[] = []
+  try {
+    for await (const page of read) {
+      pages.push(page)
+      events.push(`page ${pages.length}${page.restartScan ? ' (restart)' : ''}${page.cursor !== undefined ? ' (cursor)' : ''}`)
+    }
+    return { pages, error: null }
+  } catch (error) {
+    return { pages, error: error as Error & { code?: string } }
+  }
+}
+const ids = (p: Page | undefined) => p?.records.map((r) => r.remoteId) ?? []
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `t${from + i}`)
+
+describe('Elean reading is streamed', () => {
+  it('yields each page before it requests the next, with the comments picked among that page’s tasks', async () => {
+    const fake = fakeElean(250)
+    const connector = fake.connector({ commentsPerScan: 2 })
+    const read = connector.read('web', null, ctx())[Symbol.asyncIterator]()
+    const first = await read.next()
+    // only page 1 (and its comments) was requested when page 1 arrived
+    expect(fake.events).toEqual(['list 1', 'comments t0', 'comments t1'])
+    expect(ids(first.value as Page)).toEqual(range(0, 100))
+    expect((first.value as Page).comments).toMatchObject({ parents: ['t0', 't1'], items: [{ parentRemoteId: 't0' }, { parentRemoteId: 't1' }] })
+    await read.return?.(undefined)
+
+    // a scan abandoned midway leaves no memory: the next one starts over
+    fake.events.length = 0
+    const { pages, error } = await consume(connector.read('web', null, ctx()), fake.events)
+    expect(error).toBeNull()
+    expect(fake.events).toEqual(['list 1', 'comments t0', 'comments t1', 'page 1', 'list 2', 'page 2', 'list 3', 'page 3 (cursor)'])
+    expect(pages.map(ids)).toEqual([range(0, 100), range(100, 200), range(200, 250)])
+    expect(pages[2]?.cursor).toEqual({ lastScanAt: '2026-03-01T00:00:00.000Z' })
+  })
+
+  it('on drift starts over from page 1, marking the re-read’s first page restartScan', async () => {
+    // before the 2nd list request: 3 tasks vanish at the head, one appears there
+    const fake = fakeElean(250, { beforeList: (n, tasks) => n === 2 && tasks.splice(0, 3, fakeTask(900)) })
+    const { pages, error } = await consume(fake.connector({ commentsPerScan: 0 }).read('web', null, ctx()), fake.events)
+    expect(error).toBeNull()
+    // page 2 of the first pass showed the drift (total 250 → 248): it is not yielded
+    expect(fake.events).toEqual(['list 1', 'page 1', 'list 2', 'list 1', 'page 2 (restart)', 'list 2', 'page 3', 'list 3', 'page 4 (cursor)'])
+    expect(ids(pages[0])).toEqual(range(0, 100))
+    // the re-read alone lists the project exactly once
+    const reread = pages.slice(1).flatMap(ids)
+    expect(reread).toEqual(fake.tasks.map((t) => t.id))
+    expect(new Set(reread).size).toBe(248)
+  })
+
+  it('within a pass yields a task listed twice only when it changed, and fails with paging_drift when the re-read drifts too', async () => {
+    // page 2 starts one row early: t99 is listed on pages 1 and 2, t149 on none
+    const list = (page: number, tasks: FakeTask[]) => tasks.slice(page === 1 ? 0 : 99, page === 1 ? 100 : 149)
+    const fake = fakeElean(150, {
+      list,
+      // t99 is edited just before the re-read's page 2
+      beforeList: (n, tasks) => n === 4 && Object.assign(tasks[99]!, { title: 'edited', updatedAt: '2026-02-01T00:00:00.000Z' }),
+    })
+    const { pages, error } = await consume(fake.connector({ commentsPerScan: 0 }).read('web', null, ctx()), fake.events)
+    expect(error).toMatchObject({ code: 'paging_drift', message: expect.stringMatching(/task t99 listed twice \(page 2\)/) })
+    expect(fake.events).toEqual(['list 1', 'page 1', 'list 2', 'list 1', 'page 2 (restart)', 'list 2', 'page 3'])
+    expect(ids(pages[2])).toEqual(range(99, 149))
+    expect(pages[2]?.records[0]).toMatchObject({ remoteId: 't99', title: 'edited' })
+    // no page of a drifting scan carries the cursor
+    expect(pages.every((p) => p.cursor === undefined)).toBe(true)
+
+    // unchanged, the repeated task is not yielded twice
+    const same = fakeElean(150, { list })
+    const again = await consume(same.connector({ commentsPerScan: 0 }).read('web', null, ctx()), same.events)
+    expect(again.error).toMatchObject({ code: 'paging_drift' })
+    expect(ids(again.pages[2])).toEqual(range(100, 149))
+  })
+
+  it('keeps comment reads inside the cap across a restart, never reading a task twice in one scan', async () => {
+    const fake = fakeElean(150, { beforeList: (n, tasks) => n === 2 && tasks.splice(0, 1) })
+    const { pages, error } = await consume(fake.connector({ commentsPerScan: 3 }).read('web', null, ctx()), fake.events)
+    expect(error).toBeNull()
+    // t0..t2 read with the first pass's page 1; t0 is gone, t1 and t2 are not read again
+    expect(fake.events.filter((e) => e.startsWith('comments'))).toEqual(['comments t0', 'comments t1', 'comments t2'])
+    expect(pages[0]?.comments?.parents).toEqual(['t0', 't1', 't2'])
+    expect(pages.slice(1).every((p) => p.comments === undefined)).toBe(true)
   })
 })

@@ -6,25 +6,30 @@ import type { Logger } from '../../logger.js'
 import { createPageGuard } from '../shared/paging.js'
 import { isObject, type Json } from '../shared/tolerant.js'
 import { PAGE_LIMIT, type EleanApi } from './elean.client.js'
-import { pickCommentTargets, rememberScan, type StreamMemory, type TaskVersion } from './elean.comments.js'
+import { planComments, type CommentPlan, type StreamMemory } from './elean.comments.js'
 import { needsStatusList, normalizeComment, normalizeTask, versionOf, type StatusLookup } from './elean.normalize.js'
 import type { TaskListPage } from './elean.schemas.js'
 
 /**
  * One scan of one Elean project. The API has no updated-since filter and no sort, so
  * every read lists every page (`limit=100`) and the mirror's content hash skips what did
- * not change.
+ * not change. Each page is yielded as soon as it is read (with the comments picked among
+ * its tasks), so memory holds one page of tasks plus the ids (and versions) the pass has
+ * listed, never the whole task list.
  *
  * Offset paging drifts while people edit: a row inserted or deleted before the current
  * offset shifts later rows, so one may be listed twice or skipped. A skipped row would be
  * soft-deleted by the scan, and a row read on page 1 and deleted before page 2 would be
- * kept. So the listing is collected first and yielded only once it is consistent:
- * a pass that sees `meta.total` change or an id twice is abandoned and the listing is
- * re-read from page 1 (at most once). The re-read pass is what gets mirrored. When it
- * drifts too, the union of both passes is saved (no update is lost) and the read fails
- * with `paging_drift`, so no deletion is inferred from it; the next poll tries again.
- * Cost: ⌈N/100⌉ requests per scan without drift, at most twice that with it; memory is
- * one project's task list (the scan has to hold its ids anyway).
+ * kept. A pass that sees `meta.total` change or an id twice is therefore abandoned at
+ * once (the page that showed it is not yielded) and the listing is re-read from page 1
+ * (at most once): the re-read's first page carries `restartScan`, so the engine forgets
+ * what the abandoned pass had seen (what it saved stays saved: it was real data) and
+ * only the re-read decides deletions. Within a pass a task listed again is yielded again
+ * only when its version changed (the later read is the newer one). When the re-read
+ * drifts too, it is read to its end all the same (every task it lists is saved), no page
+ * carries the cursor, and the read fails with `paging_drift`, so no deletion is inferred;
+ * the next poll tries again. Only the last page of a consistent pass carries the cursor.
+ * Cost: ⌈N/100⌉ list requests per scan without drift, at most about twice that with it.
  *
  * Drift that inserts and deletes the same number of rows before the current offset
  * between two page requests cannot be seen from the pages alone; the next scan repairs it.
@@ -54,8 +59,25 @@ export interface ReadProjectDeps {
 
 type Task = Json & { id: string }
 
-interface Pass {
-  tasks: Map<string, Task>
+/** What one scan shares between its passes. */
+interface Scan {
+  deps: ReadProjectDeps
+  signal: AbortSignal
+  number: number
+  comments: CommentPlan
+  cursor: EleanCursor
+}
+
+interface PassOptions {
+  /** This pass starts the scan over: its first page carries `restartScan`. */
+  restart: boolean
+  /** Give up at the first sign of drift (a re-read follows). */
+  stopOnDrift: boolean
+}
+
+interface PassResult {
+  /** Id → version of every task the pass listed, in list order. */
+  listing: Map<string, string>
   /** Why the pass is not a consistent snapshot; null when it is. */
   drift: string | null
 }
@@ -74,9 +96,10 @@ export function isLastPage(res: TaskListPage, page: number): boolean {
   return res.tasks.length < PAGE_LIMIT
 }
 
-/** Lists every page once. `stopOnDrift`: give up at the first sign of drift (a re-read follows). */
-async function listPass(deps: ReadProjectDeps, signal: AbortSignal, stopOnDrift: boolean): Promise<Pass> {
-  const tasks = new Map<string, Task>()
+/** Lists every page once, yielding each as soon as it is read. */
+async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, PassResult> {
+  const { deps, signal } = scan
+  const listing = new Map<string, string>()
   const guard = createPageGuard(`GET ${deps.project}/tasks`)
   let total: number | null = null
   let drift: string | null = null
@@ -84,34 +107,44 @@ async function listPass(deps: ReadProjectDeps, signal: AbortSignal, stopOnDrift:
     signal.throwIfAborted()
     guard.next()
     const res = await deps.api.listTasks(deps.project, page, signal)
-    let fresh = 0
+    // tasks new to this pass, or listed before with another version; the last listing of an id wins
+    const fresh = new Map<string, { task: Task; version: string }>()
+    let newIds = 0
     for (const task of res.tasks) {
-      if (tasks.has(task.id)) drift ??= `task ${task.id} listed twice (page ${page})`
-      else fresh += 1
-      // the later read is the newer one
-      tasks.set(task.id, task)
+      const version = versionOf(task)
+      const before = listing.get(task.id)
+      if (before === undefined) newIds += 1
+      else drift ??= `task ${task.id} listed twice (page ${page})`
+      listing.set(task.id, version)
+      if (before !== version) fresh.set(task.id, { task, version })
     }
     if (res.meta.total !== null) {
       if (total !== null && res.meta.total !== total) drift ??= `meta.total went from ${total} to ${res.meta.total} (page ${page})`
       total = res.meta.total
     }
-    deps.log.debug({ stream: deps.stream, page, tasks: res.tasks.length, total: res.meta.total, drift }, 'list page')
-    if (isLastPage(res, page) || (drift !== null && stopOnDrift)) return { tasks, drift }
+    const last = isLastPage(res, page)
+    deps.log.debug({ stream: deps.stream, page, tasks: res.tasks.length, total: res.meta.total, drift, restart: opts.restart }, 'list page')
+    if (drift !== null && opts.stopOnDrift) return { listing, drift }
     // a full page of known tasks: the server ignores `page` (or 100+ rows were inserted meanwhile)
-    if (fresh === 0) throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
+    if (!last && newIds === 0) throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
+    yield await pageOf(scan, [...fresh.values()], { restartScan: opts.restart && page === 1, cursor: last && drift === null })
+    if (last) return { listing, drift }
   }
 }
 
-/** A consistent listing when one of two passes gives it; else the union and the reason. */
-async function listAll(deps: ReadProjectDeps, signal: AbortSignal): Promise<{ tasks: Task[]; drift: string | null }> {
-  const first = await listPass(deps, signal, true)
-  if (first.drift === null) return { tasks: [...first.tasks.values()], drift: null }
-  deps.log.info({ stream: deps.stream, project: deps.project, reason: first.drift }, 'listing drifted while paging: re-reading from page 1')
-  const second = await listPass(deps, signal, false)
-  if (second.drift === null) return { tasks: [...second.tasks.values()], drift: null }
-  const union = new Map(first.tasks)
-  for (const [id, task] of second.tasks) union.set(id, task)
-  return { tasks: [...union.values()], drift: second.drift }
+/** One listed page as the engine takes it: its records, the comments picked among them, the flags. */
+async function pageOf(scan: Scan, tasks: { task: Task; version: string }[], flags: { restartScan: boolean; cursor: boolean }): Promise<Page> {
+  const { deps, signal } = scan
+  const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
+  const records = tasks.map((t) => normalizeTask(t.task, lookup))
+  const targets = scan.comments.pick(tasks.map((t) => ({ id: t.task.id, version: t.version })))
+  const comments = targets.length > 0 ? await readComments(deps, targets, scan.number, signal) : undefined
+  return {
+    records,
+    ...(comments ? { comments } : {}),
+    ...(flags.restartScan ? { restartScan: true } : {}),
+    ...(flags.cursor ? { cursor: scan.cursor } : {}),
+  }
 }
 
 /** Comments of `ids`, one request each; a task deleted since the listing (404) is left out. */
@@ -131,34 +164,25 @@ async function readComments(deps: ReadProjectDeps, ids: readonly string[], scan:
 
 export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
   const { memory } = deps
-  const { signal } = ctx
   memory.scans += 1
-  const scan = memory.scans
-  const listing = await listAll(deps, signal)
-  const lookup = listing.tasks.some(needsStatusList) ? await deps.statuses(signal) : null
-  const records = listing.tasks.map((t) => normalizeTask(t, lookup))
-  const versions: TaskVersion[] = listing.tasks.map((t) => ({ id: t.id, version: versionOf(t) }))
-
   const lastScan = lastScanOf(from)
-  const targets = new Set(pickCommentTargets(versions, memory, deps.commentsPerScan, lastScan === null ? null : lastScan - ctx.lookbackMs))
-  const cursor: EleanCursor = { lastScanAt: ctx.startedAt.toISOString() }
-  deps.log.debug({ stream: deps.stream, tasks: records.length, commentReads: targets.size, drift: listing.drift }, 'scan listed')
-
-  // pages of the listing's size, so each saved page stays one modest transaction
-  let offset = 0
-  do {
-    const chunk = records.slice(offset, offset + PAGE_LIMIT)
-    offset += PAGE_LIMIT
-    const ids = chunk.filter((r) => targets.has(r.remoteId)).map((r) => r.remoteId)
-    const comments = ids.length > 0 ? await readComments(deps, ids, scan, signal) : undefined
-    const last = offset >= records.length
-    yield { records: chunk, ...(comments ? { comments } : {}), ...(last && listing.drift === null ? { cursor } : {}) }
-  } while (offset < records.length)
-
-  rememberScan(memory, versions)
-  if (listing.drift !== null) {
+  const scan: Scan = {
+    deps,
+    signal: ctx.signal,
+    number: memory.scans,
+    comments: planComments(memory, deps.commentsPerScan, memory.scans, lastScan === null ? null : lastScan - ctx.lookbackMs),
+    cursor: { lastScanAt: ctx.startedAt.toISOString() },
+  }
+  let pass = yield* listPass(scan, { restart: false, stopOnDrift: true })
+  if (pass.drift !== null) {
+    deps.log.info({ stream: deps.stream, project: deps.project, reason: pass.drift }, 'listing drifted while paging: re-reading from page 1')
+    pass = yield* listPass(scan, { restart: true, stopOnDrift: false })
+  }
+  deps.log.debug({ stream: deps.stream, tasks: pass.listing.size, commentReads: scan.comments.picked, drift: pass.drift }, 'scan listed')
+  scan.comments.finish(pass.listing)
+  if (pass.drift !== null) {
     throw new PagingDriftError(
-      `GET ${deps.project}/tasks: the task list kept changing while it was paged (${listing.drift}); ` +
+      `GET ${deps.project}/tasks: the task list kept changing while it was paged (${pass.drift}); ` +
         'every task read was saved, but no deletion is inferred from this scan',
     )
   }

@@ -23,9 +23,10 @@ export const DEFAULT_COMMENTS_PER_SCAN = 20
 export interface EleanOptions {
   /**
    * Tasks whose comments are read per scan (one request each), default 20; 0 turns
-   * comment polling off. Changed tasks first, then round-robin over the others.
+   * comment polling off. Changed tasks first, then round-robin over the others
+   * (connections.yaml: the connection's `commentsPerScan`).
    */
-  commentsPerScan?: number
+  commentsPerScan?: number | undefined
 }
 
 export function createElean(deps: ConnectorDeps<EleanConnection>, options: EleanOptions = {}): Connector {
@@ -35,7 +36,6 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
   const commentsPerScan = Math.max(0, Math.floor(options.commentsPerScan ?? DEFAULT_COMMENTS_PER_SCAN))
   const memories = new Map<string, StreamMemory>()
   const statusCache = new Map<string, Promise<StatusLookup>>()
-  const filterWarned = new Set<string>()
 
   const streamConfig = (stream: string): EleanStream => {
     const s = config.streams[stream]
@@ -56,10 +56,6 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
 
   async function* read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
-    if (s.filter !== undefined && !filterWarned.has(stream)) {
-      filterWarned.add(stream)
-      log.warn({ stream, filter: s.filter }, 'stream filter is not supported for elean yet: every task of the project is mirrored')
-    }
     let memory = memories.get(stream)
     if (!memory) memories.set(stream, (memory = createStreamMemory()))
     yield* readProject({ api, stream, project: s.project, memory, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log }, from, ctx)
