@@ -106,10 +106,17 @@ async function main(): Promise<void> {
       const probe = await runProbe(db.url, sim, `elean-mem-${n}`)
       if (probe.status !== 'succeeded' || probe.seen !== n) throw new Error(`memory probe at ${n}: ${JSON.stringify(probe)}`)
       mem[`peak_rss_growth_mb_at_${n}`] = probe.peakMb
+      mem[`retained_heap_mb_at_${n}`] = probe.retainedHeapMb
       sim.stop()
     }
-    const [small, large] = Object.values(mem)
-    line({ figure: 'memory_slope', ...mem, ratio_10x: small ? +((large ?? 0) / small).toFixed(2) : null })
+    const ratio = (a?: number, b?: number) => (a ? +((b ?? 0) / a).toFixed(2) : null)
+    const at = (k: string, n: number) => mem[`${k}_at_${n}`]
+    line({
+      figure: 'memory_slope',
+      ...mem,
+      peak_rss_ratio_10x: ratio(at('peak_rss_growth_mb', MEM_N), at('peak_rss_growth_mb', MEM_N * 10)),
+      retained_heap_ratio_10x: ratio(at('retained_heap_mb', MEM_N), at('retained_heap_mb', MEM_N * 10)),
+    })
     line({ figure: 'attachment_streaming_rss', measured: false, reason: 'attachment transfer (push) is not built yet' })
     line({ figure: 'freshness', measured: false, reason: 'reconcile and push are not built yet: changes do not reach the other system' })
   } finally {

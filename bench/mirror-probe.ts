@@ -25,5 +25,7 @@ await db.sql`select 1`
 const { result, peakMb } = await peakRssGrowthMb(() =>
   runStream(createPgMirror(db.sql), { stream: { connection, stream: 'bench' }, connector, mode: 'full', signal: AbortSignal.timeout(600_000), lookbackMs: 0, maxDeleteFraction: 0.1 }),
 )
-console.log(JSON.stringify({ status: result.status, seen: result.seen, peakMb }))
+global.gc?.()
+const retainedHeapMb = Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10
+console.log(JSON.stringify({ status: result.status, seen: result.seen, peakMb, retainedHeapMb }))
 await db.close()

@@ -78,13 +78,21 @@ export async function peakRssGrowthMb<T>(fn: () => Promise<T>): Promise<{ result
 
 export const line = (o: object): void => console.log(JSON.stringify(o))
 
+export interface ProbeResult {
+  status: string
+  seen: number
+  peakMb: number
+  /** Heap still in use after the run and a forced GC: what the run kept. */
+  retainedHeapMb: number
+}
+
 /** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
-export async function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<{ status: string; seen: number; peakMb: number }> {
+export async function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<ProbeResult> {
   const { baseUrl, credentials } = sim
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   if (code !== 0) throw new Error(`memory probe exited with ${code}`)
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { status: string; seen: number; peakMb: number }
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ProbeResult
 }
