@@ -3,11 +3,11 @@
  * every connection. Exit status: 0 ok, 1 a connection failed, 2 invalid configuration or
  * usage. Never touches the database.
  */
-import { parseArgs } from 'node:util';
 import { configDirFromEnv, processEnv, readEnv, type Env } from '../config/env.js';
 import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { parseCommandArgs } from './args.js';
 
 export interface CheckOutput {
   readonly stdout: { write(text: string): unknown };
@@ -87,18 +87,8 @@ Exit status: 0 ok, 1 a connection failed, 2 invalid configuration or usage.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values: { 'config-dir'?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { 'config-dir': { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`elsync check: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
+  const values = parseCommandArgs('check', argv, { 'config-dir': { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+  if (!values) return 2;
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

@@ -4,10 +4,10 @@
  * them, and the daemon. Prints the psql URL, the admin URL and token, and keeps a
  * simulated human editing records so changes flow into the mirror.
  */
-import { parseArgs } from 'node:util'
 import { processEnv } from '../config/env.js'
 import { startDaemon } from '../main.js'
 import { startAllSims } from '../sim/index.js'
+import { parseCommandArgs } from './args.js'
 import { loadContext, runCommand } from './context.js'
 import { untilSignal } from './run.js'
 import { SAMPLE, seedAll } from './sim.js'
@@ -19,17 +19,13 @@ const USAGE = `usage: elsync demo [--records N] [--config-dir <dir>] [--no-activ
 `
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: { records: { type: 'string', default: '50' }, 'config-dir': { type: 'string', short: 'c' }, 'no-activity': { type: 'boolean', default: false } },
-      strict: true,
-    }))
-  } catch (err) {
-    process.stderr.write(`elsync demo: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
+  const values = parseCommandArgs(
+    'demo',
+    argv,
+    { records: { type: 'string', default: '50' }, 'config-dir': { type: 'string', short: 'c' }, 'no-activity': { type: 'boolean', default: false } },
+    USAGE,
+  )
+  if (!values) return 2
   const records = Number(values.records)
   if (!Number.isInteger(records) || records < 1 || records > 100_000) {
     process.stderr.write(`elsync demo: --records must be a whole number from 1 to 100000, got ${values.records}\n`)

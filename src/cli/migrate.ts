@@ -1,17 +1,12 @@
 /** `elsync migrate` — validate the config, apply pending migrations, exit. */
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './args.js'
 import { loadContext, openContextDatabase, runCommand } from './context.js'
 
 const USAGE = 'usage: elsync migrate [--config-dir <dir>]\n'
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({ args: [...argv], options: { 'config-dir': { type: 'string', short: 'c' } }, strict: true }))
-  } catch (err) {
-    process.stderr.write(`elsync migrate: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
+  const values = parseCommandArgs('migrate', argv, { 'config-dir': { type: 'string', short: 'c' } }, USAGE)
+  if (!values) return 2
   return runCommand('migrate', async () => {
     const ctx = await loadContext({ configDir: values['config-dir'] })
     const db = await openContextDatabase(ctx, (l) => process.stderr.write(`${l}\n`))

@@ -1,6 +1,6 @@
 /** `elsync run` — the daemon: migrate, schedule polls, serve the admin API, until SIGTERM. */
-import { parseArgs } from 'node:util'
 import { startDaemon } from '../main.js'
+import { parseCommandArgs } from './args.js'
 import { loadContext, runCommand } from './context.js'
 
 const USAGE = 'usage: elsync run [--config-dir <dir>]\n'
@@ -19,13 +19,8 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({ args: [...argv], options: { 'config-dir': { type: 'string', short: 'c' } }, strict: true }))
-  } catch (err) {
-    process.stderr.write(`elsync run: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
+  const values = parseCommandArgs('run', argv, { 'config-dir': { type: 'string', short: 'c' } }, USAGE)
+  if (!values) return 2
   return runCommand('run', async () => {
     const ctx = await loadContext({ configDir: values['config-dir'] })
     const daemon = await startDaemon(ctx, { say: (l) => process.stderr.write(`${l}\n`) })

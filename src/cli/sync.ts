@@ -3,13 +3,13 @@
  * selected streams, a progress line per page and a summary. Exit 0 when every stream
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
-import { parseArgs } from 'node:util'
 import { Registry } from 'prom-client'
 import type { Config } from '../config/schema.js'
 import { createPgMirror } from '../db/mirror.store.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
 import { syncPass } from '../engine/sync.js'
 import { allStreams, buildTargets, summaryLine, vaultFor } from '../main.js'
+import { parseCommandArgs } from './args.js'
 import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
@@ -44,24 +44,20 @@ export function summaryLines(results: readonly StreamRunResult[]): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        connection: { type: 'string' },
-        stream: { type: 'string' },
-        full: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        'config-dir': { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }))
-  } catch (err) {
-    process.stderr.write(`elsync sync: ${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
+  const values = parseCommandArgs(
+    'sync',
+    argv,
+    {
+      connection: { type: 'string' },
+      stream: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'config-dir': { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  )
+  if (!values) return 2
   if (values.help) return process.stdout.write(USAGE), 0
   return runCommand('sync', async () => {
     const ctx = await loadContext({ configDir: values['config-dir'] })

@@ -1,9 +1,9 @@
 import type { AvepointConnection, AvepointStream } from '../../config/schema.js'
-import type { Connector, ReadContext } from '../../engine/ports.js'
-import type { Cursor, Page } from '../../engine/types.js'
+import type { Connector } from '../../engine/ports.js'
 import type { HttpClient } from '../../http/client.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError, type RawPage } from '../shared/paging.js'
+import { createFullScanConnector } from '../shared/full-scan.js'
+import { createPageGuard, type RawPage } from '../shared/paging.js'
 import { normalizeAvepoint } from './avepoint.normalize.js'
 import { firstId, PAGE_SIZE, parseAvepointPage, type NextPage } from './avepoint.pages.js'
 
@@ -45,36 +45,14 @@ async function* listPages(http: HttpClient, path: string, pageSize: number, sign
 }
 
 export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { maxPages?: number } = {}): Connector {
-  const { http, config, name } = deps
-  const log = deps.logger.child({ component: 'connector', kind: 'avepoint', connection: name })
-
-  const streamConfig = (stream: string): AvepointStream => {
-    const s = config.streams[stream]
-    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
-    return s
-  }
+  const { http } = deps
   const pathOf = (s: AvepointStream) => s.path ?? AVEPOINT_PATHS[s.resource]
-
-  async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
-    const s = streamConfig(stream)
-    const what = `${name}/${stream} (GET ${pathOf(s)})`
-    yield* scanPages(listPages(http, pathOf(s), PAGE_SIZE, ctx.signal, what, opts.maxPages), (item) => normalizeAvepoint(item, what))
-  }
-
-  return {
+  return createFullScanConnector(deps, {
     kind: 'avepoint',
-    read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
-    readsFully: () => true,
-    async check(signal) {
-      if (config.healthCheckPath) return checkPath(http, config.healthCheckPath, signal)
-      const first = Object.values(config.streams)[0]
-      if (!first) return checkPath(http, '', signal)
-      const what = `${name} check (GET ${pathOf(first)})`
-      for await (const { items } of listPages(http, pathOf(first), 1, signal, what)) {
-        items.forEach((item) => normalizeAvepoint(item, what))
-        return
-      }
-    },
-    stats: () => http.stats(),
-  }
+    describe: (s) => `GET ${pathOf(s)}`,
+    pages: (s, { signal, what, probe }) =>
+      probe ? listPages(http, pathOf(s), 1, signal, what) : listPages(http, pathOf(s), PAGE_SIZE, signal, what, opts.maxPages),
+    normalize: (item, _s, what) => normalizeAvepoint(item, what),
+    checkPathWithoutStreams: '',
+  })
 }

@@ -1,11 +1,11 @@
 import type { ElasticioConnection, ElasticioStream } from '../../config/schema.js'
 import { SyncError } from '../../engine/errors.js'
-import type { Connector, ReadContext } from '../../engine/ports.js'
-import type { Cursor, Page } from '../../engine/types.js'
+import type { Connector } from '../../engine/ports.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { ConnectorDeps } from '../types.js'
-import { badShape, checkPath, createPageGuard, logReadErrors, scanPages, UnknownStreamError, type RawPage } from '../shared/paging.js'
+import { createFullScanConnector } from '../shared/full-scan.js'
+import { badShape, createPageGuard, type RawPage } from '../shared/paging.js'
 import { extractList, isObject, num } from '../shared/tolerant.js'
 import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
 
@@ -58,37 +58,15 @@ async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number
 }
 
 export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Connector {
-  const { http, config, name } = deps
-  const log = deps.logger.child({ component: 'connector', kind: 'elasticio', connection: name })
-
-  const streamConfig = (stream: string): ElasticioStream => {
-    const s = config.streams[stream]
-    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
-    if (s.resource === 'flows' && !s.workspaceId) throw new MissingWorkspaceError(`connection ${name}, stream ${stream}: flows are listed per workspace; set workspaceId`)
-    return s
-  }
-
-  async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
-    const s = streamConfig(stream)
-    const what = `${name}/${stream} (GET /${s.resource})`
-    yield* scanPages(listPages(http, s, PAGE_SIZE, ctx.signal, what), (item) => normalizeElasticio(item, what))
-  }
-
-  return {
+  const { http, name } = deps
+  return createFullScanConnector(deps, {
     kind: 'elasticio',
-    read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
-    readsFully: () => true,
-    async check(signal) {
-      if (config.healthCheckPath) return checkPath(http, config.healthCheckPath, signal)
-      const first = Object.keys(config.streams)[0]
-      if (first === undefined) return checkPath(http, 'users/me', signal)
-      const s = streamConfig(first)
-      const what = `${name} check (GET /${s.resource})`
-      for await (const { items } of listPages(http, s, 1, signal, what)) {
-        items.forEach((item) => normalizeElasticio(item, what))
-        return
-      }
+    describe: (s) => `GET /${s.resource}`,
+    pages: (s, { signal, what, probe }) => listPages(http, s, probe ? 1 : PAGE_SIZE, signal, what),
+    normalize: (item, _s, what) => normalizeElasticio(item, what),
+    checkPathWithoutStreams: 'users/me',
+    validate: (s, stream) => {
+      if (s.resource === 'flows' && !s.workspaceId) throw new MissingWorkspaceError(`connection ${name}, stream ${stream}: flows are listed per workspace; set workspaceId`)
     },
-    stats: () => http.stats(),
-  }
+  })
 }

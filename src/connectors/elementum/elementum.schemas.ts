@@ -77,6 +77,9 @@ export function parseRecord(body: unknown, what: string): Json & { id: string } 
   return withId(inner, `${what}: record (data.id missing)`)
 }
 
+/** When a comment or attachment was created, under any of the names seen in the wild. */
+const createdAtOf = (o: Json): string | null => firstStr(o, ['createdAt', 'created_at', 'createdOn'])
+
 export interface RawComment {
   id: string
   createdAt: string | null
@@ -91,7 +94,7 @@ export function parseComment(item: unknown, what: string): RawComment {
   const c = item as Json
   return {
     id,
-    createdAt: firstStr(c, ['createdAt', 'created_at', 'createdOn']),
+    createdAt: createdAtOf(c),
     source: str(c.source),
     contents: firstStr(c, ['contents', 'content', 'text', 'body']) ?? (c.contents === '' ? '' : null),
     createdBy: c.createdBy ?? c.author ?? null,
@@ -116,7 +119,7 @@ export function parseAttachment(item: unknown, what: string): RawAttachment {
     name: firstStr(a, ['name', 'fileName', 'filename']),
     mediaType: firstStr(a, ['mediaType', 'contentType', 'mimeType']),
     size: num(a.size),
-    createdAt: firstStr(a, ['createdAt', 'created_at', 'createdOn']),
+    createdAt: createdAtOf(a),
     document: a,
   }
 }

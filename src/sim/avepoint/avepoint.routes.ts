@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FaultBox } from '../common/faults.js'
-import { intParam, parseJsonBody, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/server.js'
+import { intParam, parseJsonObject, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/server.js'
 import { PERMISSIONS, type AvepointAuth } from './avepoint.auth.js'
 import type { AvepointResource, AvepointScope, AvepointStore, Tenant } from './avepoint.store.js'
 
@@ -83,8 +83,7 @@ export function avepointRoutes({ store, auth, faults }: AvepointRouteDeps): SimR
       pattern: `${GENERAL}/customers/batch`,
       handler: (req) => {
         auth.authorize(req, [PERMISSIONS.customers])
-        const body = parseJsonBody(req) as { customerIds?: unknown }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SimHttpError(400, 'Body must be a JSON object')
+        const body = parseJsonObject(req)
         const ids = body.customerIds
         if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === 'string')))
           throw new SimHttpError(400, 'customerIds must be an array of strings')
@@ -151,8 +150,7 @@ export function avepointRoutes({ store, auth, faults }: AvepointRouteDeps): SimR
         const tenant = tenantOr404(req.params.customerId ?? '', req.params.tenantId ?? '')
         const user = data.users.find((u) => u.id === req.params.userId && u.tenantId === tenant.id)
         if (!user) throw new SimHttpError(404, `User ${req.params.userId ?? ''} not found in tenant ${tenant.id}`)
-        const body = parseJsonBody(req) as Record<string, unknown>
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SimHttpError(400, 'Body must be a JSON object')
+        const body = parseJsonObject(req)
         const { displayName, accountEnabled } = body
         if (displayName !== undefined && (typeof displayName !== 'string' || displayName.trim() === ''))
           throw new SimHttpError(400, 'displayName must be a non-empty string')

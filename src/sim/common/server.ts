@@ -289,6 +289,16 @@ export function parseJsonBody(req: SimRequest): unknown {
   }
 }
 
+/** A plain JSON object: not null, not an array. */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Parses a JSON request body that must be an object; other JSON is a 400 with `message`. */
+export function parseJsonObject(req: SimRequest, message = 'Body must be a JSON object'): Record<string, unknown> {
+  const body = parseJsonBody(req)
+  if (!isJsonObject(body)) throw new SimHttpError(400, message)
+  return body
+}
+
 /** Parses a multipart/form-data body with the platform's own parser (undici's Request.formData). */
 export async function parseMultipart(req: SimRequest): Promise<FormData> {
   const type = String(req.headers['content-type'] ?? '')

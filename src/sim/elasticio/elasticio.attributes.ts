@@ -1,3 +1,4 @@
+import { isJsonObject } from '../common/server.js'
 import type { ElasticioResource } from './elasticio.store.js'
 
 /**
@@ -5,8 +6,6 @@ import type { ElasticioResource } from './elasticio.store.js'
  * (completing "attributes.<name> ...") or undefined. `created_at`/`updated_at` are server-owned.
  */
 export type AttributeRule = (value: unknown) => string | undefined
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const text: AttributeRule = (v) => (typeof v === 'string' ? undefined : 'must be a string')
 const name: AttributeRule = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'must be a non-empty string')
@@ -16,14 +15,14 @@ const oneOf =
     typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`
 
 export const entriesRule: AttributeRule = (v) =>
-  Array.isArray(v) && v.every((e) => isObject(e) && typeof e.key === 'string' && typeof e.value === 'string')
+  Array.isArray(v) && v.every((e) => isJsonObject(e) && typeof e.key === 'string' && typeof e.value === 'string')
     ? new Set(v.map((e) => (e as { key: string }).key)).size === v.length
       ? undefined
       : 'must not repeat a key'
     : 'must be an array of {key: string, value: string}'
 
-const graph: AttributeRule = (v) => (isObject(v) && Array.isArray(v.nodes) && Array.isArray(v.edges) ? undefined : 'must be {nodes: [], edges: []}')
-const keys: AttributeRule = (v) => (isObject(v) ? undefined : 'must be an object')
+const graph: AttributeRule = (v) => (isJsonObject(v) && Array.isArray(v.nodes) && Array.isArray(v.edges) ? undefined : 'must be {nodes: [], edges: []}')
+const keys: AttributeRule = (v) => (isJsonObject(v) ? undefined : 'must be an object')
 
 export const ATTRIBUTE_RULES: Record<ElasticioResource, Record<string, AttributeRule>> = {
   flows: { name, description: text, status: oneOf('active', 'inactive'), type: oneOf('ordinary', 'realtime', 'long_running'), graph },

@@ -1,10 +1,8 @@
 import { STATUS_CODES } from 'node:http'
-import { SimHttpError, type SimRequest } from '../common/server.js'
+import { isJsonObject, SimHttpError, type SimRequest } from '../common/server.js'
 import type { ElasticioResource, JsonApiItem } from './elasticio.store.js'
 
 /** JSON:API rendering, sorting and request-document checks for the elastic.io simulator. */
-
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** JSON:API error objects are the error shape for every status. */
 export function elasticioErrorBody(status: number, message: string): unknown {
@@ -53,13 +51,13 @@ export function sortItems(items: readonly JsonApiItem[], sort: string | null): J
 
 /** Reads a `{data: {type, id, attributes}}` document addressed to `resource`/`id` of `type`. */
 export function readUpdateDocument(body: unknown, type: string, id: string): Record<string, unknown> {
-  if (!isObject(body) || !isObject(body.data)) throw new SimHttpError(400, 'Body must be a JSON:API document {data: {type, id, attributes}}')
+  if (!isJsonObject(body) || !isJsonObject(body.data)) throw new SimHttpError(400, 'Body must be a JSON:API document {data: {type, id, attributes}}')
   const data = body.data
   if (typeof data.type !== 'string') throw new SimHttpError(400, 'data.type is required')
   if (data.id !== id) throw new SimHttpError(400, `data.id must equal the id in the URL (${id})`)
   if (data.type !== type) throw new SimHttpError(409, `data.type ${data.type} does not match the resource type ${type}`)
   if (data.attributes === undefined) return {}
-  if (!isObject(data.attributes)) throw new SimHttpError(400, 'data.attributes must be an object')
+  if (!isJsonObject(data.attributes)) throw new SimHttpError(400, 'data.attributes must be an object')
   return data.attributes
 }
 

@@ -1,4 +1,4 @@
-import { SimHttpError } from '../common/server.js'
+import { isJsonObject, SimHttpError } from '../common/server.js'
 import { CATEGORIES, PRIORITIES, type Category, type Person, type Priority, type Project, type TaskFields } from './model.js'
 
 /**
@@ -10,8 +10,8 @@ import { CATEGORIES, PRIORITIES, type Category, type Person, type Priority, type
 const bad = (message: string): SimHttpError => new SimHttpError(400, message)
 
 export function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('Request body must be a JSON object')
-  return body as Record<string, unknown>
+  if (!isJsonObject(body)) throw bad('Request body must be a JSON object')
+  return body
 }
 
 function readTitle(v: unknown): string {

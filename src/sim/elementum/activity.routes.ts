@@ -1,6 +1,6 @@
-import { parseJsonBody, SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
-import { apiRoute, isObject, recordOf, type ElementumContext } from './context.js'
-import { pageArgs, pageSorted } from './paging.js'
+import { isJsonObject, parseJsonBody, SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
+import { apiRoute, recordOf, type ElementumContext } from './context.js'
+import { childPage } from './paging.js'
 import type { ElementumComment } from './store.js'
 import { API_USER, findUser, type ElementumUser } from './users.js'
 
@@ -17,7 +17,7 @@ function watcherRefs(req: SimRequest): ElementumUser[] {
   const refs = Array.isArray(body) ? body : [body]
   if (refs.length === 0) throw new SimHttpError(400, 'Name at least one watcher by userId or email')
   return refs.map((ref) => {
-    if (!isObject(ref) || (typeof ref.userId !== 'string' && typeof ref.email !== 'string'))
+    if (!isJsonObject(ref) || (typeof ref.userId !== 'string' && typeof ref.email !== 'string'))
       throw new SimHttpError(400, 'A watcher is named by {userId} or {email}')
     const user = findUser(ref)
     if (!user) throw new SimHttpError(404, `User ${String(ref.userId ?? ref.email)} not found`)
@@ -28,11 +28,7 @@ function watcherRefs(req: SimRequest): ElementumUser[] {
 export function activityRoutes(ctx: ElementumContext): SimRoute[] {
   const { store } = ctx
   return [
-    apiRoute(ctx, 'GET', '/:recordType/:alias/:id/comment', (req) => {
-      const record = recordOf(store, req)
-      const page = pageSorted(record.comments, (c) => c.seq, pageArgs(req))
-      return { status: 200, body: { paging: page.paging, total: record.comments.length, items: page.items.map(commentView) } }
-    }),
+    apiRoute(ctx, 'GET', '/:recordType/:alias/:id/comment', (req) => childPage(req, recordOf(store, req).comments, commentView)),
     apiRoute(ctx, 'POST', '/:recordType/:alias/:id/comment', (req) => {
       const record = recordOf(store, req)
       const type = String(req.headers['content-type'] ?? '').toLowerCase()

@@ -1,4 +1,4 @@
-import { parseJsonBody, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/index.js'
+import { isJsonObject, parseJsonBody, parseJsonObject, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/index.js'
 import type { ElementumAuth } from './auth.js'
 import { isRecordType, type ElementumRecord, type ElementumStore, type FieldPatch, type Namespace } from './store.js'
 
@@ -41,19 +41,11 @@ export function recordOf(store: ElementumStore, req: SimRequest): ElementumRecor
   return record
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-export function jsonObject(req: SimRequest): Record<string, unknown> {
-  const body = parseJsonBody(req)
-  if (!isObject(body)) throw new SimHttpError(400, 'Request body must be a JSON object')
-  return body
-}
+export const jsonObject = (req: SimRequest): Record<string, unknown> => parseJsonObject(req, 'Request body must be a JSON object')
 
 /** A record body: the bare field map, or the same wrapped as `{data: {...}}`. */
 export function fieldsOf(body: Record<string, unknown>): FieldPatch {
   const keys = Object.keys(body)
-  const inner = keys.length === 1 && keys[0] === 'data' && isObject(body.data) ? body.data : body
+  const inner = keys.length === 1 && keys[0] === 'data' && isJsonObject(body.data) ? body.data : body
   return inner as FieldPatch
 }

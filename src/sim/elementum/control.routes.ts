@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
+import { isJsonObject, SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
 import { commentView } from './activity.routes.js'
 import { attachmentState } from './attachments.routes.js'
-import { fieldsOf, isObject, jsonObject, namespaceOf, recordOf } from './context.js'
+import { fieldsOf, jsonObject, namespaceOf, recordOf } from './context.js'
 import { seedNamespace } from './seed.js'
 import { isRecordType, type ElementumStore, type RecordType } from './store.js'
 import type { ElementumAuth } from './auth.js'
@@ -27,7 +27,7 @@ function authorOf(raw: unknown): ElementumUser {
     if (!user) throw new SimHttpError(400, `author ${raw} is not a directory user`)
     return user
   }
-  if (isObject(raw) && typeof raw.email === 'string') {
+  if (isJsonObject(raw) && typeof raw.email === 'string') {
     return (
       findUser({ email: raw.email }) ?? {
         id: randomUUID(),
@@ -43,7 +43,7 @@ function authorOf(raw: unknown): ElementumUser {
 /** `{fields: {...}}`, or a bare field map. */
 function humanFields(req: SimRequest): ReturnType<typeof fieldsOf> {
   const body = jsonObject(req)
-  return isObject(body.fields) ? fieldsOf(body.fields) : fieldsOf(body)
+  return isJsonObject(body.fields) ? fieldsOf(body.fields) : fieldsOf(body)
 }
 
 export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaultSeed: number): SimRoute[] {

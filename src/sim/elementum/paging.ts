@@ -1,4 +1,4 @@
-import { intParam, SimHttpError, type SimRequest } from '../common/index.js'
+import { intParam, SimHttpError, type SimRequest, type SimResponse } from '../common/index.js'
 
 /**
  * Relay cursor paging over lists kept sorted by a store-wide sequence number. A cursor is
@@ -109,4 +109,10 @@ export function pageSorted<T>(
       start_cursor: firstItem === undefined ? null : encodeCursor(seqOf(firstItem)),
     },
   }
+}
+
+/** A 200 `{paging, total, items}` of one page of a record's seq-ordered children (comments, related items). */
+export function childPage<T extends { seq: number }>(req: SimRequest, list: readonly T[], view: (item: T) => unknown): SimResponse {
+  const page = pageSorted(list, (item) => item.seq, pageArgs(req))
+  return { status: 200, body: { paging: page.paging, total: list.length, items: page.items.map((item) => view(item)) } }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { SimHttpError, type SimRoute } from '../common/index.js'
 import { apiRoute, fieldsOf, jsonObject, namespaceOf, recordOf, type ElementumContext } from './context.js'
-import { encodeCursor, pageArgs, pageSorted } from './paging.js'
+import { childPage, encodeCursor, pageArgs, pageSorted } from './paging.js'
 import { compileRsql, RsqlSyntaxError, type RsqlPredicate } from '../../engine/rsql.js'
 import { RELATED_TYPE, type ElementumRelation, type Namespace } from './store.js'
 
@@ -58,11 +58,7 @@ export function recordRoutes(ctx: ElementumContext): SimRoute[] {
       return { status: 200, body: record.data }
     }),
 
-    apiRoute(ctx, 'GET', '/:recordType/:alias/:id/related-items', (req) => {
-      const record = recordOf(store, req)
-      const page = pageSorted(record.related, (r) => r.seq, pageArgs(req))
-      return { status: 200, body: { paging: page.paging, total: record.related.length, items: page.items.map(relatedItem) } }
-    }),
+    apiRoute(ctx, 'GET', '/:recordType/:alias/:id/related-items', (req) => childPage(req, recordOf(store, req).related, relatedItem)),
     apiRoute(ctx, 'POST', '/:recordType/:alias/:id/related-items', (req) => {
       const record = recordOf(store, req)
       const body = jsonObject(req)

@@ -1,38 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { startElean, type EleanSimOptions, type StartedElean } from '../../../src/sim/elean/index.js'
+import { describe, expect, it } from 'vitest'
+import { useEleanSim } from '../../support/sim-elean.js'
 
-// Response bodies are `any`: each test checks the fields it cares about.
-type Reply = { status: number; headers: Headers; body: any }
-type CallOptions = { key?: string | null; body?: unknown; headers?: Record<string, string> }
-
-const running: StartedElean[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()))
-})
-
-async function send(url: string, method: string, o: CallOptions, key: string | null): Promise<Reply> {
-  const headers: Record<string, string> = { ...o.headers }
-  if (key !== null) headers.authorization = `Bearer ${key}`
-  let body: string | FormData | null = null
-  if (o.body instanceof FormData) body = o.body
-  else if (o.body !== undefined) {
-    body = JSON.stringify(o.body)
-    headers['content-type'] = 'application/json'
-  }
-  const res = await fetch(url, { method, headers, body })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined }
-}
-
-async function start(opts: EleanSimOptions = {}) {
-  const sim = await startElean({ port: 0, ...opts })
-  running.push(sim)
-  const api = (method: string, path: string, o: CallOptions = {}) =>
-    send(`${sim.baseUrl}${path}`, method, o, o.key === undefined ? (sim.credentials.apiKey as string) : o.key)
-  const control = (method: string, path: string, body?: unknown) =>
-    send(`${sim.server.url}/_sim${path}`, method, body === undefined ? {} : { body }, null)
-  return { sim, api, control }
-}
+const start = useEleanSim()
 
 describe('Elean simulator: seeding', () => {
   it('seeds the same tasks for the same seed and different ones for another seed', async () => {
