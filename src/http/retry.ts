@@ -8,7 +8,8 @@ export interface RetryPolicy {
   maxMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 500, maxMs: 30_000 }
+// six attempts: five 503s in a row (a rolling restart) are survived, in about 15 s of backoff
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 30_000 }
 
 /** Milliseconds a `Retry-After` header asks us to wait, or undefined when absent/invalid. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
