@@ -26,6 +26,8 @@ export interface TokenDeps {
   redactor: Redactor
   vault?: TokenVault | undefined
   now?: () => number
+  /** Called once per token request: status ('error' without a response), duration, Date header. */
+  observe?: (status: string, ms: number, date: string | undefined) => void
 }
 
 function form(fields: Record<string, string | undefined>): string {
@@ -52,11 +54,16 @@ async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}`
     body = form({ grant_type: 'refresh_token', refresh_token: refresh, client_id: auth.clientId, client_secret: auth.clientSecret, scope: auth.scope })
   }
   let res
+  const started = (deps.now ?? Date.now)()
+  // a refresh grant may rotate the refresh token: never repeat one that may have been redeemed
+  const retry = auth.mode === 'oauth2-refresh-token' ? { limit: 0 } : { limit: 2, methods: ['POST' as const] }
   try {
-    res = await deps.got.post(deps.tokenUrl, { headers, body, throwHttpErrors: false, responseType: 'text', retry: { limit: 2, methods: ['POST'] }, ...(signal ? { signal } : {}) })
+    res = await deps.got.post(deps.tokenUrl, { headers, body, throwHttpErrors: false, responseType: 'text', retry, ...(signal ? { signal } : {}) })
   } catch (err) {
+    deps.observe?.('error', (deps.now ?? Date.now)() - started, undefined)
     throw new AuthError(`token request to ${deps.tokenUrl} failed: ${deps.redactor.redact(err instanceof Error ? err.message : String(err))}`)
   }
+  deps.observe?.(String(res.statusCode), (deps.now ?? Date.now)() - started, res.headers.date)
   if (res.statusCode !== 200) {
     throw new AuthError(`token endpoint ${deps.tokenUrl} answered ${res.statusCode}: ${deps.redactor.redact(String(res.body).slice(0, 200))}`)
   }

@@ -37,9 +37,8 @@ export function createRateBudget(opts: BudgetOptions): RateBudget {
     async schedule(fn, { priority, signal }) {
       return queue.add(
         async () => {
-          // a pause that began after this task was dequeued still applies
-          const wait = resumeAt - now()
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+          // a pause that began, or was extended, after this task was dequeued still applies
+          for (let wait = resumeAt - now(); wait > 0; wait = resumeAt - now()) await new Promise((r) => setTimeout(r, wait))
           started.push(now())
           while (started.length && (started[0] as number) < now() - 60_000) started.shift()
           return fn()

@@ -1,4 +1,5 @@
 import got, { RequestError, type Got, type Method } from 'got'
+import { SECRET_AUTH_FIELDS } from '../config/schema.auth.js'
 import { toSyncError } from '../engine/errors.js'
 import type { Logger, Redactor } from '../logger.js'
 import { createTokenProvider, type TokenProvider } from './auth.js'
@@ -108,15 +109,36 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     headers: { 'user-agent': 'elsync/0.1', ...conn.headers },
   })
   const auth = conn.auth
-  for (const secret of Object.values(auth)) if (typeof secret === 'string' && secret !== auth.mode) deps.redactor.add(secret)
+  // only the secret fields: scrubbing `basic`, a scope or a client id would shred ordinary text
+  for (const field of SECRET_AUTH_FIELDS[auth.mode]) deps.redactor.add((auth as Record<string, unknown>)[field] as string | undefined)
   let tokens: TokenProvider | undefined
   if (auth.mode === 'oauth2-client-credentials' || auth.mode === 'oauth2-refresh-token') {
     const tokenUrl = auth.tokenUrl ?? deps.defaultTokenUrl
     if (!tokenUrl) throw new Error(`connection ${conn.name}: auth.tokenUrl is required for ${auth.mode}`)
-    tokens = createTokenProvider(auth, { got: instance, connection: conn.name, tokenUrl, redactor: deps.redactor, vault: deps.vault, now })
+    tokens = createTokenProvider(auth, {
+      got: instance,
+      connection: conn.name,
+      tokenUrl,
+      redactor: deps.redactor,
+      vault: deps.vault,
+      now,
+      // token requests count like any other: metrics, the request count, skew, a debug line
+      observe: (status, ms, date) => {
+        requests += 1
+        metrics.observe(conn.name, 'POST token', status, ms)
+        measureSkew(date, now() - ms, ms)
+        log.debug({ route: 'POST token', status, ms }, 'request')
+      },
+    })
   }
   let requests = 0
   let skewMs = 0
+  /** The largest |server Date − local clock| seen: the incremental lookback grows by it. */
+  const measureSkew = (date: string | undefined, started: number, ms: number) => {
+    const at = date ? Date.parse(date) : NaN
+    // Date has one-second resolution: differences under a second are noise
+    if (!Number.isNaN(at)) skewMs = Math.max(skewMs, Math.abs(at - (started + ms / 2)) > 1000 ? Math.abs(at - (started + ms / 2)) : 0)
+  }
 
   const resolveUrl = (path: string): URL => {
     const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(path.replace(/^\//, ''), base)
@@ -166,15 +188,15 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     const ms = now() - started
     const requestId = requestIdOf(res.headers)
     metrics.observe(conn.name, req.route, String(res.statusCode), ms)
-    const date = res.headers.date ? Date.parse(res.headers.date) : NaN
-    if (!Number.isNaN(date)) skewMs = Math.abs(date - (started + ms / 2))
+    measureSkew(res.headers.date, started, ms)
     log.debug({ route: req.route, method, status: res.statusCode, ms, requestId }, 'request')
     const status = res.statusCode
     if (status === 401 && tokens && token) return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
     if (status >= 400 && !req.allowStatus?.includes(status)) {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
       const error = new HttpStatusError(status, `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`, requestId, retryAfter)
-      if (status === 429 && retryAfter !== undefined) budget.pauseFor(retryAfter)
+      // the server asked the whole client to wait (429, or 503 with Retry-After): hold the connection
+      if (retryAfter !== undefined && error.retryable) budget.pauseFor(retryAfter)
       // a 429 was refused before processing; other statuses may have been processed
       if (error.retryable && (safeToRepeat || status === 429)) return { retry: true, error, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) }
       throw error

@@ -123,7 +123,7 @@ describe('avepoint connector', () => {
   it('follows the full-URL nextLink of services until it comes back empty', async () => {
     const s = setup()
     const result = await sync(s, 'services')
-    expect(result).toMatchObject({ status: 'succeeded', seen: 250, pages: 3, requests: 3 }) // the token request is the identity host's
+    expect(result).toMatchObject({ status: 'succeeded', seen: 250, pages: 3, requests: 4 }) // 3 pages + the token request (first use of this client)
     expect(count(await simStats(), ROUTES.services)).toBe(3)
     expect(await rows({ connection: s.connection, stream: 'services' })).toHaveLength(250)
   })
