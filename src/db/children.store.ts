@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
+import { canonicalTimestamp, sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
 import type { ChildSet, Page, StreamRef } from '../engine/types.js'
 import type postgres from 'postgres'
 import type { Tx } from './client.js'
@@ -73,7 +73,7 @@ const SPECS = {
 const cell = (v: unknown, type: ChildColumn<unknown>['type']): string | null => {
   if (v === null || v === undefined) return type === 'jsonb' ? 'null' : null
   if (type === 'jsonb') return JSON.stringify(v)
-  if (type === 'timestamptz') return Number.isNaN(Date.parse(String(v))) ? null : String(v)
+  if (type === 'timestamptz') return canonicalTimestamp(String(v))
   return String(v)
 }
 

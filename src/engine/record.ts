@@ -54,11 +54,18 @@ export function sanitize<T>(value: T, report: SanitizeReport): T {
   return value
 }
 
-/** An ISO-8601 UTC timestamp, or null when the value is absent or not a date. */
+const MIN_TIME = Date.parse('0001-01-01T00:00:00Z')
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z')
+
+/**
+ * An ISO-8601 UTC timestamp, or null when the value is absent, not a date, or outside
+ * years 1–9999 (JavaScript accepts `0000-01-01`, Postgres does not). The raw value stays
+ * in the record's document.
+ */
 export function canonicalTimestamp(value: string | null | undefined): string | null {
   if (value === null || value === undefined || value === '') return null
   const t = Date.parse(value)
-  return Number.isNaN(t) ? null : new Date(t).toISOString()
+  return Number.isNaN(t) || t < MIN_TIME || t > MAX_TIME ? null : new Date(t).toISOString()
 }
 
 /** JSON with object keys sorted, so equal values always hash equal. */

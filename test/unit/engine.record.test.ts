@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest'
+import { canonicalTimestamp } from '../../src/engine/record.js'
+
+describe('canonicalTimestamp', () => {
+  it('keeps dates Postgres can store and drops the ones it cannot', () => {
+    expect(canonicalTimestamp('2026-03-01')).toBe('2026-03-01T00:00:00.000Z')
+    expect(canonicalTimestamp('0000-01-01T00:00:00Z')).toBeNull()
+    expect(canonicalTimestamp('+099999-01-01T00:00:00Z')).toBeNull()
+    expect(canonicalTimestamp('not a date')).toBeNull()
+  })
+})
