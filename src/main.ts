@@ -8,7 +8,7 @@ import { buildAdminServer } from './admin/server.js'
 import type { EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
-import { createStreamLocks } from './db/locks.js'
+import { openStreamLocks } from './db/locks.js'
 import { migrationsApplied } from './db/migrate.js'
 import { createPgMirror } from './db/mirror.store.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
@@ -98,7 +98,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const mirror = createPgMirror(db.sql)
-  const locks = createStreamLocks(db.sql)
+  const locks = openStreamLocks(db.url, Object.keys(ctx.config.connections).length)
   const targets = buildTargets(ctx, allStreams(ctx.config), registry, vaultFor(ctx, db.sql))
   const controller = new AbortController()
 
@@ -145,6 +145,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         controller.abort(new Error('shutting down'))
         await scheduler.stop()
         await admin.close()
+        await locks.close()
         await db.close()
         log.info('elsync stopped')
       })()),

@@ -11,10 +11,14 @@ import { createRest } from './rest/index.js'
  * The registry: one line per vendor. Builds the connection's HTTP client (auth, rate
  * budget, retries) and hands it to the vendor's factory.
  */
+export const ELEAN_PER_MINUTE = 60
+
 export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date }
 
 export function createConnector(name: string, config: ConnectionConfig, deps: BuildDeps): Connector {
-  const settings = { name, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit: config.rateLimit }
+  // Elean documents 60 requests per minute per key: that is its budget unless the config says otherwise
+  const rateLimit = config.kind === 'elean' && config.rateLimit?.perMinute === undefined ? { ...config.rateLimit, perMinute: ELEAN_PER_MINUTE } : config.rateLimit
+  const settings = { name, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit }
   const base = { name, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) }
   switch (config.kind) {
     case 'elementum':

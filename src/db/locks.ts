@@ -1,5 +1,5 @@
 import type { StreamRef } from '../engine/types.js'
-import type { Sql } from './client.js'
+import { createDb, type Sql } from './client.js'
 
 /**
  * Per-stream advisory locks so that, with several replicas on one database, each stream
@@ -29,4 +29,14 @@ export function createStreamLocks(sql: Sql): StreamLocks {
       }
     },
   }
+}
+
+/**
+ * Locks on a pool of their own: each running stream holds one connection for its whole
+ * run, and must not starve the pool its run's queries need. `lanes` is how many streams
+ * may run at once (one per connection).
+ */
+export function openStreamLocks(url: string, lanes: number): StreamLocks & { close(): Promise<void> } {
+  const pool = createDb(url, { max: lanes + 1, applicationName: 'elsync-locks' })
+  return { ...createStreamLocks(pool.sql), close: pool.close }
 }

@@ -187,7 +187,10 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
         insert into elsync.sync_runs (connection, stream, mode, status) values (${stream.connection}, ${stream.stream}, ${mode}, 'running')
         returning id`
       const id = Number(row?.id)
-      // a scan abandoned by a crash leaves membership rows behind: drop them
+      // The caller holds the stream's lock, so an earlier run still marked running died
+      // (crash, kill -9, shutdown timeout): mark it abandoned and drop its scan membership.
+      await sql`update elsync.sync_runs set status = 'abandoned', finished_at = now(), error = 'process ended before the run finished'
+        where connection = ${stream.connection} and stream = ${stream.stream} and status = 'running' and id < ${id}`
       await sql`delete from elsync.scan_seen where run_id in (
         select id from elsync.sync_runs where connection = ${stream.connection} and stream = ${stream.stream} and id < ${id})`
       return id

@@ -94,6 +94,19 @@ describe('elsync sync', () => {
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 500') })
   })
 
+  it('skips a stream that another elsync process is running instead of interleaving two scans', async () => {
+    const { createStreamLocks } = await import('../../src/db/locks.js')
+    let release!: () => void
+    const held = createStreamLocks(db.sql).tryRun({ connection: 'elean', stream: 'web' }, () => new Promise<void>((r) => (release = r)))
+    await new Promise((r) => setTimeout(r, 100))
+    const r = await elsync(['sync', '--connection', 'elean'])
+    release()
+    await held
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^skipped elean\/web: another elsync process is running it$/m)
+    expect(r.stdout).toMatch(/1 stream\(s\) skipped: busy in another process/)
+  })
+
   it('exits 2 on a usage error naming the unknown stream', async () => {
     const r = await elsync(['sync', '--connection', 'elean', '--stream', 'nope'])
     expect(r.code).toBe(2)
