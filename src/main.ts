@@ -52,6 +52,7 @@ export function buildTargets(ctx: AppContext, selection: readonly StreamSelectio
       connector,
       lookbackSeconds: config.lookbackSeconds,
       maxDeleteFraction: config.massDeleteFraction,
+      missedScansToDelete: config.deleteAfterMissedScans,
       // Elementum takes the filter as RSQL server-side; elsewhere it is applied after reading
       filter: config.kind === 'elementum' ? undefined : stream?.filter,
     }

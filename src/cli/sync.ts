@@ -13,12 +13,14 @@ import { allStreams, buildTargets, summaryLine, vaultFor } from '../main.js'
 import { parseCommandArgs } from './args.js'
 import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
 
-const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--dry-run] [--config-dir <dir>]
+const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--confirm-deletes] [--dry-run] [--config-dir <dir>]
 
 One poll of the selected streams (all by default), then exit.
   --connection  only this connection
   --stream      only this stream (with --connection, or unique across connections)
   --full        full scan instead of incremental (detects deletions)
+  --confirm-deletes  an admin's confirmation: delete what this full scan did not see at once,
+                even above massDeleteFraction (use after a refused mass delete)
   --dry-run     read and mirror only; push nothing (pushing arrives with reconcile)
 `
 
@@ -53,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stream: { type: 'string' },
       full: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      'confirm-deletes': { type: 'boolean', default: false },
       'config-dir': { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,6 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         mode: values.full ? 'full' : 'incremental',
         signal: controller.signal,
         source: values.full ? 'resync' : 'poll',
+        forceDelete: values['confirm-deletes'],
         onPage: (p) => process.stdout.write(progressLine(p)),
         // a daemon (or another sync) running the same stream holds its lock: skip it rather
         // than interleave two scans of one stream

@@ -50,6 +50,11 @@ const connectionBase = {
   lookbackSeconds: z.int().min(0).default(120),
   /** A full scan never deletes more than this fraction of a stream without an admin's confirmation. */
   massDeleteFraction: z.number().min(0).max(1).default(0.1),
+  /**
+   * Complete scans in a row that must miss a record before it is marked deleted: a second
+   * look absorbs offset-paging drift that no page could reveal.
+   */
+  deleteAfterMissedScans: z.int().min(1).max(10).default(2),
 };
 
 const streams = <S extends z.ZodType>(stream: S) => z.record(slug('stream name'), stream).default({});

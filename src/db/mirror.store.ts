@@ -5,6 +5,9 @@ import type { ChangeOp, Cursor, Page, ReadMode, StreamRef } from '../engine/type
 import { applyChildren } from './children.store.js'
 import type { Sql, Tx } from './client.js'
 
+/** Deleting this many records or fewer never trips the mass-delete guard (small streams). */
+export const MASS_DELETE_FLOOR = 3
+
 interface ExistingRow {
   id: string
   remote_id: string
@@ -69,7 +72,7 @@ async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]):
       description = excluded.description, assignees = excluded.assignees, fields = excluded.fields,
       remote_created_at = excluded.remote_created_at, remote_updated_at = excluded.remote_updated_at,
       snapshot = excluded.snapshot, document = excluded.document, content_hash = excluded.content_hash,
-      version = excluded.version, last_seen_at = now(), deleted_at = null
+      version = excluded.version, last_seen_at = now(), deleted_at = null, missed_scans = 0
     returning id, remote_id`
   return new Map(rows.map((r) => [r.remote_id, r.id]))
 }
@@ -137,37 +140,47 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
     },
 
     async completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions) {
+      const threshold = opts.force ? 1 : Math.max(1, opts.missedScansToDelete ?? 1)
+      const key = { c: stream.connection, s: stream.stream }
       const done = sql.begin(async (tx) => {
-        const [counts] = await tx<{ live: number; gone: number }[]>`
+        const notSeen = tx`not exists (select 1 from elsync.scan_seen s where s.run_id = ${runId} and s.remote_id = r.remote_id)`
+        const [counts] = await tx<{ live: number; gone: number; pending: number }[]>`
           select count(*)::int as live,
-                 count(*) filter (where not exists (
-                   select 1 from elsync.scan_seen s where s.run_id = ${runId} and s.remote_id = r.remote_id))::int as gone
+                 count(*) filter (where ${notSeen} and r.missed_scans + 1 >= ${threshold})::int as gone,
+                 count(*) filter (where ${notSeen} and r.missed_scans + 1 < ${threshold})::int as pending
           from elsync.records r
-          where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.deleted_at is null`
+          where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null`
         const live = counts?.live ?? 0
         const gone = counts?.gone ?? 0
-        if (gone > 0 && gone > live * opts.maxDeleteFraction && !opts.force) {
-          throw new MassDeleteRefusedError(`${stream.connection}/${stream.stream}`, gone, live, opts.maxDeleteFraction)
+        if (!opts.force && gone > MASS_DELETE_FLOOR && gone > live * opts.maxDeleteFraction) {
+          throw new MassDeleteRefusedError(stream, gone, live, opts.maxDeleteFraction)
+        }
+        // seen again after a miss: the count starts over (only rows that had missed are written)
+        await tx`update elsync.records r set missed_scans = 0
+          where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null and r.missed_scans > 0 and not ${notSeen}`
+        if (counts?.pending) {
+          await tx`update elsync.records r set missed_scans = r.missed_scans + 1
+            where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null and ${notSeen} and r.missed_scans + 1 < ${threshold}`
         }
         if (gone > 0) {
           await tx`
             with gone as (
-              update elsync.records r set deleted_at = now(), version = r.version + 1
-              where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.deleted_at is null
-                and not exists (select 1 from elsync.scan_seen s where s.run_id = ${runId} and s.remote_id = r.remote_id)
+              update elsync.records r set deleted_at = now(), version = r.version + 1, missed_scans = 0
+              where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null
+                and ${notSeen} and r.missed_scans + 1 >= ${threshold}
               returning r.id, r.remote_id, r.version, r.deleted_at
             )
             insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source)
-            select id, ${stream.connection}, ${stream.stream}, remote_id, version, 'delete',
+            select id, ${key.c}, ${key.s}, remote_id, version, 'delete',
                    jsonb_build_object('deleted_at', jsonb_build_object('old', null, 'new', to_jsonb(deleted_at))), ${opts.source ?? 'poll'}
             from gone`
         }
         await tx`
           insert into elsync.stream_state (connection, stream, last_full_scan_at)
-          select ${stream.connection}, ${stream.stream}, started_at from elsync.sync_runs where id = ${runId}
+          select ${key.c}, ${key.s}, started_at from elsync.sync_runs where id = ${runId}
           on conflict (connection, stream) do update set last_full_scan_at = excluded.last_full_scan_at`
-        return { deleted: gone, live }
-      }) as Promise<{ deleted: number; live: number }>
+        return { deleted: gone, live, pending: counts?.pending ?? 0 }
+      }) as Promise<{ deleted: number; live: number; pending: number }>
       // the scan is over either way: its membership rows are no longer needed
       return done.finally(() => sql`delete from elsync.scan_seen where run_id = ${runId}`)
     },

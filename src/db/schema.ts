@@ -49,6 +49,8 @@ export const records = elsync.table(
     firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
     lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
     deletedAt: tz('deleted_at'),
+    /** Complete scans in a row that did not see this live record (deleted at a threshold). */
+    missedScans: integer('missed_scans').notNull().default(0),
   },
   (t) => [
     uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),

@@ -1,3 +1,5 @@
+import type { StreamRef } from './types.js'
+
 /**
  * Typed errors with a stable snake_case `code` and a `retryable` flag. Catch
  * `unknown`, normalise once with `toSyncError`, wrap with `cause`.
@@ -14,14 +16,16 @@ export class SyncError extends Error {
 export class MassDeleteRefusedError extends SyncError {
   override readonly code = 'mass_delete_refused'
   constructor(
-    readonly stream: string,
+    readonly stream: StreamRef,
     readonly wouldDelete: number,
     readonly live: number,
     readonly maxFraction: number,
   ) {
+    const name = `${stream.connection}/${stream.stream}`
     super(
-      `refusing to delete ${wouldDelete} of ${live} records (${((wouldDelete / Math.max(live, 1)) * 100).toFixed(1)}%) in stream ${stream}: ` +
-        `more than the allowed ${(maxFraction * 100).toFixed(1)}%. Check the source, then confirm with a forced full resync.`,
+      `refusing to delete ${wouldDelete} of ${live} records (${((wouldDelete / Math.max(live, 1)) * 100).toFixed(1)}%) in stream ${name}: ` +
+        `more than massDeleteFraction ${(maxFraction * 100).toFixed(1)}% allows. Nothing was deleted. If the records really are gone, ` +
+        `confirm with: elsync sync --connection ${stream.connection} --stream ${stream.stream} --full --confirm-deletes`,
     )
   }
 }

@@ -31,6 +31,8 @@ export interface StreamRunOptions {
   /** RSQL applied after reading (streams whose API cannot filter server-side). */
   filter?: string | undefined
   forceDelete?: boolean
+  /** Complete scans in a row that must miss a record before it is deleted (default 1). */
+  missedScansToDelete?: number
   source?: ChangeSource
   onPage?: (p: PageProgress) => void
   now?: () => Date
@@ -82,7 +84,12 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       opts.onPage?.({ stream, runId, page: result.pages, records: applied.seen, changed: applied.changes, requests: stats.requests - requestsBefore, budgetLeft: stats.budgetLeft })
     }
     if (scan) {
-      const done = await mirror.completeScan(stream, runId, { maxDeleteFraction: opts.maxDeleteFraction, force: opts.forceDelete ?? false, source: opts.source ?? 'poll' })
+      const done = await mirror.completeScan(stream, runId, {
+        maxDeleteFraction: opts.maxDeleteFraction,
+        force: opts.forceDelete ?? false,
+        missedScansToDelete: opts.missedScansToDelete ?? 1,
+        source: opts.source ?? 'poll',
+      })
       result.deleted = done.deleted
     }
   } catch (err) {

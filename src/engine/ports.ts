@@ -21,8 +21,13 @@ export interface ApplyOptions {
 export interface CompleteScanOptions {
   /** Refuse when more than this fraction of the live records would be deleted. */
   maxDeleteFraction: number
-  /** An admin's confirmation: delete even above the fraction. */
+  /** An admin's confirmation: delete even above the fraction, at the first miss. */
   force?: boolean
+  /**
+   * Complete scans in a row that must miss a record before it is deleted (default 1).
+   * More than one absorbs offset-paging drift that no page could reveal.
+   */
+  missedScansToDelete?: number
   source?: ChangeSource
 }
 
@@ -43,7 +48,7 @@ export interface MirrorStore {
   /** Forgets which records a scan in progress has seen (the connector restarts its scan). */
   resetScan(runId: number): Promise<void>
   /** After a complete, error-free scan: soft-deletes live records the scan did not see. */
-  completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions): Promise<{ deleted: number; live: number }>
+  completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions): Promise<{ deleted: number; live: number; pending: number }>
   getCursor(stream: StreamRef): Promise<Cursor | null>
   startRun(stream: StreamRef, mode: ReadMode): Promise<number>
   finishRun(runId: number, summary: RunSummary): Promise<void>

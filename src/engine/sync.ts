@@ -14,6 +14,7 @@ export interface SyncTarget {
   maxDeleteFraction: number
   /** Applied after reading; undefined when the connector pushed it down to the API. */
   filter?: string | undefined
+  missedScansToDelete?: number
 }
 
 export interface SyncPassOptions {
@@ -45,6 +46,7 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
         lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
         maxDeleteFraction: t.maxDeleteFraction,
         filter: t.filter,
+        ...(t.missedScansToDelete !== undefined ? { missedScansToDelete: t.missedScansToDelete } : {}),
         ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.onPage ? { onPage: opts.onPage } : {}),

@@ -157,7 +157,7 @@ describe('completeScan', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`)
     await scan(s, ids)
     const result = await scan(s, ids.slice(1))
-    expect(result).toEqual({ deleted: 1, live: 20 })
+    expect(result).toEqual({ deleted: 1, live: 20, pending: 0 })
     const live = await sql`select remote_id from elsync.records_current where stream = ${s.stream}`
     expect(live.map((r) => r.remote_id)).not.toContain('t0')
     expect(live).toHaveLength(19)
@@ -186,12 +186,39 @@ describe('completeScan', () => {
     await mirror.applyPage(s, { records: ids.map((id) => task(id)) }, { scanRunId: runId })
     await mirror.resetScan(runId)
     await mirror.applyPage(s, { records: ids.slice(1).map((id) => task(id)) }, { scanRunId: runId })
-    expect(await mirror.completeScan(s, runId, { maxDeleteFraction: 0.1 })).toEqual({ deleted: 1, live: 20 })
+    expect(await mirror.completeScan(s, runId, { maxDeleteFraction: 0.1 })).toEqual({ deleted: 1, live: 20, pending: 0 })
+  })
+
+  it('deletes only after the configured number of complete scans in a row missed a record', async () => {
+    const s = freshStream()
+    const ids = Array.from({ length: 20 }, (_, i) => `t${i}`)
+    const scanWith = async (seen: string[]) => {
+      const runId = await mirror.startRun(s, 'full')
+      await mirror.applyPage(s, { records: seen.map((id) => task(id)) }, { scanRunId: runId })
+      return mirror.completeScan(s, runId, { maxDeleteFraction: 0.1, missedScansToDelete: 2 })
+    }
+    await scanWith(ids)
+    // t0 missed once (drift?), t1 missed once and back: nothing is deleted, nothing is written to history
+    expect(await scanWith(ids.slice(2))).toEqual({ deleted: 0, live: 20, pending: 2 })
+    const [missed] = await sql`select count(*)::int as n from elsync.records where stream = ${s.stream} and missed_scans = 1`
+    expect(missed?.n).toBe(2)
+    expect(await scanWith(ids.filter((id) => id !== 't0'))).toEqual({ deleted: 1, live: 20, pending: 0 })
+    const gone = await sql`select remote_id from elsync.record_history where stream = ${s.stream} and op = 'delete'`
+    expect(gone.map((g) => g.remote_id)).toEqual(['t0'])
+    const [reset] = await sql`select missed_scans from elsync.records where stream = ${s.stream} and remote_id = 't1'`
+    expect(reset?.missed_scans).toBe(0)
+  })
+
+  it('lets a small stream lose up to three records without tripping the mass-delete guard', async () => {
+    const s = freshStream()
+    await scan(s, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])
+    expect(await scan(s, ['a', 'b', 'c', 'd', 'e'])).toMatchObject({ deleted: 3, live: 8 })
+    await expect(scan(s, ['a'])).rejects.toThrow(/refusing to delete 4 of 5 records .*--full --confirm-deletes/)
   })
 
   it('deletes above the fraction when an admin forces it', async () => {
     const s = freshStream()
     await scan(s, ['a', 'b'])
-    expect(await scan(s, ['a'], { force: true })).toEqual({ deleted: 1, live: 2 })
+    expect(await scan(s, ['a'], { force: true })).toEqual({ deleted: 1, live: 2, pending: 0 })
   })
 })

@@ -13,7 +13,7 @@ function fakeMirror() {
       return { seen: page.records.length, inserted: 0, updated: 0, restored: 0, unchanged: page.records.length, changes: 0, nulBytesStripped: 0 }
     },
     resetScan: async (runId) => void calls.push(`reset ${runId}`),
-    completeScan: async (s) => (calls.push(`complete ${s.stream}`), { deleted: 0, live: 0 }),
+    completeScan: async (s) => (calls.push(`complete ${s.stream}`), { deleted: 0, live: 0, pending: 0 }),
     getCursor: async () => null,
     startRun: async () => ++next,
     finishRun: async (id, summary) => void runs.set(id, summary),

@@ -1,0 +1,1 @@
+ALTER TABLE "elsync"."records" ADD COLUMN "missed_scans" integer DEFAULT 0 NOT NULL;
