@@ -103,9 +103,9 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const targets = buildTargets(ctx, allStreams(ctx.config), registry, vaultFor(ctx, db.sql))
   const controller = new AbortController()
 
-  const pass = (connection: string | undefined, signal: AbortSignal) =>
+  const pass = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full' = 'incremental') =>
     syncPass(mirror, targets.filter((t) => connection === undefined || t.stream.connection === connection), {
-      mode: 'incremental',
+      mode,
       signal,
       redact: ctx.redactor.redact,
       exclusive: (stream, fn) => locks.tryRun(stream, fn),
@@ -122,7 +122,14 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const scheduler = createScheduler(
     Object.entries(ctx.config.connections)
       .filter(([, c]) => Object.keys(c.streams).length > 0)
-      .map(([name, c]) => ({ name: `poll:${name}`, expression: c.poll, tick: async (signal: AbortSignal) => void (await pass(name, signal)) })),
+      .flatMap(([name, c]) => [
+        { name: `poll:${name}`, expression: c.poll, tick: async (signal: AbortSignal) => void (await pass(name, signal)) },
+        // incremental streams also get a periodic full scan: deletions, and children of
+        // records whose timestamp did not move, are only seen that way
+        ...(targets.some((t) => t.stream.connection === name && !t.connector.readsFully(t.stream.stream))
+          ? [{ name: `full-scan:${name}`, expression: c.fullScanSchedule, tick: async (signal: AbortSignal) => void (await pass(name, signal, 'full')) }]
+          : []),
+      ]),
     ctx.logger,
   )
 

@@ -30,6 +30,7 @@ export const CONNECTION_KINDS = ['elementum', 'elean', 'avepoint', 'elasticio', 
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 
 export const DEFAULT_POLL = '*/1 * * * *';
+export const DEFAULT_FULL_SCAN = '17 3 * * *';
 
 /** Settings every kind shares. */
 const connectionBase = {
@@ -39,6 +40,8 @@ const connectionBase = {
   headers: customHeaders.optional(),
   auth: authSchema,
   poll: cronExpression.default(DEFAULT_POLL),
+  /** When streams read incrementally (Elementum) are also scanned in full, to detect deletions. */
+  fullScanSchedule: cronExpression.default(DEFAULT_FULL_SCAN),
   timeoutMs: z.int().min(1).max(600_000).default(60_000),
   rateLimit: z
     .strictObject({

@@ -23,7 +23,7 @@ afterEach(async () => {
 })
 
 /** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1 } as const
+const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1, fullScanSchedule: '17 3 * * *' } as const
 let n = 0
 async function harness(o: { count: number; perMinute?: number; retry?: Partial<RetryPolicy>; options?: EleanOptions; keys?: KeySpec[] }) {
   const sim = await startElean({ port: 0, perMinute: o.perMinute ?? 0, ...(o.keys ? { keys: o.keys } : {}) })

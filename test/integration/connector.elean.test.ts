@@ -22,7 +22,7 @@ afterEach(async () => {
 })
 
 /** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1 } as const
+const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1, fullScanSchedule: '17 3 * * *' } as const
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */
 async function harness(o: { count: number; options?: EleanOptions }) {
