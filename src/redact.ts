@@ -10,24 +10,34 @@ export const REDACTED = '[REDACTED]'
 export const MIN_SECRET_LENGTH = 4
 
 export interface Redactor {
-  add(secret: string | null | undefined): void
+  /**
+   * `transient`: a value obtained at run time (an access token) — only the most recent
+   * TRANSIENT_LIMIT are kept, so a long-running daemon's pattern does not grow forever.
+   */
+  add(secret: string | null | undefined, transient?: boolean): void
   redact(text: string): string
 }
+
+export const TRANSIENT_LIMIT = 32
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 export function createRedactor(initial: Iterable<string> = []): Redactor {
   const secrets = new Set<string>()
+  const transient = new Set<string>()
   let pattern: RegExp | null = null
   const rebuild = () => {
-    const variants = [...secrets].flatMap((s) => [s, encodeURIComponent(s), Buffer.from(s).toString('base64')])
+    const variants = [...secrets, ...transient].flatMap((s) => [s, encodeURIComponent(s), Buffer.from(s).toString('base64')])
     // longest first, so a secret that contains another is replaced whole
     const unique = [...new Set(variants)].sort((a, b) => b.length - a.length)
     pattern = unique.length ? new RegExp(unique.map(escape).join('|'), 'g') : null
   }
-  const add = (s: string | null | undefined) => {
-    if (!s || s.length < MIN_SECRET_LENGTH || secrets.has(s)) return
-    secrets.add(s)
+  const add = (s: string | null | undefined, isTransient = false) => {
+    if (!s || s.length < MIN_SECRET_LENGTH || secrets.has(s) || transient.has(s)) return
+    if (isTransient) {
+      transient.add(s)
+      if (transient.size > TRANSIENT_LIMIT) transient.delete(transient.values().next().value as string)
+    } else secrets.add(s)
     rebuild()
   }
   for (const s of initial) add(s)

@@ -50,7 +50,7 @@ async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}`
     })
   } else {
     const refresh = (await deps.vault?.load(deps.connection)) ?? auth.refreshToken
-    deps.redactor.add(refresh)
+    deps.redactor.add(refresh, true)
     body = form({ grant_type: 'refresh_token', refresh_token: refresh, client_id: auth.clientId, client_secret: auth.clientSecret, scope: auth.scope })
   }
   let res
@@ -74,9 +74,9 @@ async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}`
     throw new AuthError(`token endpoint ${deps.tokenUrl} answered 200 without a JSON body`)
   }
   if (typeof parsed.access_token !== 'string' || parsed.access_token === '') throw new AuthError(`token endpoint ${deps.tokenUrl} answered without access_token`)
-  deps.redactor.add(parsed.access_token)
+  deps.redactor.add(parsed.access_token, true)
   if (auth.mode === 'oauth2-refresh-token' && typeof parsed.refresh_token === 'string' && parsed.refresh_token) {
-    deps.redactor.add(parsed.refresh_token)
+    deps.redactor.add(parsed.refresh_token, true)
     await deps.vault?.save(deps.connection, parsed.refresh_token)
   }
   const expires = Number(parsed.expires_in)
