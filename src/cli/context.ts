@@ -27,6 +27,9 @@ export class ExitError extends Error {
   }
 }
 
+/** The loaded config's redactor, so that an unexpected error printed by runCommand is scrubbed too. */
+let activeRedactor: Redactor | undefined
+
 export async function loadContext(opts: { configDir?: string | undefined; extraEnv?: Env } = {}): Promise<CommandContext> {
   const raw: Env = { ...processEnv(), ...opts.extraEnv }
   try {
@@ -34,6 +37,7 @@ export async function loadContext(opts: { configDir?: string | undefined; extraE
     const config = await loadConfig({ dir: opts.configDir ?? configDirFromEnv(raw), env: raw })
     const redactor = createRedactor([...collectSecrets(config), ...envSecrets(env)])
     const logger = createLogger({ level: env.logLevel, redactor })
+    activeRedactor = redactor
     return { env, config, redactor, logger }
   } catch (err) {
     if (err instanceof ConfigError) throw new ExitError(2, `${err.issues.map(formatIssue).join('\n')}\nconfig invalid: ${err.issues.length} error(s)`)
@@ -54,7 +58,8 @@ export async function runCommand(name: string, body: () => Promise<number>): Pro
       process.stderr.write(`${err.message}\n`)
       return err.exitCode
     }
-    process.stderr.write(`elsync ${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    const text = err instanceof Error ? err.message : String(err)
+    process.stderr.write(`elsync ${name}: ${activeRedactor ? activeRedactor.redact(text) : text}\n`)
     return 1
   }
 }
