@@ -97,7 +97,7 @@ async function saveCursor(tx: Tx, stream: StreamRef, cursor: Cursor): Promise<vo
 
 export interface PgMirrorOptions {
   /** Test hook: called after each step of `applyPage` inside its transaction. */
-  afterStep?: (step: 'records' | 'changes' | 'scan' | 'children' | 'cursor') => void | Promise<void>
+  afterStep?: (step: 'existing' | 'records' | 'changes' | 'scan' | 'children' | 'cursor') => void | Promise<void>
 }
 
 export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorStore {
@@ -112,6 +112,7 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
           from elsync.records
           where connection = ${stream.connection} and stream = ${stream.stream} and remote_id = any(${rows.map((r) => r.remoteId)}::text[])
           for update`
+        await step('existing')
         const { writes, unchanged } = plan(rows, new Map(existing.map((e) => [e.remote_id, e])))
         const ids = await upsertRecords(tx, stream, writes)
         await step('records')
