@@ -18,8 +18,8 @@ interface Command {
 const importCommand = (name: string): Promise<unknown> => import(/* @vite-ignore */ `./${name}.js`);
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  run: { summary: 'the daemon: migrate, poll, reconcile, push, serve the admin API', load: () => importCommand('run') },
-  sync: { summary: 'one poll → reconcile → push cycle, then exit', load: () => importCommand('sync') },
+  run: { summary: 'the daemon: migrate, poll on schedule, serve health and metrics (reconcile and push are not built yet)', load: () => importCommand('run') },
+  sync: { summary: 'one poll of the selected streams, then exit (reconcile and push are not built yet)', load: () => importCommand('sync') },
   check: { summary: 'validate config and test every connection', load: () => import('./check.js') },
   migrate: { summary: 'apply database migrations and exit', load: () => importCommand('migrate') },
   sim: { summary: 'start the API simulators on loopback', load: () => importCommand('sim') },
