@@ -121,6 +121,16 @@ describe('elsync sync', () => {
   })
 })
 
+describe('elsync migrate', () => {
+  it('applies migrations and says where, hiding the password', async () => {
+    const r = await elsync(['migrate'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^migrations applied: postgres:\/\/.*\/elsync_t_/m)
+    const [row] = await db.sql`select count(*)::int as n from elsync.__migrations`
+    expect(row?.n).toBeGreaterThanOrEqual(4)
+  })
+})
+
 describe('elsync check', () => {
   it('prints ok per connection, and failed with the reason when a key is wrong (exit 1)', async () => {
     const ok = await elsync(['check'])
