@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import { createSimClock } from '../common/clock.js'
 import { startSimServer, type SimServer } from '../common/server.js'
@@ -46,6 +47,8 @@ export async function startAvepoint(opts: AvepointSimOptions = {}): Promise<Star
     ...(opts.port !== undefined && { port: opts.port }),
     ...(opts.host !== undefined && { host: opts.host }),
     errorBody: avepointErrorBody,
+    // faults and unmatched routes answer from the common server: they carry a request-id too
+    responseHeaders: () => ({ 'request-id': randomUUID() }),
     routes: [{ ...auth.tokenRoute, handler: withRequestId(auth.tokenRoute.handler) }, ...avepointRoutes({ store, auth, faults })],
     control: avepointControl(store),
   })

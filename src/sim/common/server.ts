@@ -31,6 +31,8 @@ export interface SimServerOptions {
   clock?: SimClock
   /** Largest request body accepted; larger bodies get 413 before being buffered. */
   maxBodyBytes?: number
+  /** Headers on every response, injected faults and unmatched routes included (AvePoint's request-id). */
+  responseHeaders?: () => Record<string, string>
   /** The vendor's error body for a status and message. */
   errorBody: (status: number, message: string) => unknown
   routes: SimRoute[]
@@ -155,7 +157,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
 
   const send = (res: ServerResponse, out: SimResponse, truncate = false): void => {
     const { payload, contentType } = serialize(out)
-    const headers: Record<string, string> = { date: new Date(clock.now() + faults.skewMs).toUTCString(), ...out.headers }
+    const headers: Record<string, string> = { date: new Date(clock.now() + faults.skewMs).toUTCString(), ...opts.responseHeaders?.(), ...out.headers }
     if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
     headers['content-length'] = String(payload.length)
     res.writeHead(out.status, headers)
