@@ -3,26 +3,20 @@
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that. Uses DATABASE_URL's server when set, else an embedded one.
  */
-import { elementumConnectionSchema, eleanConnectionSchema } from '../src/config/schema.js'
-import { createElean } from '../src/connectors/elean/index.js'
+import { elementumConnectionSchema } from '../src/config/schema.js'
 import { createElementum } from '../src/connectors/elementum/index.js'
 import { createPgMirror } from '../src/db/mirror.store.js'
 import type { Connector } from '../src/engine/ports.js'
 import { runStream } from '../src/engine/poll.js'
 import { createHttpClient } from '../src/http/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
-import { benchDatabase, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
+import { benchDatabase, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
 const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
-function eleanConnector(sim: SimProcess): Connector {
-  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, streams: { bench: { project: 'bench' } } })
-  const http = createHttpClient({ name: 'elean', baseUrl: config.baseUrl, auth: config.auth }, { logger, redactor })
-  return createElean({ name: 'elean', config, http, logger }, { commentsPerScan: 0 })
-}
 
 function elementumConnector(sim: SimProcess): Connector {
   const c = sim.credentials
@@ -71,7 +65,7 @@ async function main(): Promise<void> {
     // ingest efficiency, API efficiency and no-op resync on Elean (offset-paged full scans)
     const elean = await spawnSim('elean', N)
     sims.push(elean)
-    const connector = eleanConnector(elean)
+    const connector = eleanBenchConnector(elean, 'elean', { logger, redactor })
     const t0 = performance.now()
     const first = await sync(db, connector, 'elean', 'full')
     const mirrorRps = (first.seen / (performance.now() - t0)) * 1000

@@ -3,10 +3,15 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import postgres from 'postgres'
+import { eleanConnectionSchema } from '../src/config/schema.js'
+import { createElean } from '../src/connectors/elean/index.js'
+import { createDatabase, dropDatabase } from '../src/db/admin.js'
 import { createDb, type DbHandle } from '../src/db/client.js'
 import { startEmbeddedPostgres } from '../src/db/embedded.js'
 import { runMigrations } from '../src/db/migrate.js'
+import type { Connector } from '../src/engine/ports.js'
+import { createHttpClient } from '../src/http/client.js'
+import type { Logger, Redactor } from '../src/logger.js'
 
 export interface BenchDb extends DbHandle {
   url: string
@@ -23,11 +28,7 @@ export async function benchDatabase(): Promise<BenchDb> {
     stopEmbedded = pg.stop
   }
   const name = `elsync_bench_${randomBytes(4).toString('hex')}`
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database "${name}"`)
-  const u = new URL(adminUrl)
-  u.pathname = `/${name}`
-  const url = u.toString()
+  const url = await createDatabase(adminUrl, name)
   await runMigrations(url)
   const handle = createDb(url, { max: 4 })
   return {
@@ -35,8 +36,7 @@ export async function benchDatabase(): Promise<BenchDb> {
     url,
     drop: async () => {
       await handle.close()
-      await admin.unsafe(`drop database if exists "${name}" with (force)`)
-      await admin.end()
+      await dropDatabase(adminUrl as string, name)
       await stopEmbedded?.()
     },
   }
@@ -95,4 +95,11 @@ export async function runProbe(dbUrl: string, sim: SimProcess, connection: strin
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   if (code !== 0) throw new Error(`memory probe exited with ${code}`)
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ProbeResult
+}
+
+/** The Elean connector every benchmark uses: the simulator's project `bench`, comment polling off. */
+export function eleanBenchConnector(sim: Pick<SimProcess, 'baseUrl' | 'credentials'>, name: string, deps: { logger: Logger; redactor: Redactor }): Connector {
+  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, streams: { bench: { project: 'bench' } } })
+  const http = createHttpClient({ name, baseUrl: config.baseUrl, auth: config.auth }, deps)
+  return createElean({ name, config, http, logger: deps.logger }, { commentsPerScan: 0 })
 }

@@ -1,5 +1,5 @@
-import postgres from 'postgres'
-import { createDb, redactUrl, withDatabase, type DbHandle } from './client.js'
+import { createDatabase } from './admin.js'
+import { createDb, redactUrl, type DbHandle } from './client.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { runMigrations } from './migrate.js'
 
@@ -33,16 +33,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
     url = pg.url
     stopEmbedded = pg.stop
   }
-  if (opts.freshDatabase) {
-    const admin = postgres(url, { max: 1, onnotice: () => {} })
-    try {
-      await admin.unsafe(`drop database if exists "${opts.freshDatabase}" with (force)`)
-      await admin.unsafe(`create database "${opts.freshDatabase}"`)
-    } finally {
-      await admin.end({ timeout: 5 })
-    }
-    url = withDatabase(url, opts.freshDatabase)
-  }
+  if (opts.freshDatabase) url = await createDatabase(url, opts.freshDatabase, { replace: true })
   try {
     await runMigrations(url)
   } catch (err) {

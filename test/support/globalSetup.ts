@@ -1,7 +1,7 @@
-import postgres from 'postgres'
 import type { TestProject } from 'vitest/node'
 import { runMigrations } from '../../src/db/migrate.js'
-import { resolveTestPostgres, withDatabase } from './postgres.js'
+import { createDatabase, dropDatabase } from '../../src/db/admin.js'
+import { resolveTestPostgres } from './postgres.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,15 +15,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now()
   const pg = await resolveTestPostgres()
   const template = `elsync_tpl_${process.pid}_${Date.now().toString(36)}`
-  const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database "${template}"`)
-  await runMigrations(withDatabase(pg.adminUrl, template))
+  await runMigrations(await createDatabase(pg.adminUrl, template))
   project.provide('pgAdminUrl', pg.adminUrl)
   project.provide('pgTemplate', template)
   console.log(`[test postgres] ${pg.how}, template ${template} migrated in ${Date.now() - started} ms`)
   return async () => {
-    await admin.unsafe(`drop database if exists "${template}" with (force)`).catch(() => {})
-    await admin.end({ timeout: 5 })
+    await dropDatabase(pg.adminUrl, template).catch(() => {})
     await pg.stop()
   }
 }

@@ -48,4 +48,3 @@ export async function resolveTestPostgres(): Promise<TestPostgres> {
   }
 }
 
-export { withDatabase } from '../../src/db/client.js'
