@@ -17,7 +17,6 @@ const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
-
 function elementumConnector(sim: SimProcess): Connector {
   const c = sim.credentials
   const config = elementumConnectionSchema.parse({
@@ -31,7 +30,14 @@ function elementumConnector(sim: SimProcess): Connector {
 }
 
 const sync = (db: BenchDb, connector: Connector, connection: string, mode: 'full' | 'incremental') =>
-  runStream(createPgMirror(db.sql), { stream: { connection, stream: 'bench' }, connector, mode, signal: AbortSignal.timeout(600_000), lookbackMs: 120_000, maxDeleteFraction: 0.1 })
+  runStream(createPgMirror(db.sql), {
+    stream: { connection, stream: 'bench' },
+    connector,
+    mode,
+    signal: AbortSignal.timeout(600_000),
+    lookbackMs: 120_000,
+    maxDeleteFraction: 0.1,
+  })
 
 async function listCalls(sim: SimProcess, route: string): Promise<number> {
   const stats = (await (await fetch(`${sim.simUrl}/_sim/stats`)).json()) as { byRoute: Record<string, Record<string, number>> }
@@ -70,7 +76,13 @@ async function main(): Promise<void> {
     const first = await sync(db, connector, 'elean', 'full')
     const mirrorRps = (first.seen / (performance.now() - t0)) * 1000
     const rawRps = await rawUpsertRowsPerSecond(db, elean)
-    line({ figure: 'ingest_efficiency', n: N, mirror_rows_per_s: Math.round(mirrorRps), raw_upsert_rows_per_s: Math.round(rawRps), ratio: +(mirrorRps / rawRps).toFixed(3) })
+    line({
+      figure: 'ingest_efficiency',
+      n: N,
+      mirror_rows_per_s: Math.round(mirrorRps),
+      raw_upsert_rows_per_s: Math.round(rawRps),
+      ratio: +(mirrorRps / rawRps).toFixed(3),
+    })
 
     const before = await db.sql<{ x: string }[]>`select xmin::text as x from elsync.records order by id`
     const [h0] = await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.record_changes`
@@ -81,7 +93,15 @@ async function main(): Promise<void> {
     const rowsWritten = after.filter((r, i) => r.x !== before[i]?.x).length
     line({ figure: 'noop_resync', n: N, status: second.status, rows_written: rowsWritten, history_rows_added: (h1?.n ?? 0) - (h0?.n ?? 0) })
     const listed = (await listCalls(elean, 'GET /v1/public/:project/tasks')) - listBefore
-    line({ figure: 'api_efficiency', vendor: 'elean', scan_of: N, requests: second.requests, list_requests: listed, minimum: Math.ceil(N / 100), ratio: +(second.requests / Math.ceil(N / 100)).toFixed(3) })
+    line({
+      figure: 'api_efficiency',
+      vendor: 'elean',
+      scan_of: N,
+      requests: second.requests,
+      list_requests: listed,
+      minimum: Math.ceil(N / 100),
+      ratio: +(second.requests / Math.ceil(N / 100)).toFixed(3),
+    })
 
     // API efficiency of an empty incremental window on Elementum: the minimum is one request
     const elementum = await spawnSim('elementum', 1_000)

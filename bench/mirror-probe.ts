@@ -18,7 +18,14 @@ const db = createDb(url, { max: 2 })
 const connector = eleanBenchConnector(sim, connection, { logger, redactor })
 await db.sql`select 1`
 const { result, peakMb } = await peakRssGrowthMb(() =>
-  runStream(createPgMirror(db.sql), { stream: { connection, stream: 'bench' }, connector, mode: 'full', signal: AbortSignal.timeout(600_000), lookbackMs: 0, maxDeleteFraction: 0.1 }),
+  runStream(createPgMirror(db.sql), {
+    stream: { connection, stream: 'bench' },
+    connector,
+    mode: 'full',
+    signal: AbortSignal.timeout(600_000),
+    lookbackMs: 0,
+    maxDeleteFraction: 0.1,
+  }),
 )
 global.gc?.()
 const retainedHeapMb = Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10

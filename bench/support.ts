@@ -51,7 +51,9 @@ export interface SimProcess {
 }
 
 export async function spawnSim(kind: 'elean' | 'elementum', count: number): Promise<SimProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const lines = createInterface({ input: child.stdout! })
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve)
@@ -89,7 +91,11 @@ export interface ProbeResult {
 /** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
 export async function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<ProbeResult> {
   const { baseUrl, credentials } = sim
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
@@ -99,7 +105,12 @@ export async function runProbe(dbUrl: string, sim: SimProcess, connection: strin
 
 /** The Elean connector every benchmark uses: the simulator's project `bench`, comment polling off. */
 export function eleanBenchConnector(sim: Pick<SimProcess, 'baseUrl' | 'credentials'>, name: string, deps: { logger: Logger; redactor: Redactor }): Connector {
-  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, streams: { bench: { project: 'bench' } } })
+  const config = eleanConnectionSchema.parse({
+    kind: 'elean',
+    baseUrl: sim.baseUrl,
+    auth: { mode: 'bearer', token: sim.credentials.apiKey },
+    streams: { bench: { project: 'bench' } },
+  })
   const http = createHttpClient({ name, baseUrl: config.baseUrl, auth: config.auth }, deps)
   return createElean({ name, config, http, logger: deps.logger }, { commentsPerScan: 0 })
 }

@@ -95,7 +95,12 @@ export interface DaemonOptions {
 
 export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise<Daemon> {
   const log = ctx.logger.child({ component: 'daemon' })
-  const db = await openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: opts.say, ...(opts.freshDatabase ? { freshDatabase: opts.freshDatabase } : {}) })
+  const db = await openDatabase({
+    databaseUrl: ctx.env.databaseUrl,
+    dataDir: ctx.env.dataDir,
+    onProgress: opts.say,
+    ...(opts.freshDatabase ? { freshDatabase: opts.freshDatabase } : {}),
+  })
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const mirror = createPgMirror(db.sql)
@@ -104,20 +109,35 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const controller = new AbortController()
 
   const pass = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full' = 'incremental') =>
-    syncPass(mirror, targets.filter((t) => connection === undefined || t.stream.connection === connection), {
-      mode,
-      signal,
-      redact: ctx.redactor.redact,
-      exclusive: (stream, fn) => locks.tryRun(stream, fn),
-      onBusy: (stream) => log.debug({ ...stream }, 'stream busy on another replica'),
-      onStreamDone: (r) => {
-        opts.onRun?.(summaryLine(r))
-        ;(r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
-          { connection: r.stream.connection, stream: r.stream.stream, runId: r.runId, pages: r.pages, seen: r.seen, changed: r.changed, deleted: r.deleted, requests: r.requests, ms: r.durationMs, error: r.error },
-          'stream run finished',
-        )
+    syncPass(
+      mirror,
+      targets.filter((t) => connection === undefined || t.stream.connection === connection),
+      {
+        mode,
+        signal,
+        redact: ctx.redactor.redact,
+        exclusive: (stream, fn) => locks.tryRun(stream, fn),
+        onBusy: (stream) => log.debug({ ...stream }, 'stream busy on another replica'),
+        onStreamDone: (r) => {
+          opts.onRun?.(summaryLine(r))
+          ;(r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
+            {
+              connection: r.stream.connection,
+              stream: r.stream.stream,
+              runId: r.runId,
+              pages: r.pages,
+              seen: r.seen,
+              changed: r.changed,
+              deleted: r.deleted,
+              requests: r.requests,
+              ms: r.durationMs,
+              error: r.error,
+            },
+            'stream run finished',
+          )
+        },
       },
-    })
+    )
 
   const scheduler = createScheduler(
     Object.entries(ctx.config.connections)

@@ -20,7 +20,7 @@ export interface Redactor {
 
 export const TRANSIENT_LIMIT = 32
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 export function createRedactor(initial: Iterable<string> = []): Redactor {
   const secrets = new Set<string>()
@@ -30,7 +30,7 @@ export function createRedactor(initial: Iterable<string> = []): Redactor {
     const variants = [...secrets, ...transient].flatMap((s) => [s, encodeURIComponent(s), Buffer.from(s).toString('base64')])
     // longest first, so a secret that contains another is replaced whole
     const unique = [...new Set(variants)].sort((a, b) => b.length - a.length)
-    pattern = unique.length ? new RegExp(unique.map(escape).join('|'), 'g') : null
+    pattern = unique.length ? new RegExp(unique.map(escapeRegExp).join('|'), 'g') : null
   }
   const add = (s: string | null | undefined, isTransient = false) => {
     if (!s || s.length < MIN_SECRET_LENGTH || secrets.has(s) || transient.has(s)) return

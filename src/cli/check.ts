@@ -3,97 +3,95 @@
  * every connection. Exit status: 0 ok, 1 a connection failed, 2 invalid configuration or
  * usage. Never touches the database.
  */
-import { configDirFromEnv, processEnv, readEnv, type Env } from '../config/env.js';
-import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { parseCommandArgs } from './args.js';
+import { configDirFromEnv, processEnv, readEnv, type Env } from '../config/env.js'
+import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js'
+import { loadConfig } from '../config/load.js'
+import type { Config } from '../config/schema.js'
+import { parseCommandArgs } from './args.js'
 
 export interface CheckOutput {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  readonly stdout: { write(text: string): unknown }
+  readonly stderr: { write(text: string): unknown }
 }
 
 export interface ConnectionTestResult {
-  readonly connection: string;
-  readonly ok: boolean;
+  readonly connection: string
+  readonly ok: boolean
   /** Why it failed (or a detail such as the health-check status); never a secret. */
-  readonly message?: string;
+  readonly message?: string
 }
 
 /** Tests auth and the health check of every connection; supplied once connectors exist. */
-export type TestConnections = (config: Config) => Promise<readonly ConnectionTestResult[]>;
+export type TestConnections = (config: Config) => Promise<readonly ConnectionTestResult[]>
 
 export interface RunCheckOptions {
-  readonly configDir: string;
-  readonly env: Env;
-  readonly out: CheckOutput;
+  readonly configDir: string
+  readonly env: Env
+  readonly out: CheckOutput
   /** Absent: validation only. */
-  readonly testConnections?: TestConnections;
+  readonly testConnections?: TestConnections
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 export async function runCheck(options: RunCheckOptions): Promise<number> {
-  const { configDir, env, out } = options;
-  const issues: ConfigIssue[] = [];
+  const { configDir, env, out } = options
+  const issues: ConfigIssue[] = []
   try {
-    readEnv(env);
+    readEnv(env)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    issues.push(...err.issues);
+    if (!(err instanceof ConfigError)) throw err
+    issues.push(...err.issues)
   }
 
-  let config: Config | undefined;
+  let config: Config | undefined
   try {
-    config = await loadConfig({ dir: configDir, env });
+    config = await loadConfig({ dir: configDir, env })
   } catch (err) {
     if (!(err instanceof ConfigError)) {
-      out.stderr.write(`elsync check: cannot load ${configDir}: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 1;
+      out.stderr.write(`elsync check: cannot load ${configDir}: ${err instanceof Error ? err.message : String(err)}\n`)
+      return 1
     }
-    issues.push(...err.issues);
+    issues.push(...err.issues)
   }
 
   if (issues.length > 0 || config === undefined) {
-    for (const issue of issues) out.stderr.write(`${formatIssue(issue)}\n`);
-    out.stderr.write(`config invalid: ${plural(issues.length, 'error')} in ${configDir}\n`);
-    return 2;
+    for (const issue of issues) out.stderr.write(`${formatIssue(issue)}\n`)
+    out.stderr.write(`config invalid: ${plural(issues.length, 'error')} in ${configDir}\n`)
+    return 2
   }
 
-  out.stdout.write(
-    `config ok: ${plural(Object.keys(config.connections).length, 'connection')}, ${plural(config.mappings.length, 'mapping')}\n`,
-  );
-  if (!options.testConnections) return 0;
+  out.stdout.write(`config ok: ${plural(Object.keys(config.connections).length, 'connection')}, ${plural(config.mappings.length, 'mapping')}\n`)
+  if (!options.testConnections) return 0
 
-  let results: readonly ConnectionTestResult[];
+  let results: readonly ConnectionTestResult[]
   try {
-    results = await options.testConnections(config);
+    results = await options.testConnections(config)
   } catch (err) {
-    out.stderr.write(`connection tests failed to run: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    out.stderr.write(`connection tests failed to run: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 1
   }
   for (const r of results) {
-    const line = `${r.ok ? 'ok' : 'failed'} ${r.connection}${r.message ? `: ${r.message}` : ''}\n`;
-    (r.ok ? out.stdout : out.stderr).write(line);
+    const line = `${r.ok ? 'ok' : 'failed'} ${r.connection}${r.message ? `: ${r.message}` : ''}\n`
+    ;(r.ok ? out.stdout : out.stderr).write(line)
   }
-  return results.every((r) => r.ok) ? 0 : 1;
+  return results.every((r) => r.ok) ? 0 : 1
 }
 
 const USAGE = `usage: elsync check [--config-dir <dir>]
 
 Validates the environment and the config directory (default $ELSYNC_CONFIG_DIR or ./mappings).
 Exit status: 0 ok, 1 a connection failed, 2 invalid configuration or usage.
-`;
+`
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const values = parseCommandArgs('check', argv, { 'config-dir': { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, USAGE);
-  if (!values) return 2;
+  const values = parseCommandArgs('check', argv, { 'config-dir': { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, USAGE)
+  if (!values) return 2
   if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
+    process.stdout.write(USAGE)
+    return 0
   }
-  const env = processEnv();
-  const { testConnections } = await import('./connection-tests.js');
-  return runCheck({ configDir: values['config-dir'] ?? configDirFromEnv(env), env, out: process, testConnections });
+  const env = processEnv()
+  const { testConnections } = await import('./connection-tests.js')
+  return runCheck({ configDir: values['config-dir'] ?? configDirFromEnv(env), env, out: process, testConnections })
 }

@@ -5,7 +5,7 @@
  * simulated human editing records so changes flow into the mirror.
  */
 import { processEnv } from '../config/env.js'
-import { startDaemon } from '../main.js'
+import { type Daemon, startDaemon } from '../main.js'
 import { startAllSims } from '../sim/index.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, runCommand } from './context.js'
@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ELASTICIO_API_KEY: elasticio.credentials.apiKey,
       ELASTICIO_WORKSPACE_ID: elasticio.store.workspaceId,
     }
-    let daemon
+    let daemon: Daemon | undefined
     try {
       // the demo's own log level: its story is told by the lines it prints
       const ctx = await loadContext({ configDir: values['config-dir'], extraEnv: { LOG_LEVEL: processEnv().LOG_LEVEL ?? 'warn', ...extraEnv } })
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     say(`analysts:  psql '${daemon.db.url}' -c 'select connection, stream, remote_id, title, status from elsync.records_current limit 20'`)
     say(`admin API: ${daemon.adminUrl}  (token: ${daemon.adminToken})`)
     say(`           curl -s ${daemon.adminUrl}/metrics | grep elsync_http_requests_total`)
-    say('the mirror is polled on each connection\'s schedule (every minute for elementum and elean); Ctrl-C to stop')
+    say("the mirror is polled on each connection's schedule (every minute for elementum and elean); Ctrl-C to stop")
     let n = 0
     const activity = values['no-activity']
       ? undefined

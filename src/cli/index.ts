@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 /** `elsync` entry point: dispatch, then exit with the command's status. */
-import { dispatch } from './dispatch.js';
+import { dispatch } from './dispatch.js'
 
-process.exit(await dispatch(process.argv.slice(2)));
+process.exit(await dispatch(process.argv.slice(2)))

@@ -29,9 +29,7 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
   if (connection !== undefined && !Object.hasOwn(config.connections, connection)) {
     throw new ExitError(2, `unknown connection "${connection}" (known: ${Object.keys(config.connections).join(', ') || 'none'})`)
   }
-  const picked = allStreams(config).filter(
-    (s) => (connection === undefined || s.connection === connection) && (stream === undefined || s.stream === stream),
-  )
+  const picked = allStreams(config).filter((s) => (connection === undefined || s.connection === connection) && (stream === undefined || s.stream === stream))
   if (stream !== undefined && picked.length === 0) throw new ExitError(2, `unknown stream "${stream}"${connection ? ` on connection "${connection}"` : ''}`)
   return picked
 }
@@ -62,7 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     USAGE,
   )
   if (!values) return 2
-  if (values.help) return process.stdout.write(USAGE), 0
+  if (values.help) return (process.stdout.write(USAGE), 0)
   return runCommand('sync', async () => {
     const ctx = await loadContext({ configDir: values['config-dir'] })
     const selection = selectStreams(ctx.config, values.connection, values.stream)

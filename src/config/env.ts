@@ -2,79 +2,74 @@
  * The only module that reads `process.env`. Everything else receives the typed settings (or,
  * for `${NAME}` interpolation in config files, the raw environment object) from its caller.
  */
-import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from './errors.js';
-import type { Env } from './interpolate.js';
+import { z } from 'zod'
+import { ConfigError, type ConfigIssue } from './errors.js'
+import type { Env } from './interpolate.js'
 
-export type { Env } from './interpolate.js';
+export type { Env } from './interpolate.js'
 
-export const DEFAULT_CONFIG_DIR = './mappings';
-export const DEFAULT_DATA_DIR = './.elsync';
-export const DEFAULT_ADMIN_PORT = 8787;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DEFAULT_CONFIG_DIR = './mappings'
+export const DEFAULT_DATA_DIR = './.elsync'
+export const DEFAULT_ADMIN_PORT = 8787
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** The process environment, for callers that need raw variables (config interpolation). */
 export function processEnv(): Env {
-  return process.env;
+  return process.env
 }
 
 /** Empty variables count as unset: `FOO= elsync run` should not mean "FOO is the empty string". */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional())
 
 const postgresUrl = z.string().refine((s) => /^postgres(ql)?:\/\/\S+$/.test(s), {
   // Never echo the value: it carries the database password.
   error: 'must be a postgres:// or postgresql:// connection URL',
-});
+})
 
 const settingsSchema = z.object({
   DATABASE_URL: optional(postgresUrl),
   TEST_DATABASE_URL: optional(postgresUrl),
   ELSYNC_CONFIG_DIR: optional(z.string()),
-  ELSYNC_ADMIN_TOKEN: optional(
-    z.string().min(16, { error: 'must be at least 16 characters (it guards the admin API)' }),
-  ),
+  ELSYNC_ADMIN_TOKEN: optional(z.string().min(16, { error: 'must be at least 16 characters (it guards the admin API)' })),
   ELSYNC_ADMIN_PORT: optional(
     z.string().superRefine((s, ctx) => {
-      if (/^\d{1,5}$/.test(s) && Number(s) <= 65_535) return;
-      ctx.addIssue({ code: 'custom', message: `must be a TCP port number between 0 and 65535, got ${JSON.stringify(s)}` });
+      if (/^\d{1,5}$/.test(s) && Number(s) <= 65_535) return
+      ctx.addIssue({ code: 'custom', message: `must be a TCP port number between 0 and 65535, got ${JSON.stringify(s)}` })
     }),
   ),
   ELSYNC_ADMIN_HOST: optional(z.string()),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
-  ELSYNC_SECRET_KEY: optional(
-    z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' }),
-  ),
+  ELSYNC_SECRET_KEY: optional(z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' })),
   ELSYNC_DATA_DIR: optional(z.string()),
-});
+})
 
 export interface EnvSettings {
   /** Absent: an embedded Postgres under `<dataDir>/pg`. */
-  readonly databaseUrl?: string;
-  readonly testDatabaseUrl?: string;
-  readonly configDir: string;
+  readonly databaseUrl?: string
+  readonly testDatabaseUrl?: string
+  readonly configDir: string
   /** Absent: a random token is generated at start-up and the admin API binds to loopback. */
-  readonly adminToken?: string;
-  readonly adminPort: number;
-  readonly adminHost?: string;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly adminToken?: string
+  readonly adminPort: number
+  readonly adminHost?: string
+  readonly logLevel: (typeof LOG_LEVELS)[number]
   /** Encrypts rotated OAuth2 refresh tokens at rest. */
-  readonly secretKey?: string;
-  readonly dataDir: string;
+  readonly secretKey?: string
+  readonly dataDir: string
 }
 
 /** Reads and validates the settings; throws a ConfigError naming every bad variable. */
 export function readEnv(env: Env = process.env): EnvSettings {
-  const parsed = settingsSchema.safeParse(env);
+  const parsed = settingsSchema.safeParse(env)
   if (!parsed.success) {
     const issues: ConfigIssue[] = parsed.error.issues.map((issue) => ({
       file: 'environment',
       path: issue.path.map(String).join('.'),
       message: issue.message,
-    }));
-    throw new ConfigError(issues);
+    }))
+    throw new ConfigError(issues)
   }
-  const v = parsed.data;
+  const v = parsed.data
   return {
     ...(v.DATABASE_URL !== undefined && { databaseUrl: v.DATABASE_URL }),
     ...(v.TEST_DATABASE_URL !== undefined && { testDatabaseUrl: v.TEST_DATABASE_URL }),
@@ -85,34 +80,34 @@ export function readEnv(env: Env = process.env): EnvSettings {
     logLevel: v.LOG_LEVEL ?? 'info',
     ...(v.ELSYNC_SECRET_KEY !== undefined && { secretKey: v.ELSYNC_SECRET_KEY }),
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
-  };
+  }
 }
 
 /** The config directory alone, which stays knowable when other variables are invalid. */
 export function configDirFromEnv(env: Env = process.env): string {
-  const dir = env['ELSYNC_CONFIG_DIR'];
-  return dir === undefined || dir === '' ? DEFAULT_CONFIG_DIR : dir;
+  const dir = env['ELSYNC_CONFIG_DIR']
+  return dir === undefined || dir === '' ? DEFAULT_CONFIG_DIR : dir
 }
 
 /** Secret values among the settings, for the logger's redaction list. */
 export function envSecrets(settings: EnvSettings): string[] {
-  const out: string[] = [];
-  if (settings.adminToken) out.push(settings.adminToken);
-  if (settings.secretKey) out.push(settings.secretKey);
+  const out: string[] = []
+  if (settings.adminToken) out.push(settings.adminToken)
+  if (settings.secretKey) out.push(settings.secretKey)
   for (const url of [settings.databaseUrl, settings.testDatabaseUrl]) {
-    if (!url) continue;
+    if (!url) continue
     try {
-      const { password } = new URL(url);
-      if (password) out.push(password, decodeURIComponent(password));
+      const { password } = new URL(url)
+      if (password) out.push(password, decodeURIComponent(password))
     } catch {
       // An unparsable URL is refused by postgres.js later; nothing to redact from it here.
     }
   }
-  return out;
+  return out
 }
 
 /** Whether ELSYNC_SECRET_KEY is set, for config checks that depend on it. */
 export function hasSecretKey(env: Env = process.env): boolean {
-  const key = env['ELSYNC_SECRET_KEY'];
-  return key !== undefined && key !== '';
+  const key = env['ELSYNC_SECRET_KEY']
+  return key !== undefined && key !== ''
 }

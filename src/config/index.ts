@@ -1,7 +1,7 @@
 /** Public surface of the config module. */
-export { loadConfig, type LoadConfigOptions } from './load.js';
-export { readEnv, processEnv, configDirFromEnv, envSecrets, type Env, type EnvSettings } from './env.js';
-export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
-export { collectSecrets, redact, REDACTED } from './secrets.js';
-export { CAPABILITIES, type KindCapabilities } from './capabilities.js';
-export * from './schema.js';
+export { loadConfig, type LoadConfigOptions } from './load.js'
+export { readEnv, processEnv, configDirFromEnv, envSecrets, type Env, type EnvSettings } from './env.js'
+export { ConfigError, formatIssue, type ConfigIssue } from './errors.js'
+export { collectSecrets, redact, REDACTED } from './secrets.js'
+export { CAPABILITIES, type KindCapabilities } from './capabilities.js'
+export * from './schema.js'

@@ -2,19 +2,19 @@
  * One `*.mapping.yaml`: which two streams are kept in sync and how. Every write option
  * defaults to "do nothing": nothing is written to a vendor unless a mapping asks for it.
  */
-import { z } from 'zod';
-import { nonEmpty, rsqlFilter, scalarText, singleLine, slug } from './schema.primitives.js';
+import { z } from 'zod'
+import { rsqlFilter, scalarText, singleLine, slug } from './schema.primitives.js'
 
 /** Flow of comments, attachments and related items. */
-export const syncDirection = z.enum(['none', 'left-to-right', 'right-to-left', 'both']);
-export const fieldDirection = z.enum(['both', 'left-to-right', 'right-to-left']);
+export const syncDirection = z.enum(['none', 'left-to-right', 'right-to-left', 'both'])
+export const fieldDirection = z.enum(['both', 'left-to-right', 'right-to-left'])
 
 export const mappingSideSchema = z.strictObject({
   connection: slug('connection name'),
   stream: slug('stream name'),
   /** Narrows which mirrored records take part in this mapping; never changes the mirror. */
   filter: rsqlFilter.optional(),
-});
+})
 
 export const fieldMappingSchema = z
   .strictObject({
@@ -24,28 +24,26 @@ export const fieldMappingSchema = z
     /** Left value → right value. Read backwards for right-to-left, so it must then be one-to-one. */
     values: z.record(z.string(), scalarText).optional(),
     /** Take the value map from an elastic.io lookup table instead. */
-    valuesFrom: z
-      .strictObject({ connection: slug('connection name'), lookup: singleLine })
-      .optional(),
+    valuesFrom: z.strictObject({ connection: slug('connection name'), lookup: singleLine }).optional(),
   })
   .superRefine((field, ctx) => {
     if (field.values !== undefined && field.valuesFrom !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['valuesFrom'], message: 'use either values or valuesFrom, not both' });
+      ctx.addIssue({ code: 'custom', path: ['valuesFrom'], message: 'use either values or valuesFrom, not both' })
     }
-    if (field.values === undefined || field.direction === 'left-to-right') return;
-    const leftOf = new Map<string, string>();
+    if (field.values === undefined || field.direction === 'left-to-right') return
+    const leftOf = new Map<string, string>()
     for (const [left, right] of Object.entries(field.values)) {
-      const other = leftOf.get(right);
+      const other = leftOf.get(right)
       if (other !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['values'],
           message: `"${other}" and "${left}" both map to "${right}", so a right-to-left value cannot be mapped back; make the map one-to-one or set direction: left-to-right`,
-        });
+        })
       }
-      leftOf.set(right, left);
+      leftOf.set(right, left)
     }
-  });
+  })
 
 export const attachmentsSchema = z
   .union(
@@ -59,7 +57,7 @@ export const attachmentsSchema = z
     ],
     { error: 'expected none|left-to-right|right-to-left|both or {direction, oversize}' },
   )
-  .transform((a) => (typeof a === 'string' ? { direction: a, oversize: 'link' as const } : a));
+  .transform((a) => (typeof a === 'string' ? { direction: a, oversize: 'link' as const } : a))
 
 export const mappingSchema = z
   .strictObject({
@@ -79,30 +77,30 @@ export const mappingSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.left.connection === m.right.connection && m.left.stream === m.right.stream) {
-      ctx.addIssue({ code: 'custom', path: ['right'], message: 'left and right must be different streams' });
+      ctx.addIssue({ code: 'custom', path: ['right'], message: 'left and right must be different streams' })
     }
     // Two fields writing the same target field would fight over it.
-    const writers = { left: new Map<string, number>(), right: new Map<string, number>() };
+    const writers = { left: new Map<string, number>(), right: new Map<string, number>() }
     m.fields.forEach((f, i) => {
-      const targets: ('left' | 'right')[] = [];
-      if (f.direction !== 'right-to-left') targets.push('right');
-      if (f.direction !== 'left-to-right') targets.push('left');
+      const targets: ('left' | 'right')[] = []
+      if (f.direction !== 'right-to-left') targets.push('right')
+      if (f.direction !== 'left-to-right') targets.push('left')
       for (const side of targets) {
-        const earlier = writers[side].get(f[side]);
+        const earlier = writers[side].get(f[side])
         if (earlier !== undefined) {
           ctx.addIssue({
             code: 'custom',
             path: ['fields', i, side],
             message: `${side} field "${f[side]}" is already written by fields[${earlier}]`,
-          });
-        } else writers[side].set(f[side], i);
+          })
+        } else writers[side].set(f[side], i)
       }
-    });
-  });
+    })
+  })
 
-export type MappingSide = z.output<typeof mappingSideSchema>;
-export type FieldMapping = z.output<typeof fieldMappingSchema>;
-export type SyncDirection = z.output<typeof syncDirection>;
-export type FieldDirection = z.output<typeof fieldDirection>;
-export type AttachmentsConfig = z.output<typeof attachmentsSchema>;
-export type MappingConfig = z.output<typeof mappingSchema>;
+export type MappingSide = z.output<typeof mappingSideSchema>
+export type FieldMapping = z.output<typeof fieldMappingSchema>
+export type SyncDirection = z.output<typeof syncDirection>
+export type FieldDirection = z.output<typeof fieldDirection>
+export type AttachmentsConfig = z.output<typeof attachmentsSchema>
+export type MappingConfig = z.output<typeof mappingSchema>

@@ -3,10 +3,10 @@
  * narrows what is polled and mirrored: pushed down as RSQL to Elementum, applied after
  * reading elsewhere.
  */
-import { z } from 'zod';
-import { nonEmpty, relativePath, rsqlFilter, singleLine } from './schema.primitives.js';
+import { z } from 'zod'
+import { relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
 
-const filter = rsqlFilter.optional();
+const filter = rsqlFilter.optional()
 
 export const elementumStreamSchema = z.strictObject({
   recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
@@ -14,34 +14,36 @@ export const elementumStreamSchema = z.strictObject({
   /** Display name of the date field used for incremental windows. */
   cursorField: singleLine.default('Updated on'),
   filter,
-});
+})
 
 export const eleanStreamSchema = z.strictObject({
   project: singleLine,
   filter,
-});
+})
 
 export const avepointStreamSchema = z.strictObject({
   resource: z.enum(['customers', 'tenants', 'services', 'users']),
   /** Overrides the resource's default path. */
   path: relativePath.optional(),
   filter,
-});
+})
 
-export const elasticioStreamSchema = z.strictObject({
-  resource: z.enum(['flows', 'lookups', 'credentials', 'users', 'organizations']),
-  workspaceId: singleLine.optional(),
-  filter,
-}).superRefine((s, ctx) => {
-  if (s.resource === 'flows' && s.workspaceId === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for flows (the flows list is per workspace)' });
-  }
-});
+export const elasticioStreamSchema = z
+  .strictObject({
+    resource: z.enum(['flows', 'lookups', 'credentials', 'users', 'organizations']),
+    workspaceId: singleLine.optional(),
+    filter,
+  })
+  .superRefine((s, ctx) => {
+    if (s.resource === 'flows' && s.workspaceId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for flows (the flows list is per workspace)' })
+    }
+  })
 
 // ---------------------------------------------------------------- generic REST
 
-const param = singleLine;
-const pageSize = z.int().min(1).max(10_000).default(100);
+const param = singleLine
+const pageSize = z.int().min(1).max(10_000).default(100)
 
 export const paginationSchema = z.discriminatedUnion('style', [
   /** One request returns everything. */
@@ -77,7 +79,7 @@ export const paginationSchema = z.discriminatedUnion('style', [
     style: z.literal('link'),
     nextLinkPath: singleLine.optional(),
   }),
-]);
+])
 
 export const restStreamSchema = z.strictObject({
   path: relativePath,
@@ -88,11 +90,11 @@ export const restStreamSchema = z.strictObject({
   updatedField: singleLine.optional(),
   pagination: paginationSchema,
   filter,
-});
+})
 
-export type ElementumStream = z.output<typeof elementumStreamSchema>;
-export type EleanStream = z.output<typeof eleanStreamSchema>;
-export type AvepointStream = z.output<typeof avepointStreamSchema>;
-export type ElasticioStream = z.output<typeof elasticioStreamSchema>;
-export type RestStream = z.output<typeof restStreamSchema>;
-export type PaginationConfig = z.output<typeof paginationSchema>;
+export type ElementumStream = z.output<typeof elementumStreamSchema>
+export type EleanStream = z.output<typeof eleanStreamSchema>
+export type AvepointStream = z.output<typeof avepointStreamSchema>
+export type ElasticioStream = z.output<typeof elasticioStreamSchema>
+export type RestStream = z.output<typeof restStreamSchema>
+export type PaginationConfig = z.output<typeof paginationSchema>

@@ -3,34 +3,22 @@
  * streams) and `*.mapping.yaml` (one mapping each). Every connection, whatever its kind, is
  * configured like a REST data source; the kind decides the shape of its streams.
  */
-import { z } from 'zod';
-import { authSchema } from './schema.auth.js';
-import { mappingSchema, type MappingConfig } from './schema.mapping.js';
-import {
-  cronExpression,
-  customHeaders,
-  relativePath,
-  secureUrl,
-  slug,
-} from './schema.primitives.js';
-import {
-  avepointStreamSchema,
-  elasticioStreamSchema,
-  elementumStreamSchema,
-  eleanStreamSchema,
-  restStreamSchema,
-} from './schema.streams.js';
+import { z } from 'zod'
+import { authSchema } from './schema.auth.js'
+import { mappingSchema, type MappingConfig } from './schema.mapping.js'
+import { cronExpression, customHeaders, relativePath, secureUrl, slug } from './schema.primitives.js'
+import { avepointStreamSchema, elasticioStreamSchema, elementumStreamSchema, eleanStreamSchema, restStreamSchema } from './schema.streams.js'
 
-export * from './schema.auth.js';
-export * from './schema.mapping.js';
-export * from './schema.streams.js';
-export { MAX_CUSTOM_HEADERS, forbiddenHeaderReason } from './schema.primitives.js';
+export * from './schema.auth.js'
+export * from './schema.mapping.js'
+export * from './schema.streams.js'
+export { MAX_CUSTOM_HEADERS, forbiddenHeaderReason } from './schema.primitives.js'
 
-export const CONNECTION_KINDS = ['elementum', 'elean', 'avepoint', 'elasticio', 'rest'] as const;
-export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+export const CONNECTION_KINDS = ['elementum', 'elean', 'avepoint', 'elasticio', 'rest'] as const
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number]
 
-export const DEFAULT_POLL = '*/1 * * * *';
-export const DEFAULT_FULL_SCAN = '17 3 * * *';
+export const DEFAULT_POLL = '*/1 * * * *'
+export const DEFAULT_FULL_SCAN = '17 3 * * *'
 
 /** Settings every kind shares. */
 const connectionBase = {
@@ -58,37 +46,37 @@ const connectionBase = {
    * look absorbs offset-paging drift that no page could reveal.
    */
   deleteAfterMissedScans: z.int().min(1).max(10).default(2),
-};
+}
 
-const streams = <S extends z.ZodType>(stream: S) => z.record(slug('stream name'), stream).default({});
+const streams = <S extends z.ZodType>(stream: S) => z.record(slug('stream name'), stream).default({})
 
 export const elementumConnectionSchema = z.strictObject({
   kind: z.literal('elementum'),
   ...connectionBase,
   streams: streams(elementumStreamSchema),
-});
+})
 export const eleanConnectionSchema = z.strictObject({
   kind: z.literal('elean'),
   ...connectionBase,
   /** Tasks whose comments are read per scan, one request each (default 20; 0 turns comment polling off). */
   commentsPerScan: z.int().min(0).max(10_000).optional(),
   streams: streams(eleanStreamSchema),
-});
+})
 export const avepointConnectionSchema = z.strictObject({
   kind: z.literal('avepoint'),
   ...connectionBase,
   streams: streams(avepointStreamSchema),
-});
+})
 export const elasticioConnectionSchema = z.strictObject({
   kind: z.literal('elasticio'),
   ...connectionBase,
   streams: streams(elasticioStreamSchema),
-});
+})
 export const restConnectionSchema = z.strictObject({
   kind: z.literal('rest'),
   ...connectionBase,
   streams: streams(restStreamSchema),
-});
+})
 
 export const connectionSchema = z.discriminatedUnion('kind', [
   elementumConnectionSchema,
@@ -96,28 +84,28 @@ export const connectionSchema = z.discriminatedUnion('kind', [
   avepointConnectionSchema,
   elasticioConnectionSchema,
   restConnectionSchema,
-]);
+])
 
 export const connectionsFileSchema = z.strictObject({
   connections: z.record(slug('connection name'), connectionSchema),
-});
+})
 
-export const mappingFileSchema = mappingSchema;
+export const mappingFileSchema = mappingSchema
 
-export type ConnectionConfig = z.output<typeof connectionSchema>;
-export type ElementumConnection = z.output<typeof elementumConnectionSchema>;
-export type EleanConnection = z.output<typeof eleanConnectionSchema>;
-export type AvepointConnection = z.output<typeof avepointConnectionSchema>;
-export type ElasticioConnection = z.output<typeof elasticioConnectionSchema>;
-export type RestConnection = z.output<typeof restConnectionSchema>;
-export type StreamConfig = ConnectionConfig['streams'][string];
-export type ConnectionsFile = z.output<typeof connectionsFileSchema>;
+export type ConnectionConfig = z.output<typeof connectionSchema>
+export type ElementumConnection = z.output<typeof elementumConnectionSchema>
+export type EleanConnection = z.output<typeof eleanConnectionSchema>
+export type AvepointConnection = z.output<typeof avepointConnectionSchema>
+export type ElasticioConnection = z.output<typeof elasticioConnectionSchema>
+export type RestConnection = z.output<typeof restConnectionSchema>
+export type StreamConfig = ConnectionConfig['streams'][string]
+export type ConnectionsFile = z.output<typeof connectionsFileSchema>
 
 /** The validated config directory. */
 export interface Config {
   /** The directory it was loaded from. */
-  readonly dir: string;
-  readonly connections: Readonly<Record<string, ConnectionConfig>>;
+  readonly dir: string
+  readonly connections: Readonly<Record<string, ConnectionConfig>>
   /** In file-name order. */
-  readonly mappings: readonly MappingConfig[];
+  readonly mappings: readonly MappingConfig[]
 }

@@ -17,7 +17,8 @@ export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => 
 
 export function createConnector(name: string, config: ConnectionConfig, deps: BuildDeps): Connector {
   // Elean documents 60 requests per minute per key: that is its budget unless the config says otherwise
-  const rateLimit = config.kind === 'elean' && config.rateLimit?.perMinute === undefined ? { ...config.rateLimit, perMinute: ELEAN_PER_MINUTE } : config.rateLimit
+  const rateLimit =
+    config.kind === 'elean' && config.rateLimit?.perMinute === undefined ? { ...config.rateLimit, perMinute: ELEAN_PER_MINUTE } : config.rateLimit
   const settings = { name, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit }
   const base = { name, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) }
   switch (config.kind) {

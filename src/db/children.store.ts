@@ -82,7 +82,11 @@ async function writeChildren<T>(tx: Tx, stream: StreamRef, spec: ChildSpec<T>, s
   const parents = [...new Set([...set.parents, ...items.map(spec.parent)])]
   if (parents.length === 0) return
   const cols = spec.columns.map((c) => ({ ...c, values: items.map((i) => cell(c.get(i), c.type)) }))
-  const hashes = items.map((_, n) => createHash('sha256').update(stableStringify(cols.map((c) => c.values[n]))).digest('base64url'))
+  const hashes = items.map((_, n) =>
+    createHash('sha256')
+      .update(stableStringify(cols.map((c) => c.values[n])))
+      .digest('base64url'),
+  )
   const keys = items.map(spec.key)
   const owners = items.map(spec.parent)
   const table = tx(`elsync.${spec.table}`)

@@ -1,16 +1,5 @@
 import { sql } from 'drizzle-orm'
-import {
-  bigint,
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgSchema,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core'
+import { bigint, bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 /**
  * The mirror's tables, all in schema `elsync`. Analysts read the views defined in
@@ -52,10 +41,7 @@ export const records = elsync.table(
     /** Complete scans in a row that did not see this live record (deleted at a threshold). */
     missedScans: integer('missed_scans').notNull().default(0),
   },
-  (t) => [
-    uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),
-    index('records_external_key').on(t.connection, t.stream, t.externalKey),
-  ],
+  (t) => [uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId), index('records_external_key').on(t.connection, t.stream, t.externalKey)],
 )
 
 /** The change log: one row per insert/update/delete/restore with `{field: {old, new}}`. */
@@ -75,10 +61,7 @@ export const recordChanges = elsync.table(
     source: text('source').notNull(),
     observedAt: tz('observed_at').notNull().defaultNow(),
   },
-  (t) => [
-    uniqueIndex('record_changes_record_version').on(t.recordId, t.version),
-    index('record_changes_stream').on(t.connection, t.stream, t.id),
-  ],
+  (t) => [uniqueIndex('record_changes_record_version').on(t.recordId, t.version), index('record_changes_stream').on(t.connection, t.stream, t.id)],
 )
 
 export const recordComments = elsync.table(

@@ -66,7 +66,19 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   const startedAt = now()
   const requestsBefore = connector.stats().requests
   const runId = await mirror.startRun(stream, mode)
-  const result: StreamRunResult = { runId, stream, mode, status: 'succeeded', pages: 0, seen: 0, changed: 0, deleted: 0, requests: 0, nulBytesStripped: 0, durationMs: 0 }
+  const result: StreamRunResult = {
+    runId,
+    stream,
+    mode,
+    status: 'succeeded',
+    pages: 0,
+    seen: 0,
+    changed: 0,
+    deleted: 0,
+    requests: 0,
+    nulBytesStripped: 0,
+    durationMs: 0,
+  }
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
@@ -81,7 +93,15 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
       const stats = connector.stats()
-      opts.onPage?.({ stream, runId, page: result.pages, records: applied.seen, changed: applied.changes, requests: stats.requests - requestsBefore, budgetLeft: stats.budgetLeft })
+      opts.onPage?.({
+        stream,
+        runId,
+        page: result.pages,
+        records: applied.seen,
+        changed: applied.changes,
+        requests: stats.requests - requestsBefore,
+        budgetLeft: stats.budgetLeft,
+      })
     }
     if (scan) {
       const done = await mirror.completeScan(stream, runId, {

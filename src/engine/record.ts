@@ -73,7 +73,9 @@ export function stableStringify(value: unknown): string {
   if (value === undefined) return 'null'
   if (value === null || typeof value !== 'object') return JSON.stringify(value)
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort()
+  const keys = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`
 }
 
@@ -96,7 +98,9 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
     remote_updated_at: canonicalTimestamp(r.remoteUpdatedAt),
     fields: r.fields ?? {},
   }
-  const contentHash = createHash('sha256').update(stableStringify({ snapshot, document: r.document })).digest('base64url')
+  const contentHash = createHash('sha256')
+    .update(stableStringify({ snapshot, document: r.document }))
+    .digest('base64url')
   return { remoteId: r.remoteId, snapshot, document: r.document ?? null, contentHash }
 }
 

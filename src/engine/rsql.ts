@@ -7,9 +7,7 @@
 
 export type RsqlOperator = '==' | '!=' | '=gt=' | '=ge=' | '=lt=' | '=le=' | '=bt=' | '=nbt=' | '=in=' | '=out=' | '=lk='
 
-export type RsqlNode =
-  | { kind: 'and' | 'or'; children: RsqlNode[] }
-  | { kind: 'cmp'; selector: string; op: RsqlOperator; args: string[]; position: number }
+export type RsqlNode = { kind: 'and' | 'or'; children: RsqlNode[] } | { kind: 'cmp'; selector: string; op: RsqlOperator; args: string[]; position: number }
 
 export class RsqlSyntaxError extends Error {
   constructor(

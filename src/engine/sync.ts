@@ -37,21 +37,22 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
     const results: StreamRunResult[] = []
     for (const t of lane) {
       if (opts.signal.aborted) break
-      const run = () => runStream(mirror, {
-        stream: t.stream,
-        connector: t.connector,
-        mode: opts.mode,
-        signal: opts.signal,
-        // a server clock ahead of ours would make a window miss changes: widen by the skew
-        lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
-        maxDeleteFraction: t.maxDeleteFraction,
-        filter: t.filter,
-        ...(t.missedScansToDelete !== undefined ? { missedScansToDelete: t.missedScansToDelete } : {}),
-        ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
-        ...(opts.source ? { source: opts.source } : {}),
-        ...(opts.onPage ? { onPage: opts.onPage } : {}),
-        ...(opts.redact ? { redact: opts.redact } : {}),
-      })
+      const run = () =>
+        runStream(mirror, {
+          stream: t.stream,
+          connector: t.connector,
+          mode: opts.mode,
+          signal: opts.signal,
+          // a server clock ahead of ours would make a window miss changes: widen by the skew
+          lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
+          maxDeleteFraction: t.maxDeleteFraction,
+          filter: t.filter,
+          ...(t.missedScansToDelete !== undefined ? { missedScansToDelete: t.missedScansToDelete } : {}),
+          ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
+          ...(opts.source ? { source: opts.source } : {}),
+          ...(opts.onPage ? { onPage: opts.onPage } : {}),
+          ...(opts.redact ? { redact: opts.redact } : {}),
+        })
       const result = opts.exclusive ? await opts.exclusive(t.stream, run) : await run()
       if (result === 'busy') {
         opts.onBusy?.(t.stream)

@@ -1,4 +1,4 @@
-import type { Got } from 'got'
+import type { Got, Response } from 'got'
 import { AuthError } from './errors.js'
 import type { AuthSettings, TokenVault } from './types.js'
 import type { Redactor } from '../logger.js'
@@ -36,7 +36,11 @@ function form(fields: Record<string, string | undefined>): string {
   return p.toString()
 }
 
-async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}` }>, deps: TokenDeps, signal?: AbortSignal): Promise<{ token: string; expiresInSec: number }> {
+async function fetchToken(
+  auth: Extract<AuthSettings, { mode: `oauth2-${string}` }>,
+  deps: TokenDeps,
+  signal?: AbortSignal,
+): Promise<{ token: string; expiresInSec: number }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
   let body: string
   if (auth.mode === 'oauth2-client-credentials') {
@@ -53,7 +57,7 @@ async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}`
     deps.redactor.add(refresh, true)
     body = form({ grant_type: 'refresh_token', refresh_token: refresh, client_id: auth.clientId, client_secret: auth.clientSecret, scope: auth.scope })
   }
-  let res
+  let res: Response<string>
   const started = (deps.now ?? Date.now)()
   // a refresh grant may rotate the refresh token: never repeat one that may have been redeemed
   const retry = auth.mode === 'oauth2-refresh-token' ? { limit: 0 } : { limit: 2, methods: ['POST' as const] }
@@ -73,7 +77,8 @@ async function fetchToken(auth: Extract<AuthSettings, { mode: `oauth2-${string}`
   } catch {
     throw new AuthError(`token endpoint ${deps.tokenUrl} answered 200 without a JSON body`)
   }
-  if (typeof parsed.access_token !== 'string' || parsed.access_token === '') throw new AuthError(`token endpoint ${deps.tokenUrl} answered without access_token`)
+  if (typeof parsed.access_token !== 'string' || parsed.access_token === '')
+    throw new AuthError(`token endpoint ${deps.tokenUrl} answered without access_token`)
   deps.redactor.add(parsed.access_token, true)
   if (auth.mode === 'oauth2-refresh-token' && typeof parsed.refresh_token === 'string' && parsed.refresh_token) {
     deps.redactor.add(parsed.refresh_token, true)

@@ -1,4 +1,4 @@
-import got, { RequestError, type Got, type Method } from 'got'
+import got, { RequestError, type Got, type Method, type Response } from 'got'
 import { SECRET_AUTH_FIELDS } from '../config/schema.auth.js'
 import { toSyncError } from '../engine/errors.js'
 import type { Logger, Redactor } from '../logger.js'
@@ -84,7 +84,12 @@ function excerpt(body: Buffer): string {
   const text = body.toString('utf8').slice(0, 2000)
   try {
     const j = JSON.parse(text) as Record<string, unknown>
-    const m = j.message ?? j.error_description ?? (j.error as { message?: unknown } | undefined)?.message ?? j.error ?? (j.errors as { detail?: unknown }[] | undefined)?.[0]?.detail
+    const m =
+      j.message ??
+      j.error_description ??
+      (j.error as { message?: unknown } | undefined)?.message ??
+      j.error ??
+      (j.errors as { detail?: unknown }[] | undefined)?.[0]?.detail
     if (typeof m === 'string') return m.slice(0, 300)
   } catch {
     /* not JSON */
@@ -147,7 +152,11 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     return url
   }
 
-  async function attempt<T>(req: HttpRequest, url: URL, token: string | undefined): Promise<HttpResponse<T> | { retry: true; error: Error; waitMs?: number; unauthorized?: boolean }> {
+  async function attempt<T>(
+    req: HttpRequest,
+    url: URL,
+    token: string | undefined,
+  ): Promise<HttpResponse<T> | { retry: true; error: Error; waitMs?: number; unauthorized?: boolean }> {
     const headers: Record<string, string> = { accept: req.expect === 'text' ? 'text/plain, */*' : 'application/json', ...req.headers }
     if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
     if (auth.mode === 'bearer') headers.authorization = `Bearer ${auth.token}`
@@ -165,7 +174,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     const safeToRepeat = method !== 'POST' || req.idempotent === true
     const started = now()
     requests += 1
-    let res
+    let res: Response<Buffer>
     try {
       res = await instance(target, {
         method,
@@ -191,10 +200,16 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     measureSkew(res.headers.date, started, ms)
     log.debug({ route: req.route, method, status: res.statusCode, ms, requestId }, 'request')
     const status = res.statusCode
-    if (status === 401 && tokens && token) return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
+    if (status === 401 && tokens && token)
+      return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
     if (status >= 400 && !req.allowStatus?.includes(status)) {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
-      const error = new HttpStatusError(status, `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`, requestId, retryAfter)
+      const error = new HttpStatusError(
+        status,
+        `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`,
+        requestId,
+        retryAfter,
+      )
       // the server asked the whole client to wait (429, or 503 with Retry-After): hold the connection
       if (retryAfter !== undefined && error.retryable) budget.pauseFor(retryAfter)
       // a 429 was refused before processing; other statuses may have been processed
@@ -214,7 +229,10 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     let refreshed = false
     for (let failures = 0; ; ) {
       const token = tokens ? await tokens.get(req.signal) : undefined
-      const out = await budget.schedule(() => attempt<T>(req, url, token), { priority: req.priority ?? (req.method && req.method !== 'GET' ? 'write' : 'read'), signal: req.signal })
+      const out = await budget.schedule(() => attempt<T>(req, url, token), {
+        priority: req.priority ?? (req.method && req.method !== 'GET' ? 'write' : 'read'),
+        signal: req.signal,
+      })
       if (!('retry' in out)) return out
       if (out.unauthorized) {
         // one refresh-and-retry on 401; a second 401 is an auth failure

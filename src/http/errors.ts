@@ -12,13 +12,19 @@ export class HttpStatusError extends SyncError {
   ) {
     super(message)
     this.code =
-      status === 401 ? 'unauthorized'
-      : status === 403 ? 'forbidden'
-      : status === 404 ? 'not_found'
-      : status === 413 ? 'payload_too_large'
-      : status === 429 ? 'rate_limited'
-      : status >= 500 ? 'server_error'
-      : 'bad_request'
+      status === 401
+        ? 'unauthorized'
+        : status === 403
+          ? 'forbidden'
+          : status === 404
+            ? 'not_found'
+            : status === 413
+              ? 'payload_too_large'
+              : status === 429
+                ? 'rate_limited'
+                : status >= 500
+                  ? 'server_error'
+                  : 'bad_request'
     this.retryable = RETRYABLE_STATUS.has(status)
   }
 }

@@ -66,7 +66,10 @@ describe('elsync sync', () => {
     expect(r.stdout).toMatch(/2 of 2 streams succeeded/)
     const runs = await db.sql`select connection, stream, status, records_seen, records_changed, requests from elsync.sync_runs order by id`
     expect(runs.map((x) => [x.connection, x.status, x.records_seen])).toEqual(
-      expect.arrayContaining([['elean', 'succeeded', 150], ['elementum', 'succeeded', 120]]),
+      expect.arrayContaining([
+        ['elean', 'succeeded', 150],
+        ['elementum', 'succeeded', 120],
+      ]),
     )
     for (const s of SECRETS) expect(r.stdout + r.stderr).not.toContain(s)
   })

@@ -38,7 +38,10 @@ beforeEach(async () => {
 })
 
 async function control(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${sim.baseUrl}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
+  const res = await fetch(`${sim.baseUrl}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  })
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
   return res.status === 204 ? null : res.json()
 }
@@ -57,20 +60,51 @@ function setup(scope = sim.credentials.scope ?? ''): Setup {
   const config: AvepointConnection = avepointConnectionSchema.parse({
     kind: 'avepoint',
     baseUrl: sim.baseUrl,
-    auth: { mode: 'oauth2-client-credentials', tokenUrl: sim.credentials.tokenUrl, clientId: sim.credentials.clientId, clientSecret: sim.credentials.clientSecret, ...(scope ? { scope } : {}) },
+    auth: {
+      mode: 'oauth2-client-credentials',
+      tokenUrl: sim.credentials.tokenUrl,
+      clientId: sim.credentials.clientId,
+      clientSecret: sim.credentials.clientSecret,
+      ...(scope ? { scope } : {}),
+    },
     streams: STREAMS,
   })
   const logs = captureLogs()
-  const settings = { name: connection, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit: config.rateLimit }
+  const settings = {
+    name: connection,
+    baseUrl: config.baseUrl,
+    headers: config.headers,
+    auth: config.auth,
+    timeoutMs: config.timeoutMs,
+    rateLimit: config.rateLimit,
+  }
   const http = createHttpClient(settings, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
   return { connector: createAvepoint({ name: connection, config, http, logger: logs.logger }), logs, connection }
 }
 
 const sync = (s: Setup, stream: string, onPage?: () => void) =>
-  runStream(mirror, { stream: { connection: s.connection, stream }, connector: s.connector, mode: 'incremental', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.5, ...(onPage ? { onPage } : {}) })
+  runStream(mirror, {
+    stream: { connection: s.connection, stream },
+    connector: s.connector,
+    mode: 'incremental',
+    signal: AbortSignal.timeout(30_000),
+    lookbackMs: 0,
+    maxDeleteFraction: 0.5,
+    ...(onPage ? { onPage } : {}),
+  })
 
 const rows = (ref: StreamRef) =>
-  sql<{ remote_id: string; title: string | null; status: string | null; remote_updated_at: string | null; deleted_at: string | null; fields: Record<string, unknown>; x: string }[]>`
+  sql<
+    {
+      remote_id: string
+      title: string | null
+      status: string | null
+      remote_updated_at: string | null
+      deleted_at: string | null
+      fields: Record<string, unknown>
+      x: string
+    }[]
+  >`
     select remote_id, title, status, remote_updated_at, deleted_at, fields, xmin::text as x from elsync.records
     where connection = ${ref.connection} and stream = ${ref.stream} order by remote_id`
 const cursorOf = async (ref: StreamRef) =>
@@ -103,14 +137,21 @@ describe('avepoint connector', () => {
     const first = await simStats()
     expect(count(first, ROUTES.token)).toBe(1)
     const before = new Map<string, string[]>()
-    for (const stream of Object.keys(STREAMS)) before.set(stream, (await rows({ connection: s.connection, stream })).map((r) => r.x))
+    for (const stream of Object.keys(STREAMS))
+      before.set(
+        stream,
+        (await rows({ connection: s.connection, stream })).map((r) => r.x),
+      )
     const [changesBefore] = await sql`select count(*)::int as n from elsync.record_changes where connection = ${s.connection}`
 
     await control('POST', '/_sim/stats/reset')
     for (const stream of Object.keys(STREAMS)) {
       const result = await sync(s, stream)
       expect(result, stream).toMatchObject({ status: 'succeeded', changed: 0, deleted: 0 })
-      expect((await rows({ connection: s.connection, stream })).map((r) => r.x), stream).toEqual(before.get(stream))
+      expect(
+        (await rows({ connection: s.connection, stream })).map((r) => r.x),
+        stream,
+      ).toEqual(before.get(stream))
     }
     const second = await simStats()
     // customers 150, tenants 150, users 300 by pageIndex; services 250 by nextLink (top=100)
@@ -139,7 +180,10 @@ describe('avepoint connector', () => {
     const logged = s.logs.lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string }).find((l) => l.msg === 'stream read failed')
     expect(logged?.requestId).toBe(requestId)
     // without a scope the identity host refuses the token: check() names the problem
-    await expect(setup('').connector.check(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'auth_failed', message: expect.stringContaining('invalid_scope') })
+    await expect(setup('').connector.check(AbortSignal.timeout(5_000))).rejects.toMatchObject({
+      code: 'auth_failed',
+      message: expect.stringContaining('invalid_scope'),
+    })
   })
 
   it('retries a 503 and completes the scan', async () => {

@@ -62,16 +62,40 @@ function setup(): Setup {
     streams: STREAMS,
   })
   const logs = captureLogs()
-  const settings = { name: connection, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit: config.rateLimit }
+  const settings = {
+    name: connection,
+    baseUrl: config.baseUrl,
+    headers: config.headers,
+    auth: config.auth,
+    timeoutMs: config.timeoutMs,
+    rateLimit: config.rateLimit,
+  }
   const http = createHttpClient(settings, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
   return { connector: createElasticio({ name: connection, config, http, logger: logs.logger }), logs, connection }
 }
 
 const sync = (s: Setup, stream: string) =>
-  runStream(mirror, { stream: { connection: s.connection, stream }, connector: s.connector, mode: 'incremental', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.5 })
+  runStream(mirror, {
+    stream: { connection: s.connection, stream },
+    connector: s.connector,
+    mode: 'incremental',
+    signal: AbortSignal.timeout(30_000),
+    lookbackMs: 0,
+    maxDeleteFraction: 0.5,
+  })
 
 const rows = (ref: StreamRef) =>
-  sql<{ remote_id: string; title: string | null; status: string | null; remote_created_at: string | null; remote_updated_at: string | null; fields: Record<string, unknown>; document: Record<string, unknown> }[]>`
+  sql<
+    {
+      remote_id: string
+      title: string | null
+      status: string | null
+      remote_created_at: string | null
+      remote_updated_at: string | null
+      fields: Record<string, unknown>
+      document: Record<string, unknown>
+    }[]
+  >`
     select remote_id, title, status, remote_created_at, remote_updated_at, fields, document from elsync.records
     where connection = ${ref.connection} and stream = ${ref.stream}`
 const iso = (v: unknown) => new Date(String(v)).toISOString()
@@ -101,7 +125,11 @@ describe('elasticio connector', () => {
     }
     const flow = (await dump('flows'))[5] as JsonApiItem
     const f = (await rows({ connection: s.connection, stream: 'flows' })).find((r) => r.remote_id === flow.id)
-    expect(f).toMatchObject({ title: flow.attributes.name, status: flow.attributes.status, fields: { type: flow.attributes.type, graph: flow.attributes.graph, relationships: { workspace: { type: 'workspace', id: WORKSPACE } } } })
+    expect(f).toMatchObject({
+      title: flow.attributes.name,
+      status: flow.attributes.status,
+      fields: { type: flow.attributes.type, graph: flow.attributes.graph, relationships: { workspace: { type: 'workspace', id: WORKSPACE } } },
+    })
     expect([iso(f?.remote_created_at), iso(f?.remote_updated_at)]).toEqual([flow.attributes.created_at, flow.attributes.updated_at])
     const user = (await dump('users'))[0] as JsonApiItem
     const u = (await rows({ connection: s.connection, stream: 'users' })).find((r) => r.remote_id === user.id)
@@ -125,8 +153,14 @@ describe('elasticio connector', () => {
     expect(await sync(s, 'flows')).toMatchObject({ status: 'succeeded', changed: 1, deleted: 0 })
     const history = await sql<{ op: string; version: number; changed: Record<string, { old: unknown; new: unknown }> }[]>`
       select op, version, changed from elsync.record_changes where connection = ${ref.connection} and stream = 'flows' and remote_id = ${flow.id} order by version`
-    expect(history.map((h) => [h.op, h.version])).toEqual([['insert', 1], ['update', 2]])
-    expect(history[1]?.changed).toMatchObject({ title: { old: flow.attributes.name, new: 'Renamed by a human' }, status: { old: flow.attributes.status, new: newStatus } })
+    expect(history.map((h) => [h.op, h.version])).toEqual([
+      ['insert', 1],
+      ['update', 2],
+    ])
+    expect(history[1]?.changed).toMatchObject({
+      title: { old: flow.attributes.name, new: 'Renamed by a human' },
+      status: { old: flow.attributes.status, new: newStatus },
+    })
     expect(Object.keys(history[1]?.changed ?? {}).sort()).toEqual(['remote_updated_at', 'status', 'title'])
   })
 
@@ -137,7 +171,11 @@ describe('elasticio connector', () => {
     const [first, second] = await dump('credentials')
     // a human renames one credential and rotates the keys of another (nested this time)
     await control('POST', `/_sim/edit/credentials/${String(first?.id)}`, { attributes: { name: 'Renamed credential' } })
-    await control('POST', `/_sim/edit/credentials/${String(second?.id)}`, { attributes: { keys: { oauth: { access_token: 'rotated-access-token-5b1c', refresh_token: 'rotated-refresh-token-9d2e' }, apiKey: 'rotated-api-key-77aa' } } })
+    await control('POST', `/_sim/edit/credentials/${String(second?.id)}`, {
+      attributes: {
+        keys: { oauth: { access_token: 'rotated-access-token-5b1c', refresh_token: 'rotated-refresh-token-9d2e' }, apiKey: 'rotated-api-key-77aa' },
+      },
+    })
     expect(await sync(s, 'credentials')).toMatchObject({ status: 'succeeded', changed: 2 })
     // a failing run too: its error path must not leak either
     await control('POST', '/_sim/faults', { kind: 'malformed-json', count: 3, route: '/v2/credentials' })
@@ -160,17 +198,29 @@ describe('elasticio connector', () => {
   })
 
   it('refuses a flows stream without a workspace id at config load, naming the path', () => {
-    const parsed = elasticioConnectionSchema.safeParse({ kind: 'elasticio', baseUrl: sim.baseUrl, auth: { mode: 'basic', username: 'x@example.com', password: 'irrelevant' }, streams: { flows: { resource: 'flows' } } })
+    const parsed = elasticioConnectionSchema.safeParse({
+      kind: 'elasticio',
+      baseUrl: sim.baseUrl,
+      auth: { mode: 'basic', username: 'x@example.com', password: 'irrelevant' },
+      streams: { flows: { resource: 'flows' } },
+    })
     expect(parsed.success).toBe(false)
     expect(parsed.error?.issues[0]).toMatchObject({ path: ['streams', 'flows', 'workspaceId'], message: expect.stringContaining('required for flows') })
   })
 
   it('checks the connection with a one-item page and fails the check on a wrong API key', async () => {
     await setup().connector.check(AbortSignal.timeout(5_000))
-    const config = elasticioConnectionSchema.parse({ kind: 'elasticio', baseUrl: sim.baseUrl, auth: { mode: 'basic', username: sim.credentials.email, password: 'wrong-key' }, streams: { users: { resource: 'users' } } })
+    const config = elasticioConnectionSchema.parse({
+      kind: 'elasticio',
+      baseUrl: sim.baseUrl,
+      auth: { mode: 'basic', username: sim.credentials.email, password: 'wrong-key' },
+      streams: { users: { resource: 'users' } },
+    })
     const logs = captureLogs()
     const http = createHttpClient({ name: 'eio-bad', baseUrl: config.baseUrl, auth: config.auth }, { logger: logs.logger, redactor: logs.redactor })
-    await expect(createElasticio({ name: 'eio-bad', config, http, logger: logs.logger }).check(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'unauthorized' })
+    await expect(createElasticio({ name: 'eio-bad', config, http, logger: logs.logger }).check(AbortSignal.timeout(5_000))).rejects.toMatchObject({
+      code: 'unauthorized',
+    })
   })
 })
 

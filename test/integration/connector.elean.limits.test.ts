@@ -23,7 +23,15 @@ afterEach(async () => {
 })
 
 /** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1, fullScanSchedule: '17 3 * * *' } as const
+const CONFIG_DEFAULTS = {
+  kind: 'elean',
+  poll: '*/1 * * * *',
+  timeoutMs: 60_000,
+  lookbackSeconds: 120,
+  massDeleteFraction: 0.1,
+  deleteAfterMissedScans: 1,
+  fullScanSchedule: '17 3 * * *',
+} as const
 let n = 0
 async function harness(o: { count: number; perMinute?: number; retry?: Partial<RetryPolicy>; options?: EleanOptions; keys?: KeySpec[] }) {
   const sim = await startElean({ port: 0, perMinute: o.perMinute ?? 0, ...(o.keys ? { keys: o.keys } : {}) })
@@ -149,7 +157,10 @@ describe('Elean connector: secrets and access errors', () => {
   it('check names a refused key (401) and a key without access to the project (403)', async () => {
     const h = await harness({ count: 1, keys: [{ project: 'other' }] })
     const denied = await h.connector.check(AbortSignal.timeout(5000)).catch((e: unknown) => e)
-    expect(denied).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/project web was denied \(403\).*task:read scope or is restricted to another project/) })
+    expect(denied).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(/project web was denied \(403\).*task:read scope or is restricted to another project/),
+    })
     await h.control('POST', '/faults', { kind: 'status', status: 401, count: 1 })
     const refused = await h.connector.check(AbortSignal.timeout(5000)).catch((e: unknown) => e)
     expect(refused).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/missing, invalid or expired/) })

@@ -22,7 +22,15 @@ afterEach(async () => {
 })
 
 /** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = { kind: 'elean', poll: '*/1 * * * *', timeoutMs: 60_000, lookbackSeconds: 120, massDeleteFraction: 0.1, deleteAfterMissedScans: 1, fullScanSchedule: '17 3 * * *' } as const
+const CONFIG_DEFAULTS = {
+  kind: 'elean',
+  poll: '*/1 * * * *',
+  timeoutMs: 60_000,
+  lookbackSeconds: 120,
+  massDeleteFraction: 0.1,
+  deleteAfterMissedScans: 1,
+  fullScanSchedule: '17 3 * * *',
+} as const
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */
 async function harness(o: { count: number; options?: EleanOptions }) {
@@ -72,7 +80,11 @@ describe('Elean connector: full scans', () => {
     expect(first).toMatchObject({ status: 'succeeded', seen: N, changed: N, deleted: 0 })
     expect(sorted((await h.live()).map((r) => ({ id: r.remote_id, title: r.title })))).toEqual(sorted(await h.dump()))
     const row = (await sql`select * from elsync.records_current where connection = ${h.stream.connection} limit 1`)[0]
-    expect(row).toMatchObject({ status: expect.any(String), status_category: expect.stringMatching(/^(todo|in_progress|done)$/), external_key: expect.stringMatching(/^WEB-\d+$/) })
+    expect(row).toMatchObject({
+      status: expect.any(String),
+      status_category: expect.stringMatching(/^(todo|in_progress|done)$/),
+      external_key: expect.stringMatching(/^WEB-\d+$/),
+    })
 
     const xmins = () => sql`select remote_id, xmin::text as x from elsync.records where connection = ${h.stream.connection} order by remote_id`
     const changes = async () => (await sql`select count(*)::int as c from elsync.record_changes where connection = ${h.stream.connection}`)[0]?.c

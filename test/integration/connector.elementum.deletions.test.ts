@@ -40,9 +40,14 @@ describe('elementum connector: deletion detection', () => {
     const stream = { connection: 'elementum', stream: alias }
     const run = (mode: 'full' | 'incremental') =>
       runStream(mirror, { stream, connector, mode, signal: AbortSignal.timeout(30_000), lookbackMs: 120_000, maxDeleteFraction: 0.1 })
-    const live = async () => (await sql`select remote_id from elsync.records_current where connection = 'elementum' and stream = ${alias} order by remote_id`).map((r) => r.remote_id as string)
+    const live = async () =>
+      (await sql`select remote_id from elsync.records_current where connection = 'elementum' and stream = ${alias} order by remote_id`).map(
+        (r) => r.remote_id as string,
+      )
     const deletes = async () =>
-      (await sql`select remote_id, version from elsync.record_history where connection = 'elementum' and stream = ${alias} and op = 'delete' order by remote_id`).map((r) => ({ ...r }))
+      (
+        await sql`select remote_id, version from elsync.record_history where connection = 'elementum' and stream = ${alias} and op = 'delete' order by remote_id`
+      ).map((r) => ({ ...r }))
 
     expect(await run('full')).toMatchObject({ status: 'succeeded', seen: 30, deleted: 0 })
     const all = await live()
@@ -60,7 +65,8 @@ describe('elementum connector: deletion detection', () => {
     expect(await live()).toEqual(all.filter((id) => id !== 'TSK-7'))
     expect(await deletes()).toEqual([{ remote_id: 'TSK-7', version: 2 }])
     // soft: the row stays, marked deleted
-    const [row] = await sql`select deleted_at is not null as deleted from elsync.records where connection = 'elementum' and stream = ${alias} and remote_id = 'TSK-7'`
+    const [row] =
+      await sql`select deleted_at is not null as deleted from elsync.records where connection = 'elementum' and stream = ${alias} and remote_id = 'TSK-7'`
     expect(row?.deleted).toBe(true)
 
     // and a later incremental run leaves the deletion (and everything else) alone

@@ -59,7 +59,12 @@ async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: num
   const connector = createElementum({ name: 'elementum', config, http, logger: logs.logger }, opts.connector)
   const ref = { connection: 'elementum', stream: alias }
   return {
-    sim, ref, connector, logs, secret, control,
+    sim,
+    ref,
+    connector,
+    logs,
+    secret,
+    control,
     served: async () => {
       const stats = (await (await fetch(`${sim.server.url}/_sim/stats`)).json()) as { byRoute: Record<string, Record<string, number>> }
       sim.server.resetStats()
@@ -73,7 +78,8 @@ async function setup(alias: string, opts: { seed?: number; tokenTtlSeconds?: num
 const count = async (table: string, stream: string, where = sql``): Promise<number> =>
   Number((await sql`select count(*)::int as n from ${sql(`elsync.${table}`)} where stream = ${stream} ${where}`)[0]?.n)
 const xmins = async (stream: string) => sql`select remote_id, xmin::text as x from elsync.records where stream = ${stream} order by remote_id`
-const cursorOf = async (stream: string) => (await sql`select cursor from elsync.stream_state where stream = ${stream}`)[0]?.cursor as { since: string } | undefined
+const cursorOf = async (stream: string) =>
+  (await sql`select cursor from elsync.stream_state where stream = ${stream}`)[0]?.cursor as { since: string } | undefined
 
 describe('elementum connector: mirroring', () => {
   it('mirrors a full scan, then picks up exactly the records a human edited or added, with their comments', async () => {
@@ -100,14 +106,22 @@ describe('elementum connector: mirroring', () => {
     expect(await h.served()).toEqual({ [SEARCH]: { 200: 1 }, ...Object.fromEntries(CHILD_ROUTES.map((r) => [r, { 200: 4 }])) })
     const hist = await sql`select remote_id, version, op, changed from elsync.record_history
       where stream = 'full-incr' and (version > 1 or remote_id = 'TSK-251') order by remote_id`
-    expect(hist.map((r) => [r.remote_id, r.version, r.op])).toEqual([['TSK-10', 2, 'update'], ['TSK-20', 2, 'update'], ['TSK-251', 1, 'insert'], ['TSK-30', 2, 'update']])
+    expect(hist.map((r) => [r.remote_id, r.version, r.op])).toEqual([
+      ['TSK-10', 2, 'update'],
+      ['TSK-20', 2, 'update'],
+      ['TSK-251', 1, 'insert'],
+      ['TSK-30', 2, 'update'],
+    ])
     const changed = Object.fromEntries(hist.map((r) => [r.remote_id, r.changed]))
     expect(changed['TSK-10']?.title?.new).toBe('Renamed ten')
     expect(changed['TSK-20']?.status).toEqual({ old: status20, new: newStatus })
     expect(changed['TSK-30']?.['fields.Site']).toEqual({ old: null, new: 'Berlin' })
     expect(await count('records_current', 'full-incr')).toBe(251)
     const comments = await sql`select remote_id, body, author, origin from elsync.comments where stream = 'full-incr' order by remote_id`
-    expect(comments.map((c) => [c.remote_id, c.author, c.origin])).toEqual([['TSK-10', 'Grace Hopper', 'native'], ['TSK-20', 'Ada Lovelace', 'synced']])
+    expect(comments.map((c) => [c.remote_id, c.author, c.origin])).toEqual([
+      ['TSK-10', 'Grace Hopper', 'native'],
+      ['TSK-20', 'Ada Lovelace', 'synced'],
+    ])
   })
 
   it('writes nothing and makes one request when nothing changed since the last sync', async () => {

@@ -65,10 +65,22 @@ async function sync(api: TinyApi, stream: Record<string, unknown>, opts: RestOpt
   const connection = `rest-${++n}`
   const config = restConnectionSchema.parse({ kind: 'rest', baseUrl: api.baseUrl, auth: { mode: 'none' }, streams: { things: stream } })
   const logs = captureLogs()
-  const http = createHttpClient({ name: connection, baseUrl: config.baseUrl, auth: config.auth }, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
+  const http = createHttpClient(
+    { name: connection, baseUrl: config.baseUrl, auth: config.auth },
+    { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } },
+  )
   const connector = createRest({ name: connection, config, http, logger: logs.logger }, opts)
-  const result = await runStream(mirror, { stream: { connection, stream: 'things' }, connector, mode: 'incremental', signal: AbortSignal.timeout(20_000), lookbackMs: 0, maxDeleteFraction: 0.5 })
-  const rows = await sql<{ remote_id: string; title: string | null; status: string | null; remote_updated_at: string | null; fields: Record<string, unknown> }[]>`
+  const result = await runStream(mirror, {
+    stream: { connection, stream: 'things' },
+    connector,
+    mode: 'incremental',
+    signal: AbortSignal.timeout(20_000),
+    lookbackMs: 0,
+    maxDeleteFraction: 0.5,
+  })
+  const rows = await sql<
+    { remote_id: string; title: string | null; status: string | null; remote_updated_at: string | null; fields: Record<string, unknown> }[]
+  >`
     select remote_id, title, status, remote_updated_at, fields from elsync.records where connection = ${connection} order by remote_id`
   return { result, rows, connector }
 }
@@ -91,7 +103,11 @@ describe('rest connector', () => {
       const size = num(url, 'per_page', 10)
       return { body: { data: { items: ITEMS.slice(0, 200).slice((page - 1) * size, page * size) }, total: 200 } }
     })
-    const { result, rows } = await sync(api, { path: '/things', itemsPath: 'data.items', pagination: { style: 'page', pageParam: 'p', sizeParam: 'per_page', pageSize: 100 } })
+    const { result, rows } = await sync(api, {
+      path: '/things',
+      itemsPath: 'data.items',
+      pagination: { style: 'page', pageParam: 'p', sizeParam: 'per_page', pageSize: 100 },
+    })
     expect(result).toMatchObject({ status: 'succeeded', seen: 200, pages: 3 })
     expect(api.requests).toEqual(['/api/things?p=1&per_page=100', '/api/things?p=2&per_page=100', '/api/things?p=3&per_page=100'])
     expect(ids(rows)).toEqual(allIds.slice(0, 200))
@@ -112,7 +128,11 @@ describe('rest connector', () => {
       const end = start + num(url, 'limit', 10)
       return { body: { results: ITEMS.slice(start, end), paging: { next: end < ITEMS.length ? Buffer.from(String(end)).toString('base64url') : null } } }
     })
-    const { result, rows } = await sync(api, { path: '/things', itemsPath: 'results', pagination: { style: 'cursor', cursorParam: 'after', cursorPath: 'paging.next', pageSize: 100 } })
+    const { result, rows } = await sync(api, {
+      path: '/things',
+      itemsPath: 'results',
+      pagination: { style: 'cursor', cursorParam: 'after', cursorPath: 'paging.next', pageSize: 100 },
+    })
     expect(result).toMatchObject({ status: 'succeeded', seen: 250, pages: 3 })
     expect(api.requests[0]).toBe('/api/things?limit=100')
     expect(api.requests.slice(1).map((r) => new URL(r, 'http://x').searchParams.get('after'))).toEqual(['MTAw', 'MjAw'])
@@ -154,7 +174,12 @@ describe('rest connector', () => {
     const api = await serve(() => ({ body: ITEMS.slice(0, 10) }))
     const stream = { path: '/things', pagination: { style: 'page', pageSize: 10 } }
     const { result, rows } = await sync(api, stream, { maxPages: 5 })
-    expect(result).toMatchObject({ status: 'failed', pages: 5, deleted: 0, error: { code: 'runaway_paging', message: expect.stringContaining('stopped after 5 pages') } })
+    expect(result).toMatchObject({
+      status: 'failed',
+      pages: 5,
+      deleted: 0,
+      error: { code: 'runaway_paging', message: expect.stringContaining('stopped after 5 pages') },
+    })
     expect(api.requests).toHaveLength(5)
     expect(rows).toHaveLength(10)
   })
@@ -162,15 +187,29 @@ describe('rest connector', () => {
   it('fails with a message naming the items path when the body has another shape', async () => {
     const api = await serve(() => ({ body: { data: { rows: ITEMS.slice(0, 3) } } }))
     const { result } = await sync(api, { path: '/things', itemsPath: 'data.items', pagination: { style: 'none' } })
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'bad_response', message: expect.stringMatching(/itemsPath "data\.items".*nothing.*object with keys data/) } })
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: { code: 'bad_response', message: expect.stringMatching(/itemsPath "data\.items".*nothing.*object with keys data/) },
+    })
   })
 
   it('checks with one item of the first stream, or the health check path when configured', async () => {
     const api = await serve((url) => (url.pathname.endsWith('/health') ? { body: { ok: true } } : { body: ITEMS.slice(0, num(url, 'limit', 10)) }))
     const logs = captureLogs()
     const build = (extra: Record<string, unknown>) => {
-      const config = restConnectionSchema.parse({ kind: 'rest', baseUrl: api.baseUrl, auth: { mode: 'none' }, streams: { things: { path: '/things', pagination: { style: 'offset' } } }, ...extra })
-      return createRest({ name: 'rest-check', config, http: createHttpClient({ name: 'rest-check', baseUrl: config.baseUrl, auth: config.auth }, { logger: logs.logger, redactor: logs.redactor }), logger: logs.logger })
+      const config = restConnectionSchema.parse({
+        kind: 'rest',
+        baseUrl: api.baseUrl,
+        auth: { mode: 'none' },
+        streams: { things: { path: '/things', pagination: { style: 'offset' } } },
+        ...extra,
+      })
+      return createRest({
+        name: 'rest-check',
+        config,
+        http: createHttpClient({ name: 'rest-check', baseUrl: config.baseUrl, auth: config.auth }, { logger: logs.logger, redactor: logs.redactor }),
+        logger: logs.logger,
+      })
     }
     await build({}).check(AbortSignal.timeout(5_000))
     await build({ healthCheckPath: '/health' }).check(AbortSignal.timeout(5_000))

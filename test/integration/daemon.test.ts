@@ -11,7 +11,15 @@ const sim = await startElean({ port: 0 })
 sim.store.seed('web', 30, 3)
 const logs = captureLogs([sim.credentials.apiKey!])
 const { connections } = connectionsFileSchema.parse({
-  connections: { elean: { kind: 'elean', baseUrl: sim.baseUrl, auth: { mode: 'bearer', token: sim.credentials.apiKey }, poll: '0 0 1 1 *', streams: { web: { project: 'web' } } } },
+  connections: {
+    elean: {
+      kind: 'elean',
+      baseUrl: sim.baseUrl,
+      auth: { mode: 'bearer', token: sim.credentials.apiKey },
+      poll: '0 0 1 1 *',
+      streams: { web: { project: 'web' } },
+    },
+  },
 })
 const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync', adminToken: 'a-long-enough-admin-token' }
 let daemon: Daemon

@@ -79,7 +79,15 @@ async function elementum(): Promise<Harness> {
     connector,
     // incremental, with a window wide enough to list all 250 records on 3 pages: the cursor matters
     run: (over = {}) =>
-      runStream(mirror, { stream: ref, connector, mode: 'incremental', signal: AbortSignal.timeout(30_000), lookbackMs: WIDE_LOOKBACK_MS, maxDeleteFraction: 0.1, ...over }),
+      runStream(mirror, {
+        stream: ref,
+        connector,
+        mode: 'incremental',
+        signal: AbortSignal.timeout(30_000),
+        lookbackMs: WIDE_LOOKBACK_MS,
+        maxDeleteFraction: 0.1,
+        ...over,
+      }),
     editLate: async (title) => {
       const ns = sim.store.namespace('tasks', alias)
       const seq = ns?.order[SEEDED - 10]
@@ -115,7 +123,8 @@ async function elean(): Promise<Harness> {
     server: sim.server,
     route: '/v1/public/web/tasks',
     connector,
-    run: (over = {}) => runStream(mirror, { stream: ref, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1, ...over }),
+    run: (over = {}) =>
+      runStream(mirror, { stream: ref, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1, ...over }),
     editLate: async (title) => {
       const { tasks } = (await control(sim.server, 'GET', '/tasks/web')) as { tasks: { id: string; parentId: string | null }[] }
       const top = tasks.filter((t) => t.parentId === null)
@@ -138,7 +147,9 @@ async function state(ref: StreamRef) {
 }
 
 const cursorOf = async (ref: StreamRef) =>
-  (await sql`select cursor from elsync.stream_state where connection = ${ref.connection} and stream = ${ref.stream}`)[0]?.cursor as Record<string, string> | undefined
+  (await sql`select cursor from elsync.stream_state where connection = ${ref.connection} and stream = ${ref.stream}`)[0]?.cursor as
+    | Record<string, string>
+    | undefined
 /** The cursor's one timestamp (Elementum `since`, Elean `lastScanAt`) in epoch ms. */
 const cursorTime = (c: Record<string, string> | undefined) => Date.parse(c?.since ?? c?.lastScanAt ?? '')
 
@@ -151,27 +162,30 @@ const FAULTS = [
 ] as const satisfies readonly { name: string; fault: Omit<Fault, 'count' | 'route'>; code: string; cause: RegExp }[]
 
 describe.each(Object.keys(CONNECTORS) as (keyof typeof CONNECTORS)[])('%s run with a fault on page 2', (kind) => {
-  it.each(FAULTS)('fails cleanly on $name repeated beyond the retry budget: run failed naming the cause, cursor and mirror untouched', async ({ fault, code, cause }) => {
-    const h = await CONNECTORS[kind]()
-    const first = await h.run()
-    expect(first).toMatchObject({ status: 'succeeded', pages: 3, seen: SEEDED })
-    const before = await state(h.ref)
-    expect(before.records).toHaveLength(SEEDED)
-    expect(before.streamState).toHaveLength(1)
+  it.each(FAULTS)(
+    'fails cleanly on $name repeated beyond the retry budget: run failed naming the cause, cursor and mirror untouched',
+    async ({ fault, code, cause }) => {
+      const h = await CONNECTORS[kind]()
+      const first = await h.run()
+      expect(first).toMatchObject({ status: 'succeeded', pages: 3, seen: SEEDED })
+      const before = await state(h.ref)
+      expect(before.records).toHaveLength(SEEDED)
+      expect(before.streamState).toHaveLength(1)
 
-    // armed once page 1 is saved: pages 2's request fails on every one of the 3 attempts
-    const failed = await h.run({
-      onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: RETRY.attempts, route: h.route }),
-    })
-    expect(failed).toMatchObject({ status: 'failed', pages: 1, deleted: 0, error: { code, message: expect.stringMatching(cause) } })
-    // exactly the retry budget was spent on page 2: every armed use was taken, and no 4th attempt went out
-    expect(h.server.faults.list()).toEqual([])
-    const [row] = await sql`select status, error, pages from elsync.sync_runs where id = ${failed.runId}`
-    expect(row?.status).toBe('failed')
-    expect(row?.error).toMatch(new RegExp(`^${code}: .*${cause.source}`))
-    // the cursor row (cursor, updated_at, last_full_scan_at) and every record row (content and xmin) are as before
-    expect(await state(h.ref)).toEqual(before)
-  })
+      // armed once page 1 is saved: pages 2's request fails on every one of the 3 attempts
+      const failed = await h.run({
+        onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: RETRY.attempts, route: h.route }),
+      })
+      expect(failed).toMatchObject({ status: 'failed', pages: 1, deleted: 0, error: { code, message: expect.stringMatching(cause) } })
+      // exactly the retry budget was spent on page 2: every armed use was taken, and no 4th attempt went out
+      expect(h.server.faults.list()).toEqual([])
+      const [row] = await sql`select status, error, pages from elsync.sync_runs where id = ${failed.runId}`
+      expect(row?.status).toBe('failed')
+      expect(row?.error).toMatch(new RegExp(`^${code}: .*${cause.source}`))
+      // the cursor row (cursor, updated_at, last_full_scan_at) and every record row (content and xmin) are as before
+      expect(await state(h.ref)).toEqual(before)
+    },
+  )
 
   it.each(FAULTS)('recovers from a single $name and finishes the run, moving the cursor', async ({ fault }) => {
     const h = await CONNECTORS[kind]()

@@ -7,7 +7,7 @@ import { captureLogs } from '../support/logs.js'
 const SECRET = 'sUp3r-s3cret-client-value'
 let server: SimServer
 let tokensIssued = 0
-let tokenTtl = 3600
+const tokenTtl = 3600
 const arrivals: { path: string; at: number }[] = []
 
 beforeAll(async () => {

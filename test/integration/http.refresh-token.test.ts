@@ -29,7 +29,16 @@ beforeAll(async () => {
           return { status: 200, body: { access_token: access, expires_in: 3600, refresh_token: currentRefresh } }
         },
       },
-      { method: 'GET', pattern: '/api/me', handler: (req) => (bearerToken(req) === access ? { status: 200, body: { me: 'ok' } } : (() => { throw new SimHttpError(401, 'expired') })()) },
+      {
+        method: 'GET',
+        pattern: '/api/me',
+        handler: (req) =>
+          bearerToken(req) === access
+            ? { status: 200, body: { me: 'ok' } }
+            : (() => {
+                throw new SimHttpError(401, 'expired')
+              })(),
+      },
     ],
   })
 })
@@ -37,7 +46,11 @@ afterAll(async () => server.close())
 
 const client = (logs = captureLogs()) =>
   createHttpClient(
-    { name: 'crm', baseUrl: `${server.url}/api`, auth: { mode: 'oauth2-refresh-token', tokenUrl: `${server.url}/token`, clientId: 'cid', refreshToken: 'refresh-token-0-initial' } },
+    {
+      name: 'crm',
+      baseUrl: `${server.url}/api`,
+      auth: { mode: 'oauth2-refresh-token', tokenUrl: `${server.url}/token`, clientId: 'cid', refreshToken: 'refresh-token-0-initial' },
+    },
     { logger: logs.logger, redactor: logs.redactor, vault: createPgTokenVault(db.sql, KEY) },
   )
 

@@ -73,9 +73,7 @@ describe('Retry-After', () => {
       return { status: 200, body: { n: req.params.n } }
     })
     const http = client(server.url, 4)
-    const all = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => http.request<{ n: string }>({ path: `items/${i + 1}`, route: 'GET /items/{n}' })),
-    )
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => http.request<{ n: string }>({ path: `items/${i + 1}`, route: 'GET /items/{n}' })))
     expect(all.map((r) => r.status)).toEqual(Array(8).fill(200))
     expect(sent429).toBeGreaterThan(0)
     const before = arrivals.filter((a) => a.at <= sent429)
@@ -114,9 +112,7 @@ describe('Retry-After', () => {
       return { status: 200, body: { n: req.params.n } }
     })
     const http = client(server.url, 4)
-    const all = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => http.request<{ n: string }>({ path: `items/${i + 1}`, route: 'GET /items/{n}' })),
-    )
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => http.request<{ n: string }>({ path: `items/${i + 1}`, route: 'GET /items/{n}' })))
     expect(all.map((r) => r.status)).toEqual(Array(8).fill(200))
     expect(second429 - first429).toBeGreaterThanOrEqual(250)
     const after = arrivals.filter((a) => a.at > first429)

@@ -45,7 +45,10 @@ describe('applyPage', () => {
     expect(r).toMatchObject({ seen: 2, inserted: 2, changes: 2 })
     const rows = await sql`select remote_id, title, status_category, due_at, version from elsync.records_current
       where connection = ${s.connection} and stream = ${s.stream} order by remote_id`
-    expect(rows.map((x) => [x.remote_id, x.title, x.version])).toEqual([['a', 'Task a', 1], ['b', 'Task b', 1]])
+    expect(rows.map((x) => [x.remote_id, x.title, x.version])).toEqual([
+      ['a', 'Task a', 1],
+      ['b', 'Task b', 1],
+    ])
     const h = await history(s)
     expect(h[0]).toMatchObject({ op: 'insert', version: 1, source: 'poll' })
     expect(h[0]?.changed.title).toEqual({ old: null, new: 'Task a' })
@@ -87,9 +90,7 @@ describe('applyPage', () => {
         if (step === 'changes') throw new Error('boom in the middle')
       },
     })
-    await expect(
-      failing.applyPage(s, { records: [task('a', { title: 'changed' }), task('new')], cursor: { page: 2 } }),
-    ).rejects.toThrow('boom in the middle')
+    await expect(failing.applyPage(s, { records: [task('a', { title: 'changed' }), task('new')], cursor: { page: 2 } })).rejects.toThrow('boom in the middle')
     expect(await sql`select * from elsync.records where stream = ${s.stream}`).toEqual(before.rows)
     expect(await history(s)).toEqual(before.hist)
     expect(await stateRow(s)).toEqual(before.state)
@@ -130,11 +131,21 @@ describe('applyPage', () => {
   })
 
   it('replaces the comments, attachments and relations of the parents a page lists', async () => {
-    const comment = (id: string, body: string) => ({ parentRemoteId: 'a', commentId: id, body, author: 'Jane', createdAt: '2026-11-20T10:00:00Z', document: { id } })
+    const comment = (id: string, body: string) => ({
+      parentRemoteId: 'a',
+      commentId: id,
+      body,
+      author: 'Jane',
+      createdAt: '2026-11-20T10:00:00Z',
+      document: { id },
+    })
     await mirror.applyPage(s, {
       records: [task('a')],
       comments: { parents: ['a'], items: [comment('c1', 'one'), comment('c2', 'two')] },
-      attachments: { parents: ['a'], items: [{ parentRemoteId: 'a', attachmentId: 'f1', filename: 'x.pdf', mediaType: 'application/pdf', size: 10, createdAt: null, document: {} }] },
+      attachments: {
+        parents: ['a'],
+        items: [{ parentRemoteId: 'a', attachmentId: 'f1', filename: 'x.pdf', mediaType: 'application/pdf', size: 10, createdAt: null, document: {} }],
+      },
       relations: { parents: ['a'], items: [{ parentRemoteId: 'a', relatedRemoteId: 'TSK-9', relatedStream: 'other', relationId: 'rel1' }] },
     })
     await mirror.applyPage(s, { records: [], comments: { parents: ['a'], items: [comment('c2', 'two edited')] } })
@@ -163,7 +174,11 @@ describe('completeScan', () => {
     expect(live).toHaveLength(19)
     await scan(s, ids)
     const h = await sql`select op, version from elsync.record_history where stream = ${s.stream} and remote_id = 't0' order by version`
-    expect(h.map((x) => [x.op, x.version])).toEqual([['insert', 1], ['delete', 2], ['restore', 3]])
+    expect(h.map((x) => [x.op, x.version])).toEqual([
+      ['insert', 1],
+      ['delete', 2],
+      ['restore', 3],
+    ])
     expect(await sql`select 1 from elsync.records_current where stream = ${s.stream} and remote_id = 't0'`).toHaveLength(1)
   })
 

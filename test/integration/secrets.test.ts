@@ -104,8 +104,17 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     const wrongKey = `el_${'5ec7e7'.repeat(7).slice(0, 40)}`
     const logs = plainLogs()
     const connectorWith = (connection: string, token: string) => {
-      const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: sim.baseUrl, timeoutMs: 2_000, auth: { mode: 'bearer', token }, streams: { web: { project: 'web' } } })
-      const http = createHttpClient({ name: connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs }, { logger: logs.logger, redactor: createRedactor([token]), retry: RETRY })
+      const config = eleanConnectionSchema.parse({
+        kind: 'elean',
+        baseUrl: sim.baseUrl,
+        timeoutMs: 2_000,
+        auth: { mode: 'bearer', token },
+        streams: { web: { project: 'web' } },
+      })
+      const http = createHttpClient(
+        { name: connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs },
+        { logger: logs.logger, redactor: createRedactor([token]), retry: RETRY },
+      )
       return createElean({ name: connection, config, http, logger: logs.logger }, { commentsPerScan: 5 })
     }
     const good = { connection: 'elean-secret', stream: 'web' }
@@ -153,11 +162,16 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     const logs = plainLogs()
     const connectorWith = (connection: string, password: string) => {
       const config = elasticioConnectionSchema.parse({
-        kind: 'elasticio', baseUrl: sim.baseUrl, timeoutMs: 2_000,
+        kind: 'elasticio',
+        baseUrl: sim.baseUrl,
+        timeoutMs: 2_000,
         auth: { mode: 'basic', username: email, password },
         streams: { credentials: { resource: 'credentials' }, users: { resource: 'users' } },
       })
-      const http = createHttpClient({ name: connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs }, { logger: logs.logger, redactor: createRedactor([password]), retry: RETRY })
+      const http = createHttpClient(
+        { name: connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs },
+        { logger: logs.logger, redactor: createRedactor([password]), retry: RETRY },
+      )
       return createElasticio({ name: connection, config, http, logger: logs.logger })
     }
     const connector = connectorWith('eio-secret', apiKey)
@@ -221,7 +235,9 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     const logs = plainLogs()
     const connectorWith = (connection: string, clientSecret: string) => {
       const config = elementumConnectionSchema.parse({
-        kind: 'elementum', baseUrl: sim.baseUrl, timeoutMs: 2_000,
+        kind: 'elementum',
+        baseUrl: sim.baseUrl,
+        timeoutMs: 2_000,
         auth: { mode: 'oauth2-client-credentials', clientId, clientSecret },
         streams: { [alias]: { recordType: 'tasks', alias } },
       })
@@ -283,7 +299,13 @@ describe('redaction scrubs secrets only', () => {
             const scope = new URLSearchParams(req.body.toString('utf8')).get('scope')
             tokenRequests.push({ user: creds?.user, password: creds?.password, scope })
             if (tokenMode === 'reject') {
-              return { status: 400, body: { error: 'invalid_scope', error_description: `client my-client (basic auth) may not request scope readonly; got ${creds?.user}:${creds?.password}` } }
+              return {
+                status: 400,
+                body: {
+                  error: 'invalid_scope',
+                  error_description: `client my-client (basic auth) may not request scope readonly; got ${creds?.user}:${creds?.password}`,
+                },
+              }
             }
             return { status: 200, body: { access_token: 'issued-access-token-3c5e7a9b', token_type: 'Bearer', expires_in: 3600 } }
           },
@@ -291,7 +313,10 @@ describe('redaction scrubs secrets only', () => {
         {
           method: 'GET',
           pattern: '/v1/:recordType/:alias',
-          handler: () => ({ status: 503, body: { status: 503, message: `maintenance: client my-client, scope readonly, client auth basic; secret on file ${secret}` } }),
+          handler: () => ({
+            status: 503,
+            body: { status: 503, message: `maintenance: client my-client, scope readonly, client auth basic; secret on file ${secret}` },
+          }),
         },
       ],
     })
@@ -314,11 +339,22 @@ describe('redaction scrubs secrets only', () => {
       },
     })
     const logger = createLogger({ level: 'debug', redactor, destination })
-    const http = createHttpClient({ name: 'scoped', baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs }, { logger, redactor, retry: RETRY })
+    const http = createHttpClient(
+      { name: 'scoped', baseUrl: config.baseUrl, auth: config.auth, timeoutMs: config.timeoutMs },
+      { logger, redactor, retry: RETRY },
+    )
     const connector = createElementum({ name: 'scoped', config, http, logger }, { children: false })
     const stream = { connection: 'scoped', stream: 'tasks' }
     const go = () =>
-      runStream(mirror, { stream, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1, redact: redactor.redact })
+      runStream(mirror, {
+        stream,
+        connector,
+        mode: 'full',
+        signal: AbortSignal.timeout(30_000),
+        lookbackMs: 0,
+        maxDeleteFraction: 0.1,
+        redact: redactor.redact,
+      })
 
     // 1. the token endpoint refuses, echoing the credentials
     const refused = await go()
@@ -336,7 +372,9 @@ describe('redaction scrubs secrets only', () => {
     const apiMessage = unavailable.error?.message ?? ''
     expect(apiMessage).toContain(`maintenance: client my-client, scope readonly, client auth basic; secret on file ${REDACTED}`)
 
-    const stored = (await sql`select error from elsync.sync_runs where id in ${sql([refused.runId, unavailable.runId])} order by id`).map((r) => r.error as string)
+    const stored = (await sql`select error from elsync.sync_runs where id in ${sql([refused.runId, unavailable.runId])} order by id`).map(
+      (r) => r.error as string,
+    )
     expect(stored).toEqual([`auth_failed: ${authMessage}`, `server_error: ${apiMessage}`])
     const retrying = lines.filter((l) => l.includes('"msg":"retrying"'))
     expect(retrying).toHaveLength(RETRY.attempts - 1)

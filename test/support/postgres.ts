@@ -18,10 +18,7 @@ async function dockerAnswers(): Promise<boolean> {
   if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false
   try {
     const { getContainerRuntimeClient } = await import('testcontainers')
-    await Promise.race([
-      getContainerRuntimeClient(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('docker did not answer')), 10_000)),
-    ])
+    await Promise.race([getContainerRuntimeClient(), new Promise((_, reject) => setTimeout(() => reject(new Error('docker did not answer')), 10_000))])
     return true
   } catch {
     return false
@@ -47,4 +44,3 @@ export async function resolveTestPostgres(): Promise<TestPostgres> {
     },
   }
 }
-

@@ -36,8 +36,7 @@ export function useEleanSim() {
     running.push(sim)
     const api = (method: string, path: string, o: CallOptions = {}) =>
       send(`${sim.baseUrl}${path}`, method, o, o.key === undefined ? (sim.credentials.apiKey as string) : o.key)
-    const control = (method: string, path: string, body?: unknown) =>
-      send(`${sim.server.url}/_sim${path}`, method, body === undefined ? {} : { body }, null)
+    const control = (method: string, path: string, body?: unknown) => send(`${sim.server.url}/_sim${path}`, method, body === undefined ? {} : { body }, null)
     return { sim, api, control }
   }
 }

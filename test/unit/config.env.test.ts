@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { configDirFromEnv, envSecrets, readEnv } from '../../src/config/env.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { describe, expect, it } from 'vitest'
+import { configDirFromEnv, envSecrets, readEnv } from '../../src/config/env.js'
+import { ConfigError } from '../../src/config/errors.js'
 
 describe('readEnv', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -9,8 +9,8 @@ describe('readEnv', () => {
       adminPort: 8787,
       logLevel: 'info',
       dataDir: './.elsync',
-    });
-  });
+    })
+  })
 
   it('reads every setting', () => {
     const settings = readEnv({
@@ -24,7 +24,7 @@ describe('readEnv', () => {
       ELSYNC_SECRET_KEY: 'k'.repeat(32),
       ELSYNC_DATA_DIR: '/var/lib/elsync',
       UNRELATED: 'ignored',
-    });
+    })
     expect(settings).toEqual({
       databaseUrl: 'postgres://u:p@db:5432/elsync',
       testDatabaseUrl: 'postgresql://localhost/test',
@@ -35,50 +35,50 @@ describe('readEnv', () => {
       logLevel: 'debug',
       secretKey: 'k'.repeat(32),
       dataDir: '/var/lib/elsync',
-    });
-  });
+    })
+  })
 
   it('treats empty variables as unset', () => {
-    expect(readEnv({ ELSYNC_ADMIN_PORT: '', LOG_LEVEL: '', DATABASE_URL: '' })).toEqual(readEnv({}));
-  });
+    expect(readEnv({ ELSYNC_ADMIN_PORT: '', LOG_LEVEL: '', DATABASE_URL: '' })).toEqual(readEnv({}))
+  })
 
   it('refuses a bad port and a bad log level with one clear error each', () => {
     const err = (() => {
       try {
-        readEnv({ ELSYNC_ADMIN_PORT: '80a', LOG_LEVEL: 'loud' });
+        readEnv({ ELSYNC_ADMIN_PORT: '80a', LOG_LEVEL: 'loud' })
       } catch (e) {
-        return e;
+        return e
       }
-      return undefined;
-    })();
-    expect(err).toBeInstanceOf(ConfigError);
+      return undefined
+    })()
+    expect(err).toBeInstanceOf(ConfigError)
     expect((err as ConfigError).message.split('\n')).toEqual([
       'environment: ELSYNC_ADMIN_PORT: must be a TCP port number between 0 and 65535, got "80a"',
       'environment: LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
-    ]);
-  });
+    ])
+  })
 
   it('refuses a port above 65535', () => {
-    expect(() => readEnv({ ELSYNC_ADMIN_PORT: '70000' })).toThrow(/ELSYNC_ADMIN_PORT: must be a TCP port/);
-  });
+    expect(() => readEnv({ ELSYNC_ADMIN_PORT: '70000' })).toThrow(/ELSYNC_ADMIN_PORT: must be a TCP port/)
+  })
 
   it('never echoes a malformed database URL, which may hold a password', () => {
     expect(() => readEnv({ DATABASE_URL: 'mysql://root:hunter2@db' })).toThrow(
       /^environment: DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ connection URL$/,
-    );
-  });
+    )
+  })
 
   it('lists the admin token, the secret key and database passwords as secrets', () => {
     const settings = readEnv({
       DATABASE_URL: 'postgres://u:p%40ss@db/elsync',
       ELSYNC_ADMIN_TOKEN: 'admin-token-0123456789',
       ELSYNC_SECRET_KEY: 'secret-key-0123456789',
-    });
-    expect(envSecrets(settings).sort()).toEqual(['admin-token-0123456789', 'p%40ss', 'p@ss', 'secret-key-0123456789']);
-  });
+    })
+    expect(envSecrets(settings).sort()).toEqual(['admin-token-0123456789', 'p%40ss', 'p@ss', 'secret-key-0123456789'])
+  })
 
   it('resolves the config directory even when other variables are invalid', () => {
-    expect(configDirFromEnv({ ELSYNC_CONFIG_DIR: '/cfg', ELSYNC_ADMIN_PORT: 'x' })).toBe('/cfg');
-    expect(configDirFromEnv({})).toBe('./mappings');
-  });
-});
+    expect(configDirFromEnv({ ELSYNC_CONFIG_DIR: '/cfg', ELSYNC_ADMIN_PORT: 'x' })).toBe('/cfg')
+    expect(configDirFromEnv({})).toBe('./mappings')
+  })
+})

@@ -32,19 +32,31 @@ describe('avepoint paging', () => {
   })
 
   it('refuses an endpoint that ignores pageIndex instead of looping on the same page', () => {
-    expect(() => parseAvepointPage({ value: items(100) }, state({ pageIndex: 2, previousFirstId: 'c0' }), 'GET /x', 'rid-1')).toThrow(/repeats the previous page.*request-id rid-1/)
+    expect(() => parseAvepointPage({ value: items(100) }, state({ pageIndex: 2, previousFirstId: 'c0' }), 'GET /x', 'rid-1')).toThrow(
+      /repeats the previous page.*request-id rid-1/,
+    )
   })
 
   it('names the shape and the request id when the body holds no list', () => {
     expect(() => parseAvepointPage({ error: 'nope', total: 3 }, state(), 'GET /customers', 'rid-2')).toThrow(
-      expect.objectContaining({ code: 'bad_response', message: expect.stringMatching(/GET \/customers: expected a list .*object with keys error, total \(request-id rid-2\)/) }),
+      expect.objectContaining({
+        code: 'bad_response',
+        message: expect.stringMatching(/GET \/customers: expected a list .*object with keys error, total \(request-id rid-2\)/),
+      }),
     )
   })
 })
 
 describe('avepoint normalization', () => {
   it('maps a customer: name as title, status, modified and created times, the rest as fields', () => {
-    const item = { id: 'c1', customerName: 'Contoso Ltd', customerType: 'Trial', status: 'Active', createdTime: '2025-01-01T00:00:00Z', lastModifiedTime: '2026-02-01T00:00:00Z' }
+    const item = {
+      id: 'c1',
+      customerName: 'Contoso Ltd',
+      customerType: 'Trial',
+      status: 'Active',
+      createdTime: '2025-01-01T00:00:00Z',
+      lastModifiedTime: '2026-02-01T00:00:00Z',
+    }
     expect(normalizeAvepoint(item, 'x')).toEqual({
       remoteId: 'c1',
       title: 'Contoso Ltd',

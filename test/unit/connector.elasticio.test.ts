@@ -30,9 +30,17 @@ const collect = async (it: AsyncIterable<Page>) => {
 
 describe('elasticio credentials', () => {
   it('replaces every key value, however deeply nested, with the redaction marker and keeps the key names', () => {
-    const item = { id: 'c1', type: 'credential', attributes: { name: 'CRM', keys: { oauth: { key: 'secret1', scopes: ['a', 'b'] }, port: 443, enabled: true } } }
+    const item = {
+      id: 'c1',
+      type: 'credential',
+      attributes: { name: 'CRM', keys: { oauth: { key: 'secret1', scopes: ['a', 'b'] }, port: 443, enabled: true } },
+    }
     const out = redactCredential(item, true)
-    expect(out).toEqual({ id: 'c1', type: 'credential', attributes: { name: 'CRM', keys: { oauth: { key: REDACTED, scopes: [REDACTED, REDACTED] }, port: REDACTED, enabled: REDACTED } } })
+    expect(out).toEqual({
+      id: 'c1',
+      type: 'credential',
+      attributes: { name: 'CRM', keys: { oauth: { key: REDACTED, scopes: [REDACTED, REDACTED] }, port: REDACTED, enabled: REDACTED } },
+    })
     expect(JSON.stringify(out)).not.toContain('secret1')
     expect(item.attributes.keys.oauth.key).toBe('secret1') // the input is not mutated
   })
@@ -47,7 +55,12 @@ describe('elasticio credentials', () => {
 
 describe('elasticio reading', () => {
   it('sends page[size]=100, page[number] and workspace_id (no sort: id order is stable under edits) for flows, and stops at total_pages', async () => {
-    const config = elasticioConnectionSchema.parse({ kind: 'elasticio', baseUrl: 'https://api.elastic.io/v2', auth: { mode: 'basic', username: 'a@b.c', password: 'k' }, streams: { flows: { resource: 'flows', workspaceId: 'ws1' }, orgs: { resource: 'organizations' } } })
+    const config = elasticioConnectionSchema.parse({
+      kind: 'elasticio',
+      baseUrl: 'https://api.elastic.io/v2',
+      auth: { mode: 'basic', username: 'a@b.c', password: 'k' },
+      streams: { flows: { resource: 'flows', workspaceId: 'ws1' }, orgs: { resource: 'organizations' } },
+    })
     const http = fakeHttp((req) => {
       const page = Number(req.searchParams?.['page[number]'])
       return { data: [{ id: `f${page}`, type: 'flow', attributes: { name: 'x' } }], meta: { page, per_page: 100, total: 201, total_pages: 3 } }
@@ -71,8 +84,23 @@ describe('elasticio reading', () => {
   })
 
   it('titles users by first and last name and keeps relationships as type/id pairs', () => {
-    const r = normalizeElasticio({ id: 'u1', type: 'user', attributes: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@x', created_at: 'c', updated_at: 'u' }, relationships: { organization: { data: { type: 'organization', id: 'o1' }, links: { self: '/v2/organizations/o1' } } } }, 'x')
-    expect(r).toMatchObject({ remoteId: 'u1', title: 'Ada Lovelace', status: null, remoteCreatedAt: 'c', remoteUpdatedAt: 'u', fields: { first_name: 'Ada', email: 'ada@x', relationships: { organization: { type: 'organization', id: 'o1' } } } })
+    const r = normalizeElasticio(
+      {
+        id: 'u1',
+        type: 'user',
+        attributes: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@x', created_at: 'c', updated_at: 'u' },
+        relationships: { organization: { data: { type: 'organization', id: 'o1' }, links: { self: '/v2/organizations/o1' } } },
+      },
+      'x',
+    )
+    expect(r).toMatchObject({
+      remoteId: 'u1',
+      title: 'Ada Lovelace',
+      status: null,
+      remoteCreatedAt: 'c',
+      remoteUpdatedAt: 'u',
+      fields: { first_name: 'Ada', email: 'ada@x', relationships: { organization: { type: 'organization', id: 'o1' } } },
+    })
   })
 
   it('fails with a clear message when attributes is not an object', () => {

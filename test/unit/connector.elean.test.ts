@@ -165,7 +165,12 @@ interface FakeTask {
   status: { id: string; name: string; category: 'todo' }
   updatedAt: string
 }
-const fakeTask = (n: number): FakeTask => ({ id: `t${n}`, title: `Task ${n}`, status: { id: 's1', name: 'To Do', category: 'todo' }, updatedAt: '2026-01-01T00:00:00.000Z' })
+const fakeTask = (n: number): FakeTask => ({
+  id: `t${n}`,
+  title: `Task ${n}`,
+  status: { id: 's1', name: 'To Do', category: 'todo' },
+  updatedAt: '2026-01-01T00:00:00.000Z',
+})
 
 /**
  * A fake Elean behind an HttpClient: `tasks` is the project's list in list order, paged
@@ -199,7 +204,12 @@ function fakeElean(count: number, o: { beforeList?: (n: number, tasks: FakeTask[
     request: async <T>(req: HttpRequest) => (requests++, { status: 200, headers: {}, body: answer(req) as T, requestId: undefined }),
     stats: () => ({ requests, budgetLeft: null, skewMs: 0 }),
   }
-  const config = eleanConnectionSchema.parse({ kind: 'elean', baseUrl: 'https://api.elean.app/v1/public', auth: { mode: 'bearer', token: 'el_test' }, streams: { web: { project: 'web' } } })
+  const config = eleanConnectionSchema.parse({
+    kind: 'elean',
+    baseUrl: 'https://api.elean.app/v1/public',
+    auth: { mode: 'bearer', token: 'el_test' },
+    streams: { web: { project: 'web' } },
+  })
   const connector = (options: EleanOptions = {}) => createElean({ name: 'elean', config, http, logger: silent }, options)
   return { tasks, events, connector }
 }

@@ -61,12 +61,30 @@ describe('elementum tolerant reading', () => {
 describe('elementum normalization', () => {
   it('maps display-name fields to columns and keeps the rest in fields', () => {
     const r = toRemoteRecord(
-      { id: 'TSK-12', Title: 'Fix VPN', Status: 'In Progress', Priority: 'P2', 'Due Date': '2026-04-01T00:00:00.000Z', Description: 'd',
-        Assignee: 'ada@example.com', 'Created on': '2026-01-01T00:00:00.000Z', 'Updated on': '2026-02-01T00:00:00.000Z', Site: 'Berlin' },
+      {
+        id: 'TSK-12',
+        Title: 'Fix VPN',
+        Status: 'In Progress',
+        Priority: 'P2',
+        'Due Date': '2026-04-01T00:00:00.000Z',
+        Description: 'd',
+        Assignee: 'ada@example.com',
+        'Created on': '2026-01-01T00:00:00.000Z',
+        'Updated on': '2026-02-01T00:00:00.000Z',
+        Site: 'Berlin',
+      },
       'Updated on',
     )
-    expect(r).toMatchObject({ remoteId: 'TSK-12', externalKey: 'TSK-12', status: 'In Progress', statusCategory: 'in_progress', priority: 'P2',
-      assignees: [{ id: null, name: 'ada@example.com' }], remoteUpdatedAt: '2026-02-01T00:00:00.000Z', fields: { Site: 'Berlin' } })
+    expect(r).toMatchObject({
+      remoteId: 'TSK-12',
+      externalKey: 'TSK-12',
+      status: 'In Progress',
+      statusCategory: 'in_progress',
+      priority: 'P2',
+      assignees: [{ id: null, name: 'ada@example.com' }],
+      remoteUpdatedAt: '2026-02-01T00:00:00.000Z',
+      fields: { Site: 'Berlin' },
+    })
     expect(toRemoteRecord({ id: 'X-1', Status: 'Waiting' }, 'Updated on').statusCategory).toBeNull()
     expect(toRemoteRecord({ id: 'X-1', Status: 'cancelled' }, 'Updated on').statusCategory).toBe('done')
   })
@@ -89,7 +107,12 @@ function fakeApi(records: { id: string; 'Updated on': string }[]): ElementumApi 
       const start = q.after ? Number(q.after) : 0
       const slice = records.slice(start, start + q.first)
       const more = start + q.first < records.length
-      return { items: slice.map((d, i) => ({ cursor: String(start + i + 1), data: d })), hasNext: more, endCursor: slice.length ? String(start + slice.length) : null, total: records.length }
+      return {
+        items: slice.map((d, i) => ({ cursor: String(start + i + 1), data: d })),
+        hasNext: more,
+        endCursor: slice.length ? String(start + slice.length) : null,
+        total: records.length,
+      }
     },
     comments: async () => [],
     attachments: async () => [],
@@ -98,7 +121,15 @@ function fakeApi(records: { id: string; 'Updated on': string }[]): ElementumApi 
 }
 
 const deps = (api: ElementumApi, over: Partial<ReadStreamDeps> = {}): ReadStreamDeps => ({
-  api, streamName: 'it', stream, pageSize: 2, children: false, childConcurrency: 2, streamOfAlias: () => null, log: pino({ level: 'silent' }), ...over,
+  api,
+  streamName: 'it',
+  stream,
+  pageSize: 2,
+  children: false,
+  childConcurrency: 2,
+  streamOfAlias: () => null,
+  log: pino({ level: 'silent' }),
+  ...over,
 })
 const ctx = (mode: 'full' | 'incremental' = 'incremental') => ({ mode, signal: new AbortController().signal, startedAt: NOW, lookbackMs: 120_000 })
 const collect = async (it: AsyncIterable<Page>): Promise<Page[]> => {

@@ -45,7 +45,10 @@ describe('syncPass', () => {
   it('widens the incremental lookback by the measured clock skew', async () => {
     const { mirror } = fakeMirror()
     const { connector, contexts } = fakeConnector({ s: [{ records: [rec('1')] }] }, { skewMs: 45_000 })
-    await syncPass(mirror, [{ stream: { connection: 'c', stream: 's' }, connector, lookbackSeconds: 120, maxDeleteFraction: 0.1 }], { mode: 'incremental', signal: new AbortController().signal })
+    await syncPass(mirror, [{ stream: { connection: 'c', stream: 's' }, connector, lookbackSeconds: 120, maxDeleteFraction: 0.1 }], {
+      mode: 'incremental',
+      signal: new AbortController().signal,
+    })
     expect(contexts[0]?.lookbackMs).toBe(165_000)
   })
 
@@ -57,7 +60,10 @@ describe('syncPass', () => {
       ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 })),
       { mode: 'incremental', signal: new AbortController().signal, redact: (t) => t.replace('broke', '[x]') },
     )
-    expect(results.map((r) => [r.stream.stream, r.status, r.mode])).toEqual([['a', 'failed', 'full'], ['b', 'succeeded', 'full']])
+    expect(results.map((r) => [r.stream.stream, r.status, r.mode])).toEqual([
+      ['a', 'failed', 'full'],
+      ['b', 'succeeded', 'full'],
+    ])
     expect(calls).toEqual(['apply a 1 scan', 'apply b 1 scan', 'complete b'])
     expect(runs.get(1)).toMatchObject({ status: 'failed', pages: 1, error: 'sync_error: page 2 [x]' })
   })
@@ -65,7 +71,10 @@ describe('syncPass', () => {
   it('clears scan membership when the connector restarts its scan', async () => {
     const { mirror, calls } = fakeMirror()
     const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('1')], restartScan: true }] }, { fully: true })
-    await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], { mode: 'full', signal: new AbortController().signal })
+    await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode: 'full',
+      signal: new AbortController().signal,
+    })
     expect(calls).toEqual(['apply a 1 scan', 'reset 1', 'apply a 1 scan', 'complete a'])
   })
 

@@ -15,7 +15,13 @@ export function normalizeAvepoint(item: unknown, what: string): RemoteRecord {
   // users have no status, only an enabled flag
   const enabled = typeof item.accountEnabled === 'boolean' ? item.accountEnabled : null
   const status = ownStatus ?? (enabled === null ? null : enabled ? 'enabled' : 'disabled')
-  const mapped = ['id', 'lastModifiedTime', 'createdTime', ...(titleKey ? [titleKey] : []), ...(ownStatus !== null ? ['status'] : enabled !== null ? ['accountEnabled'] : [])]
+  const mapped = [
+    'id',
+    'lastModifiedTime',
+    'createdTime',
+    ...(titleKey ? [titleKey] : []),
+    ...(ownStatus !== null ? ['status'] : enabled !== null ? ['accountEnabled'] : []),
+  ]
   return {
     remoteId,
     title: titleKey ? str(item[titleKey]) : null,

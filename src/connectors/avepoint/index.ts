@@ -29,10 +29,7 @@ async function* listPages(http: HttpClient, path: string, pageSize: number, sign
   let state = { pageIndex: 1, pageSize, linked: false, previousFirstId: null as string | null }
   while (next) {
     guard.next()
-    const req =
-      next.kind === 'link'
-        ? { path: next.url, route, signal }
-        : { path, route, signal, searchParams: { pageIndex: next.pageIndex, pageSize } }
+    const req = next.kind === 'link' ? { path: next.url, route, signal } : { path, route, signal, searchParams: { pageIndex: next.pageIndex, pageSize } }
     if (next.kind === 'link') state = { ...state, linked: true }
     else state = { ...state, pageIndex: next.pageIndex }
     const res = await http.request(req)

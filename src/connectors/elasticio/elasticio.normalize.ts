@@ -43,7 +43,8 @@ function titleOf(attrs: Json): string | null {
 
 /** `item` must already be redacted (see `redactCredential`). */
 export function normalizeElasticio(item: unknown, what: string): RemoteRecord {
-  if (!isObject(item)) throw new BadResponseError(`${what}: expected each item to be a JSON:API resource object, got ${Array.isArray(item) ? 'array' : typeof item}`)
+  if (!isObject(item))
+    throw new BadResponseError(`${what}: expected each item to be a JSON:API resource object, got ${Array.isArray(item) ? 'array' : typeof item}`)
   const remoteId = requireId(item, ['id'], what)
   const attrs = item.attributes ?? {}
   if (!isObject(attrs)) throw new BadResponseError(`${what}: item ${remoteId} has attributes of type ${typeof attrs}, expected an object`)

@@ -66,7 +66,8 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
     normalize: (item, _s, what) => normalizeElasticio(item, what),
     checkPathWithoutStreams: 'users/me',
     validate: (s, stream) => {
-      if (s.resource === 'flows' && !s.workspaceId) throw new MissingWorkspaceError(`connection ${name}, stream ${stream}: flows are listed per workspace; set workspaceId`)
+      if (s.resource === 'flows' && !s.workspaceId)
+        throw new MissingWorkspaceError(`connection ${name}, stream ${stream}: flows are listed per workspace; set workspaceId`)
     },
   })
 }

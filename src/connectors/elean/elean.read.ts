@@ -126,7 +126,8 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
     deps.log.debug({ stream: deps.stream, page, tasks: res.tasks.length, total: res.meta.total, drift, restart: opts.restart }, 'list page')
     if (drift !== null && opts.stopOnDrift) return { listing, drift }
     // a full page of known tasks: the server ignores `page` (or 100+ rows were inserted meanwhile)
-    if (!last && newIds === 0) throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
+    if (!last && newIds === 0)
+      throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
     yield await pageOf(scan, [...fresh.values()], { restartScan: opts.restart && page === 1, cursor: last && drift === null })
     if (last) return { listing, drift }
   }

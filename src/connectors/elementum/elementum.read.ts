@@ -69,7 +69,8 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
     log.debug({ stream: deps.streamName, page: n, records: records.length, total: res.total, last }, 'page')
     yield { records, ...children, ...(last ? { cursor: next } : {}) }
     if (last) return
-    if (!res.endCursor || res.endCursor === after) throw new BadResponseError(`GET ${ns.recordType}/${ns.alias}: has_next_page without a new end_cursor (page ${n})`)
+    if (!res.endCursor || res.endCursor === after)
+      throw new BadResponseError(`GET ${ns.recordType}/${ns.alias}: has_next_page without a new end_cursor (page ${n})`)
     after = res.endCursor
   }
 }
@@ -90,9 +91,24 @@ async function readChildren(deps: ReadStreamDeps, ns: Namespace, records: readon
     const c = await deps.api.comments(ns, id, signal)
     const a = await deps.api.attachments(ns, id, signal)
     const r = await deps.api.related(ns, id, signal)
-    if (c) add(comments, id, c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))))
-    if (a) add(attachments, id, a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))))
-    if (r) add(relations, id, r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)))
+    if (c)
+      add(
+        comments,
+        id,
+        c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))),
+      )
+    if (a)
+      add(
+        attachments,
+        id,
+        a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))),
+      )
+    if (r)
+      add(
+        relations,
+        id,
+        r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)),
+      )
   })
   return { comments, attachments, relations }
 }

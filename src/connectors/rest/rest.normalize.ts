@@ -33,7 +33,8 @@ function timestamp(v: unknown): string | null {
 export function normalizeRest(item: unknown, s: RestStream, what: string): RemoteRecord {
   if (!isObject(item)) throw new BadResponseError(`${what}: expected each item to be an object, got ${describe(item)}`)
   const remoteId = str(getPath(item, s.idField))
-  if (remoteId === null || remoteId === '') throw new BadResponseError(`${what}: item without an id at "${s.idField}" (item keys: ${Object.keys(item).slice(0, 8).join(', ')})`)
+  if (remoteId === null || remoteId === '')
+    throw new BadResponseError(`${what}: item without an id at "${s.idField}" (item keys: ${Object.keys(item).slice(0, 8).join(', ')})`)
   const title = firstStr(item, ['title', 'name'])
   const titleKey = title === null ? null : str(item.title) ? 'title' : 'name'
   // fields mapped to columns are not repeated among the other fields

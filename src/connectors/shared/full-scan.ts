@@ -58,7 +58,7 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
       const s = streamConfig(first)
       const what = `${name} check (${spec.describe(s)})`
       for await (const { items } of spec.pages(s, { signal, what, probe: true })) {
-        items.forEach((item) => spec.normalize(item, s, what))
+        for (const item of items) spec.normalize(item, s, what)
         return
       }
     },

@@ -55,8 +55,7 @@ export function createAvepointAuth(opts: AvepointAuthOptions): AvepointAuth {
 
   const issue = (req: SimRequest): SimResponse => {
     const type = String(req.headers['content-type'] ?? '')
-    if (!type.startsWith('application/x-www-form-urlencoded'))
-      return oauthError('invalid_request', 'Expected an application/x-www-form-urlencoded body')
+    if (!type.startsWith('application/x-www-form-urlencoded')) return oauthError('invalid_request', 'Expected an application/x-www-form-urlencoded body')
     const form = new URLSearchParams(req.body.toString('utf8'))
     const grantType = form.get('grant_type')
     if (grantType !== 'client_credentials') return oauthError('unsupported_grant_type', `grant_type ${grantType ?? '(missing)'} is not supported`)

@@ -87,7 +87,16 @@ const STEMS = ['Contoso', 'Fabrikam', 'Northwind', 'Tailspin', 'Woodgrove', 'Lit
 const FORMS = ['Ltd', 'Inc', 'GmbH', 'LLC', 'Group', 'AG']
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Margaret', 'Linus', 'Radia', 'Donald']
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Thompson', 'Hamilton', 'Torvalds', 'Perlman', 'Knuth']
-const SERVICES = ['Cloud Backup for Microsoft 365', 'Cloud Backup for Salesforce', 'Cloud Governance', 'Policies & Insights', 'Opus', 'Confide', 'EnPower', 'Fly']
+const SERVICES = [
+  'Cloud Backup for Microsoft 365',
+  'Cloud Backup for Salesforce',
+  'Cloud Governance',
+  'Policies & Insights',
+  'Opus',
+  'Confide',
+  'EnPower',
+  'Fly',
+]
 
 export function createAvepointStore(clock: SimClock, defaultSeed = 1): AvepointStore {
   const data: AvepointData = { customers: [], tenants: [], services: [], users: [] }
@@ -141,12 +150,14 @@ export function createAvepointStore(clock: SimClock, defaultSeed = 1): AvepointS
     }
   }
 
-  const inScope = (resource: AvepointResource, scope: AvepointScope) => (item: { customerId?: string; tenantId?: string }): boolean => {
-    if (resource === 'customers') return true
-    if (scope.customerId !== undefined && item.customerId !== scope.customerId) return false
-    if (resource === 'users' && scope.tenantId !== undefined && item.tenantId !== scope.tenantId) return false
-    return true
-  }
+  const inScope =
+    (resource: AvepointResource, scope: AvepointScope) =>
+    (item: { customerId?: string; tenantId?: string }): boolean => {
+      if (resource === 'customers') return true
+      if (scope.customerId !== undefined && item.customerId !== scope.customerId) return false
+      if (resource === 'users' && scope.tenantId !== undefined && item.tenantId !== scope.tenantId) return false
+      return true
+    }
 
   const store: AvepointStore = {
     data,

@@ -23,7 +23,6 @@ export class SimHttpError extends Error {
   }
 }
 
-
 /** Parses a JSON request body; a body that is not JSON is a 400 naming the problem. */
 export function parseJsonBody(req: SimRequest): unknown {
   if (req.body.length === 0) return {}

@@ -171,7 +171,10 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://sim.local')
     const method = req.method ?? 'GET'
-    const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p))
+    const parts = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p))
     const isControl = parts[0] === '_sim'
     const table = isControl ? control : routes
     let found: { route: CompiledRoute; params: Record<string, string> } | undefined
@@ -203,13 +206,11 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         req.resume()
         return
       }
-      if (fault?.kind === 'rate-limit')
-        return fail(429, 'Too many requests', { 'retry-after': String(fault.retryAfterSeconds ?? 1) })
+      if (fault?.kind === 'rate-limit') return fail(429, 'Too many requests', { 'retry-after': String(fault.retryAfterSeconds ?? 1) })
       if (fault?.kind === 'status') return fail(fault.status ?? 500, 'Injected failure')
       if (fault?.kind === 'html')
         return reply({ status: 200, body: '<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>', headers: { 'content-type': 'text/html' } })
-      if (fault?.kind === 'malformed-json')
-        return reply({ status: 200, body: '{"broken": ', headers: { 'content-type': 'application/json' } })
+      if (fault?.kind === 'malformed-json') return reply({ status: 200, body: '{"broken": ', headers: { 'content-type': 'application/json' } })
     }
     if (!found) return fail(pathMatched ? 405 : 404, pathMatched ? 'Method not allowed' : 'Not found')
 

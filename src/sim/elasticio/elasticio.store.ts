@@ -109,20 +109,41 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
           relationships: { ...owner(), workspace: ref('workspace', ws) },
         }
       case 'lookups': {
-        const entries = Array.from({ length: prng.int(2, 5) }, (_, i) => ({ key: `${word.toLowerCase()}-${i + 1}`, value: prng.pick(['Open', 'In Progress', 'Done', 'Closed']) }))
-        return { id, type, attributes: { name: `${system} ${word} codes`, description: `Value map for ${word.toLowerCase()}`, entries, ...base }, relationships: owner() }
+        const entries = Array.from({ length: prng.int(2, 5) }, (_, i) => ({
+          key: `${word.toLowerCase()}-${i + 1}`,
+          value: prng.pick(['Open', 'In Progress', 'Done', 'Closed']),
+        }))
+        return {
+          id,
+          type,
+          attributes: { name: `${system} ${word} codes`, description: `Value map for ${word.toLowerCase()}`, entries, ...base },
+          relationships: owner(),
+        }
       }
       case 'credentials':
         return {
           id,
           type,
-          attributes: { name: `${system} ${prng.pick(['primary', 'sandbox', 'reporting'])}`, keys: { apiKey: `secret-${prng.hex(32)}`, password: `pw-${prng.hex(16)}` }, ...base },
-          relationships: { ...owner(), component: ref('component', components.length > 0 ? prng.pick(components) : objectId(createdSec, prng)), workspace: ref('workspace', ws) },
+          attributes: {
+            name: `${system} ${prng.pick(['primary', 'sandbox', 'reporting'])}`,
+            keys: { apiKey: `secret-${prng.hex(32)}`, password: `pw-${prng.hex(16)}` },
+            ...base,
+          },
+          relationships: {
+            ...owner(),
+            component: ref('component', components.length > 0 ? prng.pick(components) : objectId(createdSec, prng)),
+            workspace: ref('workspace', ws),
+          },
         }
       case 'users': {
         const first = prng.pick(FIRST)
         const last = prng.pick(LAST)
-        return { id, type, attributes: { first_name: first, last_name: last, email: `${first}.${last}.${id.slice(-6)}@example.com`.toLowerCase(), ...base }, relationships: {} }
+        return {
+          id,
+          type,
+          attributes: { first_name: first, last_name: last, email: `${first}.${last}.${id.slice(-6)}@example.com`.toLowerCase(), ...base },
+          relationships: {},
+        }
       }
       case 'organizations':
         return { id, type, attributes: { name: `${prng.pick(FIRST)} ${system} Team`, ...base }, relationships: {} }
@@ -137,7 +158,8 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
     seed(spec) {
       const counts = ELASTICIO_RESOURCES.map((r) => [r, count(spec[r], r)] as const)
       if (counts.reduce((n, [, c]) => n + c, 0) > MAX_ITEMS) throw new SimHttpError(400, `seed would create more than ${MAX_ITEMS} items`)
-      if (spec.workspaceId !== undefined && (typeof spec.workspaceId !== 'string' || spec.workspaceId === '')) throw new SimHttpError(400, 'workspaceId must be a non-empty string')
+      if (spec.workspaceId !== undefined && (typeof spec.workspaceId !== 'string' || spec.workspaceId === ''))
+        throw new SimHttpError(400, 'workspaceId must be a non-empty string')
       const seed = spec.seed ?? defaultSeed
       prng = createPrng(seed)
       const nowSec = Math.floor(clock.now() / 1000)

@@ -59,8 +59,7 @@ export function attachmentRoutes(deps: EleanDeps): SimRoute[] {
         const task = taskOf(deps, project, req)
         const file = (await parseMultipart(req)).get('file')
         if (file === null || typeof file === 'string') throw new SimHttpError(400, 'file is required (multipart field "file")')
-        if (file.size > deps.maxAttachmentBytes)
-          throw new SimHttpError(413, `file exceeds the maximum size of ${deps.maxAttachmentBytes} bytes`)
+        if (file.size > deps.maxAttachmentBytes) throw new SimHttpError(413, `file exceeds the maximum size of ${deps.maxAttachmentBytes} bytes`)
         const attachment = store.addAttachment(task, {
           filename: file.name || 'file',
           mimeType: file.type || 'application/octet-stream',

@@ -42,8 +42,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 
 function readDueDate(v: unknown): string | null {
   if (v === null) return null
-  if (typeof v !== 'string' || !ISO_DATE.test(v) || Number.isNaN(Date.parse(v)))
-    throw bad('dueDate must be an ISO 8601 date-time or null')
+  if (typeof v !== 'string' || !ISO_DATE.test(v) || Number.isNaN(Date.parse(v))) throw bad('dueDate must be an ISO 8601 date-time or null')
   // Read back in one canonical form, as the real API does with its timestamp column.
   return new Date(v).toISOString()
 }

@@ -34,7 +34,18 @@ export function defaultMembers(slug: string): Person[] {
 }
 
 const VERBS = ['Fix', 'Add', 'Refactor', 'Document', 'Investigate', 'Remove', 'Migrate', 'Test', 'Review', 'Speed up']
-const NOUNS = ['login flow', 'invoice export', 'search index', 'SSO on Safari', 'billing page', 'CSV import', 'audit log', 'webhook retries', 'dark mode', 'onboarding email']
+const NOUNS = [
+  'login flow',
+  'invoice export',
+  'search index',
+  'SSO on Safari',
+  'billing page',
+  'CSV import',
+  'audit log',
+  'webhook retries',
+  'dark mode',
+  'onboarding email',
+]
 const DETAILS = [
   'Reported by a customer on the enterprise plan.',
   'Steps to reproduce are in the linked ticket.\nSeen on staging and production.',

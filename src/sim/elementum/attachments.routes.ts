@@ -57,8 +57,7 @@ export function attachmentRoutes(ctx: ElementumContext): SimRoute[] {
       const form = await parseMultipart(req)
       const file = form.get('file')
       if (file === null || typeof file === 'string') throw new SimHttpError(400, 'Multipart field "file" (a file) is required')
-      if (file.size > ctx.maxAttachmentBytes)
-        throw new SimHttpError(413, `Attachment exceeds the maximum size of ${ctx.maxAttachmentBytes} bytes`)
+      if (file.size > ctx.maxAttachmentBytes) throw new SimHttpError(413, `Attachment exceeds the maximum size of ${ctx.maxAttachmentBytes} bytes`)
       const description = form.get('description')
       const viewState = form.get('viewState')
       const attachment = add(record, {

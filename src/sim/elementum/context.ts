@@ -1,4 +1,4 @@
-import { isJsonObject, parseJsonBody, parseJsonObject, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/index.js'
+import { isJsonObject, parseJsonObject, SimHttpError, type SimHandler, type SimRequest, type SimRoute } from '../common/index.js'
 import type { ElementumAuth } from './auth.js'
 import { isRecordType, type ElementumRecord, type ElementumStore, type FieldPatch, type Namespace } from './store.js'
 

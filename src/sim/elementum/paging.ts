@@ -70,12 +70,7 @@ function bound<T>(list: readonly T[], seqOf: (t: T) => number, seq: number, incl
  * One page of `list` (sorted by seq). Walks from the cursor position and stops after one
  * item beyond the page, so a page never touches the whole list unless the filter is sparse.
  */
-export function pageSorted<T>(
-  list: readonly T[],
-  seqOf: (t: T) => number,
-  args: PageArgs,
-  matches: (t: T) => boolean = () => true,
-): Page<T> {
+export function pageSorted<T>(list: readonly T[], seqOf: (t: T) => number, args: PageArgs, matches: (t: T) => boolean = () => true): Page<T> {
   const start = args.after === undefined ? 0 : bound(list, seqOf, args.after, false)
   const end = args.before === undefined ? list.length : bound(list, seqOf, args.before, true)
   const anyMatch = (from: number, to: number, step: 1 | -1): boolean => {

@@ -36,7 +36,7 @@ export function recordRoutes(ctx: ElementumContext): SimRoute[] {
       const args = pageArgs(req)
       const filter = (req.query.get('filter') ?? '').trim()
       const predicate = filter === '' ? undefined : compileFilter(filter)
-      const dataOf = (seq: number): Record<string, string> => (ns.bySeq.get(seq)?.data ?? {})
+      const dataOf = (seq: number): Record<string, string> => ns.bySeq.get(seq)?.data ?? {}
       const page = pageSorted(ns.order, (s) => s, args, predicate && ((seq) => predicate(dataOf(seq))))
       return {
         status: 200,

@@ -6,7 +6,16 @@ import { DIRECTORY_USERS } from './users.js'
 
 const DAY_MS = 86_400_000
 const VERBS = ['Review', 'Update', 'Migrate', 'Audit', 'Renew', 'Approve', 'Fix', 'Plan', 'Archive', 'Onboard']
-const NOUNS = ['supplier contract', 'invoice batch', 'laptop request', 'access policy', 'purchase order', 'vendor risk file', 'quarterly report', 'firewall rule']
+const NOUNS = [
+  'supplier contract',
+  'invoice batch',
+  'laptop request',
+  'access policy',
+  'purchase order',
+  'vendor risk file',
+  'quarterly report',
+  'firewall rule',
+]
 const DETAILS = ['Requested by finance.', 'Blocked on legal sign-off.', 'Follow-up from the weekly sync.', 'Customer escalation.', 'Routine maintenance.']
 
 function midnightIso(ms: number): string {
@@ -41,8 +50,7 @@ export const MAX_SEED_COUNT = 1_000_000
  * 30 days of simulated time and inserted oldest first, Updated on between creation and now.
  */
 export function seedNamespace(store: ElementumStore, recordType: RecordType, alias: string, count: number, seed: number): SeedResult {
-  if (!Number.isInteger(count) || count < 0 || count > MAX_SEED_COUNT)
-    throw new SimHttpError(400, `count must be an integer between 0 and ${MAX_SEED_COUNT}`)
+  if (!Number.isInteger(count) || count < 0 || count > MAX_SEED_COUNT) throw new SimHttpError(400, `count must be an integer between 0 and ${MAX_SEED_COUNT}`)
   const ns = store.ensureNamespace(recordType, alias)
   const prng = createPrng(seed)
   const now = store.clock.now()

@@ -118,8 +118,7 @@ function validate(patch: FieldPatch, creating: boolean): void {
   const check = (field: string, allowed: readonly string[]): void => {
     const v = patch[field]
     if (v === null && !creating) throw new SimHttpError(400, `Field "${field}" is required and cannot be removed`)
-    if (typeof v === 'string' && !allowed.includes(v))
-      throw new SimHttpError(400, `Invalid value "${v}" for field "${field}"; allowed: ${allowed.join(', ')}`)
+    if (typeof v === 'string' && !allowed.includes(v)) throw new SimHttpError(400, `Invalid value "${v}" for field "${field}"; allowed: ${allowed.join(', ')}`)
   }
   check('Status', STATUSES)
   check('Priority', PRIORITIES)

@@ -127,7 +127,10 @@ describe('avepoint paging', () => {
   it('lists the tenants of one customer and 404s for an unknown customer', async () => {
     const t = await token()
     const customer = sim.store.data.customers[3]!
-    const body = (await (await get(`${GENERAL}/customers/${customer.id}/tenants`, t)).json()) as { data: { customerId: string }[]; metadata: { totalCount: number } }
+    const body = (await (await get(`${GENERAL}/customers/${customer.id}/tenants`, t)).json()) as {
+      data: { customerId: string }[]
+      metadata: { totalCount: number }
+    }
     expect(body.metadata.totalCount).toBe(2)
     expect(body.data.every((x) => x.customerId === customer.id)).toBe(true)
     expect((await get(`${GENERAL}/customers/nope/tenants`, t)).status).toBe(404)

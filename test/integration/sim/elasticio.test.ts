@@ -164,7 +164,8 @@ describe('elasticio updates', () => {
     const lookup = sim.store.data.lookups[0]!
     const before = lookup.attributes.updated_at
     const entries = [{ key: 'Open', value: 'To Do' }]
-    const put = (attributes: unknown) => api(`/lookups/${lookup.id}`, { method: 'PUT', body: JSON.stringify({ data: { type: 'lookup', id: lookup.id, attributes } }) })
+    const put = (attributes: unknown) =>
+      api(`/lookups/${lookup.id}`, { method: 'PUT', body: JSON.stringify({ data: { type: 'lookup', id: lookup.id, attributes } }) })
     const res = await put({ entries })
     expect(res.status).toBe(200)
     const { data } = await json<{ data: Item }>(res)

@@ -5,15 +5,49 @@ import { startElementum, type StartedElementum } from '../../../src/sim/elementu
 
 const FIXTURE: Array<Record<string, string>> = [
   // TSK-1
-  { Title: 'Renew supplier contract', Status: 'Open', Priority: 'P1', 'Due Date': '2024-03-01T09:30:00.000Z', Assignee: 'ada.lovelace@example.com', Estimate: '3', Region: 'EU', Note: "It's done" },
+  {
+    Title: 'Renew supplier contract',
+    Status: 'Open',
+    Priority: 'P1',
+    'Due Date': '2024-03-01T09:30:00.000Z',
+    Assignee: 'ada.lovelace@example.com',
+    Estimate: '3',
+    Region: 'EU',
+    Note: "It's done",
+  },
   // TSK-2
-  { Title: 'Audit firewall rule', Status: 'In Progress', Priority: 'P2', 'Due Date': '2024-03-01T17:45:30.500Z', Assignee: 'grace.hopper@example.com', Estimate: '10', Region: 'US' },
+  {
+    Title: 'Audit firewall rule',
+    Status: 'In Progress',
+    Priority: 'P2',
+    'Due Date': '2024-03-01T17:45:30.500Z',
+    Assignee: 'grace.hopper@example.com',
+    Estimate: '10',
+    Region: 'US',
+  },
   // TSK-3 (no Assignee)
   { Title: 'Order 1234, urgent', Status: 'Closed', Priority: 'P3', 'Due Date': '2024-03-15T00:00:00.000Z', Estimate: '2.5', Region: 'EU' },
   // TSK-4
-  { Title: 'order 12345', Status: 'Cancelled', Priority: 'P4', 'Due Date': '2024-04-01T12:00:00.000Z', Assignee: 'alan.turing@example.com', Estimate: '100', Region: 'APAC' },
+  {
+    Title: 'order 12345',
+    Status: 'Cancelled',
+    Priority: 'P4',
+    'Due Date': '2024-04-01T12:00:00.000Z',
+    Assignee: 'alan.turing@example.com',
+    Estimate: '100',
+    Region: 'APAC',
+  },
   // TSK-5
-  { Title: 'Fix (legacy) login', Status: 'Open', Priority: 'P2', 'Due Date': '2024-02-28T23:59:59.999Z', Assignee: 'ada.lovelace@example.com', Estimate: 'n/a', Region: 'US', Note: 'say "hi"' },
+  {
+    Title: 'Fix (legacy) login',
+    Status: 'Open',
+    Priority: 'P2',
+    'Due Date': '2024-02-28T23:59:59.999Z',
+    Assignee: 'ada.lovelace@example.com',
+    Estimate: 'n/a',
+    Region: 'US',
+    Note: 'say "hi"',
+  },
   // TSK-6 (no Due Date)
   { Title: 'Plan Q2', Status: 'In Progress', Priority: 'P1', Assignee: 'grace.hopper@example.com', Estimate: '7', Region: 'EU' },
 ]
@@ -57,7 +91,7 @@ const MATCHES: Array<[filter: string, expected: string[]]> = [
   ['Priority=in=(P1,P2)', ids(1, 2, 5, 6)],
   ['Priority=in=P3:P4', ids(3, 4)],
   ['Priority=out=(P1,P2)', ids(3, 4)],
-  ["Status=in=('In Progress',\"Closed\")", ids(2, 3, 6)],
+  ['Status=in=(\'In Progress\',"Closed")', ids(2, 3, 6)],
   ['Assignee=out=(ada.lovelace@example.com)', ids(2, 3, 4, 6)],
   ['Due Date=in=(2024-03-15T00:00:00.000Z,2024-04-01T12:00:00.000Z)', ids(3, 4)],
   ['Due Date=in=2024-03-15T00:00:00.000Z:2024-04-01T12:00:00.000Z', ids(3, 4)],
@@ -72,7 +106,7 @@ const MATCHES: Array<[filter: string, expected: string[]]> = [
   // quoting and escapes
   ['Note=="It\'s done"', ids(1)],
   ["Note=='It\\'s done'", ids(1)],
-  ["Note=='say \"hi\"'", ids(5)],
+  ['Note==\'say "hi"\'', ids(5)],
   ['Note=="say \\"hi\\""', ids(5)],
   ["Title=='Order 1234, urgent';Region==EU", ids(3)],
   // missing fields: comparisons are false, negations true
@@ -101,7 +135,10 @@ const INVALID: Array<[filter: string, message: string]> = [
   ['Status==(Open,Closed)', 'Invalid filter at position 6: operator == takes a single value'],
   ['Status=in=(Open;Closed)', "Invalid filter at position 15: expected ',' or ')'"],
   ['Due Date=bt=2024-03-01T00:00:00.000Z', 'Invalid filter at position 12: =bt= expects from:to (ISO-8601 YYYY-MM-DDTHH:MM:SS.SSSZ bounds)'],
-  ['Due Date=bt=2024-03-01T00:00:00+01:00:2024-03-02T00:00:00+01:00', 'Invalid filter at position 12: =bt= expects from:to (ISO-8601 YYYY-MM-DDTHH:MM:SS.SSSZ bounds)'],
+  [
+    'Due Date=bt=2024-03-01T00:00:00+01:00:2024-03-02T00:00:00+01:00',
+    'Invalid filter at position 12: =bt= expects from:to (ISO-8601 YYYY-MM-DDTHH:MM:SS.SSSZ bounds)',
+  ],
 ]
 
 let sim: StartedElementum
@@ -111,8 +148,7 @@ async function search(query: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${sim.baseUrl}/tasks/rsql?${query}`, { headers: auth })
   return { status: res.status, body: await res.json() }
 }
-const byFilter = (filter: string): Promise<{ status: number; body: any }> =>
-  search(new URLSearchParams({ filter, first: '1000' }).toString())
+const byFilter = (filter: string): Promise<{ status: number; body: any }> => search(new URLSearchParams({ filter, first: '1000' }).toString())
 const idsOf = (body: any): string[] => body.items.map((i: { data: { id: string } }) => i.data.id)
 
 beforeAll(async () => {
