@@ -53,8 +53,8 @@ export function buildTargets(ctx: AppContext, selection: readonly StreamSelectio
       lookbackSeconds: config.lookbackSeconds,
       maxDeleteFraction: config.massDeleteFraction,
       missedScansToDelete: config.deleteAfterMissedScans,
-      // Elementum takes the filter as RSQL server-side; elsewhere it is applied after reading
-      filter: config.kind === 'elementum' ? undefined : stream?.filter,
+      // an API that filters server-side got the filter with its requests; elsewhere it is applied after reading
+      filter: connector.filtersServerSide(sel.stream) ? undefined : stream?.filter,
     }
   })
 }

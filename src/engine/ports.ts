@@ -1,4 +1,5 @@
-import type { ChangeSource, Cursor, Page, ReadMode, StreamRef } from './types.js'
+import type { FieldCatalog } from './catalog.js'
+import type { ChangeSource, Cursor, Page, ReadMode, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, StreamRef } from './types.js'
 
 /** What saving one page did. */
 export interface ApplyResult {
@@ -72,18 +73,73 @@ export interface ConnectorStats {
   skewMs: number
 }
 
-/**
- * A vendor API as the engine sees it: an async generator of pages per stream plus
- * its health check. It never touches the database and never keeps its own cursor.
- */
-export interface Connector {
-  readonly kind: string
-  /** Reads one stream from a stored cursor (null: from the beginning). */
+/** Reads one stream from a stored cursor (null: from the beginning). */
+export interface RecordReader {
   read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncIterable<Page>
   /** True when every read of the stream is a complete scan (e.g. Elean: no updated-since filter). */
   readsFully(stream: string): boolean
+  /** True when the API applies the stream's `filter` itself (Elementum RSQL); else the engine filters after reading. */
+  filtersServerSide(stream: string): boolean
+}
+
+/** A vendor's write payload, built by its field catalog (`toPayload`). */
+export type WritePayload = Record<string, unknown>
+
+/** Creates and updates records; each answer is the record as the vendor now stores it. */
+export interface RecordWriter {
+  create(stream: string, payload: WritePayload, signal: AbortSignal): Promise<RemoteRecord>
+  update(stream: string, remoteId: string, payload: WritePayload, signal: AbortSignal): Promise<RemoteRecord>
+  /** The record whose description carries this create marker, after a crash between the create and its bookkeeping. */
+  findByMarker(stream: string, marker: string, signal: AbortSignal): Promise<RemoteRecord | null>
+}
+
+export interface CommentWriter {
+  add(stream: string, parentRemoteId: string, body: string, signal: AbortSignal): Promise<RemoteComment>
+}
+
+/** A file in transit: the body is streamed, never held whole. */
+export interface AttachmentContent {
+  filename: string
+  mediaType: string | null
+  size: number | null
+  body: AsyncIterable<Uint8Array>
+}
+
+export interface AttachmentReader {
+  open(stream: string, parentRemoteId: string, attachmentId: string, signal: AbortSignal): Promise<AttachmentContent>
+}
+
+export interface AttachmentUploader {
+  /** The largest file the vendor accepts, in bytes. */
+  readonly maxBytes: number
+  /** Uploads and waits until the vendor has finished processing it (Elementum: state VALID). */
+  upload(stream: string, parentRemoteId: string, file: AttachmentContent, signal: AbortSignal): Promise<RemoteAttachment>
+  /** A link in place of a file too large to upload, where the vendor has them (Elementum url-links). */
+  addLink?(stream: string, parentRemoteId: string, link: { url: string; description: string }, signal: AbortSignal): Promise<RemoteAttachment>
+}
+
+export interface RelationWriter {
+  add(stream: string, parentRemoteId: string, related: { remoteId: string; stream: string }, signal: AbortSignal): Promise<RemoteRelation>
+  remove(stream: string, parentRemoteId: string, relationId: string, signal: AbortSignal): Promise<void>
+}
+
+/** The role ports a vendor may implement beyond reading; config validation asks which ones a kind has. */
+export type PortName = 'records' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields'
+
+/**
+ * A vendor API as the engine sees it: a reader of pages per stream, its health check,
+ * and the role ports it implements. It never touches the database and never keeps its own cursor.
+ */
+export interface Connector extends RecordReader {
+  readonly kind: string
   /** Authenticates and calls the health check; throws a SyncError naming the reason. */
   check(signal: AbortSignal): Promise<void>
   stats(): ConnectorStats
   close?(): Promise<void>
+  readonly records?: RecordWriter
+  readonly comments?: CommentWriter
+  readonly attachmentReader?: AttachmentReader
+  readonly attachmentUploader?: AttachmentUploader
+  readonly relations?: RelationWriter
+  readonly fields?: FieldCatalog
 }

@@ -32,6 +32,7 @@ function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?:
         yield p
       }
     },
+    filtersServerSide: () => false,
     readsFully: () => opts.fully ?? false,
     check: async () => {},
     stats: () => ({ requests: 0, budgetLeft: null, skewMs: opts.skewMs ?? 0 }),

@@ -65,6 +65,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
     kind: 'elean',
     read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
     readsFully: () => true,
+    filtersServerSide: () => false,
 
     /** The configured health check, else the statuses of the first stream's project (which proves key, scope and project). */
     async check(signal: AbortSignal): Promise<void> {

@@ -73,6 +73,8 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     },
 
     readsFully: () => false,
+    // the stream's filter is ANDed into every search as RSQL
+    filtersServerSide: () => true,
 
     /** Authenticates (any request fetches a token) and calls the health check path, or each stream's search with first=1. */
     async check(signal: AbortSignal): Promise<void> {

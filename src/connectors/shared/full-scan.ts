@@ -51,6 +51,7 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
     kind: spec.kind,
     read: (stream, _from, ctx) => logReadErrors(log, stream, read(stream, ctx)),
     readsFully: () => true,
+    filtersServerSide: () => false,
     async check(signal) {
       if (config.healthCheckPath) return checkPath(http, config.healthCheckPath, signal)
       const first = Object.keys(config.streams)[0]
