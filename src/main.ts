@@ -8,7 +8,7 @@ import { buildAdminServer } from './admin/server.js'
 import type { EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
-import { openStreamLocks } from './db/locks.js'
+import { createStreamLeases } from './db/leases.store.js'
 import { migrationsApplied } from './db/migrate.js'
 import { createPgMirror } from './db/mirror.store.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
@@ -104,11 +104,11 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const mirror = createPgMirror(db.sql)
-  const locks = openStreamLocks(db.url, Object.keys(ctx.config.connections).length)
+  const leases = createStreamLeases(db.sql, { onError: (err, what) => log.warn({ err }, `stream lease ${what} failed`) })
   const targets = buildTargets(ctx, allStreams(ctx.config), registry, vaultFor(ctx, db.sql))
   const controller = new AbortController()
 
-  const pass = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full' = 'incremental') =>
+  const pass = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full' = 'incremental', tick?: { schedule: string; at: Date }) =>
     syncPass(
       mirror,
       targets.filter((t) => connection === undefined || t.stream.connection === connection),
@@ -116,8 +116,8 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         mode,
         signal,
         redact: ctx.redactor.redact,
-        exclusive: (stream, fn) => locks.tryRun(stream, fn),
-        onBusy: (stream) => log.debug({ ...stream }, 'stream busy on another replica'),
+        exclusive: (stream, fn) => leases.tryRun(stream, fn, tick ? { tick } : {}),
+        onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
         onStreamDone: (r) => {
           opts.onRun?.(summaryLine(r))
           ;(r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
@@ -143,11 +143,21 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     Object.entries(ctx.config.connections)
       .filter(([, c]) => Object.keys(c.streams).length > 0)
       .flatMap(([name, c]) => [
-        { name: `poll:${name}`, expression: c.poll, tick: async (signal: AbortSignal) => void (await pass(name, signal)) },
+        {
+          name: `poll:${name}`,
+          expression: c.poll,
+          tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'incremental', { schedule: `poll:${name}`, at })),
+        },
         // incremental streams also get a periodic full scan: deletions, and children of
         // records whose timestamp did not move, are only seen that way
         ...(targets.some((t) => t.stream.connection === name && !t.connector.readsFully(t.stream.stream))
-          ? [{ name: `full-scan:${name}`, expression: c.fullScanSchedule, tick: async (signal: AbortSignal) => void (await pass(name, signal, 'full')) }]
+          ? [
+              {
+                name: `full-scan:${name}`,
+                expression: c.fullScanSchedule,
+                tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'full', { schedule: `full-scan:${name}`, at })),
+              },
+            ]
           : []),
       ]),
     ctx.logger,
@@ -173,7 +183,6 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         controller.abort(new Error('shutting down'))
         await scheduler.stop()
         await admin.close()
-        await locks.close()
         await db.close()
         log.info('elsync stopped')
       })()),

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client'
 import type { Config } from '../config/schema.js'
 import { createPgMirror } from '../db/mirror.store.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
-import { openStreamLocks } from '../db/locks.js'
+import { createStreamLeases } from '../db/leases.store.js'
 import { syncPass } from '../engine/sync.js'
 import { allStreams, buildTargets, summaryLine, vaultFor } from '../main.js'
 import { parseCommandArgs } from './args.js'
@@ -73,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const onSignal = () => controller.abort(new Error('interrupted'))
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const locks = openStreamLocks(db.url, new Set(selection.map((s) => s.connection)).size)
+    const leases = createStreamLeases(db.sql)
     try {
       let busy = 0
       const targets = buildTargets(ctx, selection, new Registry(), vaultFor(ctx, db.sql))
@@ -85,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         onPage: (p) => process.stdout.write(progressLine(p)),
         // a daemon (or another sync) running the same stream holds its lock: skip it rather
         // than interleave two scans of one stream
-        exclusive: (stream, fn) => locks.tryRun(stream, fn),
+        exclusive: (stream, fn) => leases.tryRun(stream, fn),
         onBusy: (s) => {
           busy += 1
           process.stdout.write(`skipped ${s.connection}/${s.stream}: another elsync process is running it\n`)
@@ -98,7 +98,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
-      await locks.close()
       await db.close()
     }
   })
