@@ -4,17 +4,22 @@
  * reading elsewhere.
  */
 import { z } from 'zod'
-import { relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
+import { nonEmpty, refineRsqlFilter, relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
 
 const filter = rsqlFilter.optional()
 
-export const elementumStreamSchema = z.strictObject({
-  recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
-  alias: singleLine,
-  /** Display name of the date field used for incremental windows. */
-  cursorField: singleLine.default('Updated on'),
-  filter,
-})
+export const elementumStreamSchema = z
+  .strictObject({
+    recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
+    alias: singleLine,
+    /** Display name of the date field used for incremental windows. */
+    cursorField: singleLine.default('Updated on'),
+    /** Checked below, where the cursorField is known to be a date field. */
+    filter: nonEmpty.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.filter !== undefined) refineRsqlFilter(ctx, s.filter, { dateFields: [s.cursorField] }, ['filter'])
+  })
 
 export const eleanStreamSchema = z.strictObject({
   project: singleLine,
