@@ -4,6 +4,7 @@
  * reading elsewhere.
  */
 import { z } from 'zod'
+import { RSQL_MAX_DEPTH } from '../engine/rsql.js'
 import { nonEmpty, refineRsqlFilter, relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
 
 const filter = rsqlFilter.optional()
@@ -18,7 +19,9 @@ export const elementumStreamSchema = z
     filter: nonEmpty.optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.filter !== undefined) refineRsqlFilter(ctx, s.filter, { dateFields: [s.cursorField] }, ['filter'])
+    // One level of nesting is left for the connector, which sends `(<filter>);<cursorField>=bt=<window>`.
+    const options = { dateFields: [s.cursorField], maxDepth: RSQL_MAX_DEPTH - 1 }
+    if (s.filter !== undefined) refineRsqlFilter(ctx, s.filter, options, ['filter'])
   })
 
 export const eleanStreamSchema = z.strictObject({

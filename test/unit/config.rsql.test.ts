@@ -49,9 +49,19 @@ describe('RSQL filters at config load', () => {
   })
 
   it('refuses 10 000 nested parentheses with exit 2 instead of crashing', async () => {
-    const result = await check({ 'connections.yaml': withStreamFilter(`${'('.repeat(10_000)}Status==Open${')'.repeat(10_000)}`) })
+    const filter = `${'('.repeat(10_000)}Status==Open${')'.repeat(10_000)}`
+    const result = await check({ 'connections.yaml': withStreamFilter(filter), 'it-requests.mapping.yaml': withMappingFilter(filter) })
     expect(result.code).toBe(2)
-    expect(result.lines[0]).toContain(`${STREAM_PATH}: position 64 (at "((((((((((((((((((((((((…"): parentheses nested more than 64 levels deep`)
+    expect(result.lines[0]).toContain(`${STREAM_PATH}: position 63 (at "((((((((((((((((((((((((…"): parentheses nested more than 63 levels deep`)
+    expect(result.lines[1]).toContain(`${MAPPING_PATH}: position 64 (at "((((((((((((((((((((((((…"): parentheses nested more than 64 levels deep`)
+  })
+
+  it('keeps one level of nesting for the window the Elementum connector adds around a stream filter', async () => {
+    const nested = (depth: number) => `${'('.repeat(depth)}Status==Open${')'.repeat(depth)}`
+    expect((await check({ 'connections.yaml': withStreamFilter(nested(63)) })).code).toBe(0)
+    const deep = await check({ 'connections.yaml': withStreamFilter(nested(64)) })
+    expect(deep.lines[0]).toContain(`${STREAM_PATH}: position 63 (at "(Status==Open)))))))))))…"): parentheses nested more than 63 levels deep`)
+    expect((await check({ 'it-requests.mapping.yaml': withMappingFilter(nested(64)) })).code).toBe(0)
   })
 
   it("treats an Elementum stream's cursorField as a date field of its filter", async () => {
