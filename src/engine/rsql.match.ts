@@ -3,7 +3,11 @@
  * Elementum simulator and the after-read stream filter need it.
  */
 import { DATE_VALUE } from './rsql.dates.js'
-import type { RsqlNode } from './rsql.js'
+
+export type RsqlOperator = '==' | '!=' | '=gt=' | '=ge=' | '=lt=' | '=le=' | '=bt=' | '=nbt=' | '=in=' | '=out=' | '=lk='
+
+/** The parsed filter (rsql.ts builds it): `;` and `,` groups, and comparisons with their 0-based position. */
+export type RsqlNode = { kind: 'and' | 'or'; children: RsqlNode[] } | { kind: 'cmp'; selector: string; op: RsqlOperator; args: string[]; position: number }
 
 export type RsqlPredicate = (data: Readonly<Record<string, string>>) => boolean
 

@@ -20,14 +20,10 @@
  */
 import { RsqlSyntaxError } from './errors.js'
 import { DATE_HINT, INSTANT_HINT, ISO_HEAD, dateFieldTest, isDateValue, isInstant, looksLikeDate } from './rsql.dates.js'
-import { compileNode, type RsqlPredicate } from './rsql.match.js'
+import { compileNode, type RsqlNode, type RsqlOperator, type RsqlPredicate } from './rsql.match.js'
 
 export { RsqlSyntaxError } from './errors.js'
-export { compileNode, type RsqlPredicate } from './rsql.match.js'
-
-export type RsqlOperator = '==' | '!=' | '=gt=' | '=ge=' | '=lt=' | '=le=' | '=bt=' | '=nbt=' | '=in=' | '=out=' | '=lk='
-
-export type RsqlNode = { kind: 'and' | 'or'; children: RsqlNode[] } | { kind: 'cmp'; selector: string; op: RsqlOperator; args: string[]; position: number }
+export { compileNode, type RsqlNode, type RsqlOperator, type RsqlPredicate } from './rsql.match.js'
 
 /**
  * Deeper than any hand-written filter needs, shallow enough that parsing and compiling (both
