@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { EleanConnection } from '../../src/config/schema.js'
+import { eleanConnectionSchema } from '../../src/config/schema.js'
 import { createEleanApi } from '../../src/connectors/elean/elean.client.js'
 import { createEleanFieldCatalog } from '../../src/connectors/elean/elean.fields.js'
 import { statusLookup } from '../../src/connectors/elean/elean.normalize.js'
@@ -24,18 +24,12 @@ async function harness() {
   const { sim, api, control } = await start({ perMinute: 0 })
   expect((await control('POST', '/projects/web', {})).status).toBe(201)
   const connection = `elean-fields-${++n}`
-  const config: EleanConnection = {
+  const config = eleanConnectionSchema.parse({
     kind: 'elean',
-    poll: '*/1 * * * *',
-    timeoutMs: 60_000,
-    lookbackSeconds: 120,
-    massDeleteFraction: 0.1,
-    deleteAfterMissedScans: 1,
-    fullScanSchedule: '17 3 * * *',
     baseUrl: sim.baseUrl,
-    auth: { mode: 'bearer', token: sim.credentials.apiKey as string },
+    auth: { mode: 'bearer', token: sim.credentials.apiKey },
     streams: { web: { project: 'web' } },
-  }
+  })
   const logs = captureLogs()
   const http = createHttpClient(
     { name: connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 5000 },

@@ -1,6 +1,5 @@
 import type { FieldCatalog, FieldInfo, FieldKind } from '../../engine/catalog.js'
-import type { Snapshot } from '../../engine/record.js'
-import { createReadOnlyCatalog, fieldValue } from '../shared/fields.js'
+import { createReadOnlyCatalog, readSource, type Columns } from '../shared/fields.js'
 
 /**
  * elastic.io resource attributes, read-only here (a lookup table's `data` is read as a value
@@ -24,7 +23,7 @@ const KINDS: Readonly<Record<string, FieldKind>> = {
   updated_at: 'datetime',
 }
 
-const COLUMNS: Readonly<Record<string, (s: Snapshot) => unknown>> = {
+const COLUMNS: Columns = {
   name: (s) => s.title,
   status: (s) => s.status,
   created_at: (s) => s.remote_created_at,
@@ -33,9 +32,5 @@ const COLUMNS: Readonly<Record<string, (s: Snapshot) => unknown>> = {
 
 export function createElasticioFieldCatalog(): FieldCatalog {
   const field = (_stream: string, name: string): FieldInfo => ({ name, kind: KINDS[name] ?? 'json', writable: false })
-  const read = (s: Snapshot, name: string): unknown => {
-    const column = COLUMNS[name]
-    return column ? column(s) : fieldValue(s, name)
-  }
-  return createReadOnlyCatalog('elasticio', { field, read })
+  return createReadOnlyCatalog('elasticio', { field, read: (s, name) => readSource(COLUMNS, s, name) })
 }

@@ -1,8 +1,7 @@
 import type { EleanStream } from '../../config/schema.js'
 import { FieldNotWritableError, UnmappableValueError, type FieldCatalog, type FieldInfo } from '../../engine/catalog.js'
-import type { Snapshot } from '../../engine/record.js'
 import { UnknownStreamError } from '../shared/paging.js'
-import { canonicalValue, fieldValue, peopleNames, textOf, timestampOf } from '../shared/fields.js'
+import { canonicalValue, peopleNames, readSource, textOf, timestampOf, type Columns } from '../shared/fields.js'
 import type { StatusLookup } from './elean.normalize.js'
 
 /**
@@ -37,7 +36,7 @@ const BY_NAME = new Map(FIELDS.map((f) => [f.name, f]))
  * Mirrored record → task field: the normalizer's columns (elean.normalize.ts), else `fields`.
  * The task's UUID `id` is the mirror row's remote id, not part of the snapshot.
  */
-const COLUMNS: Readonly<Record<string, (s: Snapshot) => unknown>> = {
+const COLUMNS: Columns = {
   title: (s) => s.title,
   description: (s) => s.description,
   status: (s) => s.status,
@@ -148,10 +147,7 @@ export function createEleanFieldCatalog(deps: EleanFieldsDeps): FieldCatalog {
   return {
     field: (_stream, name) => BY_NAME.get(name) ?? null,
 
-    read(snapshot, name) {
-      const column = COLUMNS[name]
-      return (column ? column(snapshot) : fieldValue(snapshot, name)) ?? null
-    },
+    read: (snapshot, name) => readSource(COLUMNS, snapshot, name) ?? null,
 
     normalize,
 

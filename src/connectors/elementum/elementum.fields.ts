@@ -1,7 +1,6 @@
 import type { ElementumStream } from '../../config/schema.js'
 import { FieldNotWritableError, UnmappableValueError, type FieldCatalog, type FieldInfo } from '../../engine/catalog.js'
-import type { Snapshot } from '../../engine/record.js'
-import { fieldValue, peopleOf, textOf, timestampOf } from '../shared/fields.js'
+import { peopleOf, readSource, textOf, timestampOf, type Columns } from '../shared/fields.js'
 
 /**
  * Elementum record fields both ways (vendor-docs/elementum-api.txt). Names are display
@@ -25,7 +24,7 @@ const KNOWN: readonly FieldInfo[] = [
 const BY_NAME = new Map(KNOWN.map((f) => [f.name, f]))
 
 /** Mirrored record → display name: the normalizer's columns (elementum.normalize.ts); the stream's cursor field is `remote_updated_at`. */
-const COLUMNS: Readonly<Record<string, (s: Snapshot) => unknown>> = {
+const COLUMNS: Columns = {
   id: (s) => s.external_key,
   Title: (s) => s.title,
   Status: (s) => s.status,
@@ -90,11 +89,8 @@ export function createElementumFieldCatalog(deps: ElementumFieldsDeps): FieldCat
     field,
 
     read(snapshot, name) {
-      const column = COLUMNS[name]
-      if (column) return column(snapshot) ?? null
-      const v = fieldValue(snapshot, name)
-      if (v === undefined && cursorFields.has(name)) return snapshot.remote_updated_at
-      return v ?? null
+      const v = readSource(COLUMNS, snapshot, name)
+      return (v === undefined && cursorFields.has(name) ? snapshot.remote_updated_at : v) ?? null
     },
 
     normalize,

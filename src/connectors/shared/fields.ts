@@ -101,6 +101,15 @@ export function fieldValue(snapshot: Snapshot, name: string): unknown {
   return Object.hasOwn(snapshot.fields, name) ? snapshot.fields[name] : undefined
 }
 
+/** Snapshot column readers keyed by the source field they were normalized from. */
+export type Columns = Readonly<Record<string, (s: Snapshot) => unknown>>
+
+/** A source field's value: from its column when the normalizer moved it to one, else from `fields` (undefined: neither). */
+export function readSource(columns: Columns, snapshot: Snapshot, name: string): unknown {
+  const column = columns[name]
+  return column ? column(snapshot) : fieldValue(snapshot, name)
+}
+
 export interface ReadOnlyFields {
   field(stream: string, name: string): FieldInfo | null
   read(snapshot: Snapshot, name: string): unknown
