@@ -1,7 +1,8 @@
 import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Page, RemoteRecord } from '../../engine/types.js'
+import { UnknownStreamError } from '../../engine/errors.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, logReadErrors, scanPages, UnknownStreamError, type RawPage } from './paging.js'
+import { checkPath, logReadErrors, scanPages, type RawPage } from './paging.js'
 
 /**
  * The Connector of a read-only API without a modified-since filter (avepoint, elasticio,
@@ -36,7 +37,7 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
 
   const streamConfig = (stream: string): S => {
     const s = config.streams[stream]
-    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
+    if (!s) throw new UnknownStreamError({ connection: name, stream })
     spec.validate?.(s, stream)
     return s
   }
