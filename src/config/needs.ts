@@ -101,25 +101,32 @@ export function mappingNeeds(m: MappingConfig): SideNeed[] {
       })
     }
   }
+  const ofConnection = (side: Side, port: PortName, message: SideNeed['message']): SideNeed => ({
+    side,
+    path: [side, 'connection'],
+    ports: [port],
+    children: [],
+    message,
+  })
   for (const side of sidesWritten(m)) {
-    needs.push({
-      side,
-      path: [side, 'connection'],
-      ports: ['records'],
-      children: [],
-      message: (connection, kind, kinds) =>
-        `connection "${connection}" is kind ${kind}, which is read-only (records are written to ${supported(kinds)}), but this mapping writes to its side (check create, delete and the direction of fields)`,
-    })
+    needs.push(
+      ofConnection(
+        side,
+        'records',
+        (connection, kind, kinds) =>
+          `connection "${connection}" is kind ${kind}, which is read-only (records are written to ${supported(kinds)}), but this mapping writes to its side (check create, delete and the direction of fields)`,
+      ),
+    )
   }
   for (const side of SIDES) {
-    needs.push({
-      side,
-      path: [side, 'connection'],
-      ports: ['fields'],
-      children: [],
-      message: (connection, kind, kinds) =>
-        `connection "${connection}" is kind ${kind}, which has no field catalog to map fields with (kinds with one: ${supported(kinds)})`,
-    })
+    needs.push(
+      ofConnection(
+        side,
+        'fields',
+        (connection, kind, kinds) =>
+          `connection "${connection}" is kind ${kind}, which has no field catalog to map fields with (kinds with one: ${supported(kinds)})`,
+      ),
+    )
   }
   return needs
 }

@@ -213,22 +213,6 @@ describe('loadConfig', () => {
     ])
   })
 
-  it('refuses comments, attachments and record writes on an avepoint side', async () => {
-    const avepoint = `
-  graph:
-    kind: avepoint
-    baseUrl: https://graph.avepointonlineservices.com
-    auth: { mode: oauth2-client-credentials, clientId: c, clientSecret: s3cret-value, scope: x }
-    streams:
-      users: { resource: users }
-`
-    const issues = await issuesOf({
-      'connections.yaml': CONNECTIONS + avepoint,
-      'it-requests.mapping.yaml': MAPPING.replace('{ connection: elean, stream: web }', '{ connection: graph, stream: users }'),
-    })
-    expect(issues.map((i) => i.path)).toEqual(['comments', 'attachments.direction', 'right.connection'])
-  })
-
   const graph = `
   graph:
     kind: avepoint
@@ -237,6 +221,15 @@ describe('loadConfig', () => {
     streams:
       users: { resource: users }
 `
+
+  it('refuses comments, attachments and record writes on an avepoint side', async () => {
+    const issues = await issuesOf({
+      'connections.yaml': CONNECTIONS + graph,
+      'it-requests.mapping.yaml': MAPPING.replace('{ connection: elean, stream: web }', '{ connection: graph, stream: users }'),
+    })
+    expect(issues.map((i) => i.path)).toEqual(['comments', 'attachments.direction', 'right.connection'])
+  })
+
   const eleanToGraph = (extra = '') =>
     `id: m\nleft: { connection: elean, stream: web }\nright: { connection: graph, stream: users }\nfields:\n  - { left: title, right: displayName${extra} }\n`
 
