@@ -2,13 +2,12 @@ import type { Connector } from '../engine/ports.js'
 import { createHttpClient, type HttpClientDeps } from '../http/client.js'
 import { type ConnectionConfig, connectorModule } from './registry.js'
 
+export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date }
+
 /**
  * Builds a connection's connector: its HTTP client (auth, rate budget, retries) with the
  * kind's defaults where the config is silent, handed to the kind's factory.
  */
-
-export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date }
-
 export function createConnector(name: string, config: ConnectionConfig, deps: BuildDeps): Connector {
   const vendor = connectorModule(config.kind)
   const { perMinute, tokenUrl } = vendor.defaults

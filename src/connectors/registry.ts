@@ -4,6 +4,7 @@
  * this list: adding a vendor is its folder (exporting a `ConnectorModule`) plus one line here.
  */
 import type { z } from 'zod'
+import { SyncError } from '../engine/errors.js'
 import type { Connector, PortName } from '../engine/ports.js'
 import { avepointModule } from './avepoint/index.js'
 import { elasticioModule } from './elasticio/index.js'
@@ -34,7 +35,7 @@ const BY_KIND = new Map<string, AnyConnectorModule>(
 /** The module of a kind that config validation accepted. */
 export function connectorModule(kind: ConnectionKind): AnyConnectorModule {
   const found = BY_KIND.get(kind)
-  if (!found) throw new TypeError(`kind ${kind} is not registered`)
+  if (!found) throw new SyncError(`kind ${kind} is not registered`)
   return found
 }
 
