@@ -37,7 +37,11 @@ async function harness() {
   )
   const connector = createElean({ name: connection, config, http, logger: logs.logger })
   const client = createEleanApi(http)
-  const fields = createEleanFieldCatalog({ connection: 'elean', streams: config.streams, statuses: (project, signal) => client.statuses(project, signal).then(statusLookup) })
+  const fields = createEleanFieldCatalog({
+    connection: 'elean',
+    streams: config.streams,
+    statuses: (project, signal) => client.statuses(project, signal).then(statusLookup),
+  })
   const poll = async () => {
     const summary = await runStream(mirror, {
       stream: { connection, stream: 'web' },
