@@ -1,46 +1,10 @@
 /**
- * Streams per connection kind. A stream is one collection a connection polls. Its `filter`
- * narrows what is polled and mirrored: pushed down as RSQL to Elementum, applied after
- * reading elsewhere.
+ * A `rest` connection in connections.yaml: any JSON API mirrored read-only, each stream
+ * declaring where its items are, their id and updated fields, and how it pages.
  */
 import { z } from 'zod'
-import { relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
-
-const filter = rsqlFilter.optional()
-
-export const elementumStreamSchema = z.strictObject({
-  recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
-  alias: singleLine,
-  /** Display name of the date field used for incremental windows. */
-  cursorField: singleLine.default('Updated on'),
-  filter,
-})
-
-export const eleanStreamSchema = z.strictObject({
-  project: singleLine,
-  filter,
-})
-
-export const avepointStreamSchema = z.strictObject({
-  resource: z.enum(['customers', 'tenants', 'services', 'users']),
-  /** Overrides the resource's default path. */
-  path: relativePath.optional(),
-  filter,
-})
-
-export const elasticioStreamSchema = z
-  .strictObject({
-    resource: z.enum(['flows', 'lookups', 'credentials', 'users', 'organizations']),
-    workspaceId: singleLine.optional(),
-    filter,
-  })
-  .superRefine((s, ctx) => {
-    if (s.resource === 'flows' && s.workspaceId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for flows (the flows list is per workspace)' })
-    }
-  })
-
-// ---------------------------------------------------------------- generic REST
+import { connectionSchemaOf } from '../../config/schema.connection.js'
+import { relativePath, rsqlFilter, singleLine } from '../../config/schema.primitives.js'
 
 const param = singleLine
 const pageSize = z.int().min(1).max(10_000).default(100)
@@ -89,12 +53,12 @@ export const restStreamSchema = z.strictObject({
   /** Field holding the item's last-modified time, if the API has one. */
   updatedField: singleLine.optional(),
   pagination: paginationSchema,
-  filter,
+  /** Applied after reading. */
+  filter: rsqlFilter.optional(),
 })
 
-export type ElementumStream = z.output<typeof elementumStreamSchema>
-export type EleanStream = z.output<typeof eleanStreamSchema>
-export type AvepointStream = z.output<typeof avepointStreamSchema>
-export type ElasticioStream = z.output<typeof elasticioStreamSchema>
-export type RestStream = z.output<typeof restStreamSchema>
+export const restConnectionSchema = connectionSchemaOf('rest', restStreamSchema)
+
 export type PaginationConfig = z.output<typeof paginationSchema>
+export type RestStream = z.output<typeof restStreamSchema>
+export type RestConnection = z.output<typeof restConnectionSchema>
