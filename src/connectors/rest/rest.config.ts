@@ -9,6 +9,24 @@ import { relativePath, rsqlFilter, singleLine } from '../../config/schema.primit
 const param = singleLine
 const pageSize = z.int().min(1).max(10_000).default(100)
 
+/**
+ * How a numbered (page or offset) scan knows it has read the last page. Many APIs ignore or
+ * cap the page size, so a short page alone proves nothing: by default the scan ends on an
+ * empty page (one request more). `shortPage` trusts the API to honour the size; the object
+ * forms read a declared end marker from the body. An empty page always ends the scan.
+ */
+export const stopWhenSchema = z
+  .union(
+    [
+      z.enum(['emptyPage', 'shortPage']),
+      z.strictObject({ hasMorePath: singleLine }),
+      z.strictObject({ totalPath: singleLine }),
+      z.strictObject({ totalPagesPath: singleLine }),
+    ],
+    { error: 'expected emptyPage | shortPage | {hasMorePath} | {totalPath} | {totalPagesPath}' },
+  )
+  .default('emptyPage')
+
 export const paginationSchema = z.discriminatedUnion('style', [
   /** One request returns everything. */
   z.strictObject({ style: z.literal('none') }),
@@ -19,6 +37,7 @@ export const paginationSchema = z.discriminatedUnion('style', [
     sizeParam: param.default('pageSize'),
     pageSize,
     firstPage: z.int().min(0).default(1),
+    stopWhen: stopWhenSchema,
   }),
   /** `?offset=<n>&limit=<size>`. */
   z.strictObject({
@@ -26,6 +45,7 @@ export const paginationSchema = z.discriminatedUnion('style', [
     offsetParam: param.default('offset'),
     limitParam: param.default('limit'),
     pageSize,
+    stopWhen: stopWhenSchema,
   }),
   /** `?cursor=<token>` with the next token read at `cursorPath` of the body; absent or null ends. */
   z.strictObject({
@@ -60,5 +80,6 @@ export const restStreamSchema = z.strictObject({
 export const restConnectionSchema = connectionSchemaOf('rest', restStreamSchema)
 
 export type PaginationConfig = z.output<typeof paginationSchema>
+export type StopWhen = z.output<typeof stopWhenSchema>
 export type RestStream = z.output<typeof restStreamSchema>
 export type RestConnection = z.output<typeof restConnectionSchema>
