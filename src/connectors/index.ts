@@ -19,7 +19,15 @@ export function createConnector(name: string, config: ConnectionConfig, deps: Bu
   // Elean documents 60 requests per minute per key: that is its budget unless the config says otherwise
   const rateLimit =
     config.kind === 'elean' && config.rateLimit?.perMinute === undefined ? { ...config.rateLimit, perMinute: ELEAN_PER_MINUTE } : config.rateLimit
-  const settings = { name, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit }
+  const settings = {
+    name,
+    baseUrl: config.baseUrl,
+    headers: config.headers,
+    auth: config.auth,
+    timeoutMs: config.timeoutMs,
+    rateLimit,
+    maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+  }
   const base = { name, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) }
   switch (config.kind) {
     case 'elementum':
