@@ -298,7 +298,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
         code: out.code,
         ...(out.status !== undefined ? { status: out.status } : {}),
       }
-      log.info({ ...event, err: out.error.message }, 'waiting before a retry')
+      log.info({ ...event, err: out.error.message }, 'retrying')
       deps.onWait?.(event)
       await sleep(wait, req.signal)
     }

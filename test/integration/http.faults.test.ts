@@ -110,7 +110,7 @@ describe('Retry-After beyond the cap', () => {
     expect(events).toEqual([
       { connection: 'flaky', route: 'GET /items/{n}', reason: 'retry-after', waitMs: 1000, attempt: 1, of: 3, code: 'HTTP 429', status: 429 },
     ])
-    const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'waiting before a retry')
+    const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'retrying')
     expect(line).toMatchObject({ level: 30, reason: 'retry-after', waitMs: 1000, code: 'HTTP 429' })
   })
 
@@ -146,6 +146,6 @@ describe('wait reports', () => {
       ['retry', 1, 3, 'ECONNREFUSED'],
       ['retry', 2, 3, 'ECONNREFUSED'],
     ])
-    expect(logs.text()).toContain('"msg":"waiting before a retry"')
+    expect(logs.text()).toContain('"msg":"retrying"')
   })
 })
