@@ -51,6 +51,8 @@ export interface StreamRunResult {
   deleted: number
   requests: number
   nulBytesStripped: number
+  /** Records whose children could not be read this run (their stored children were kept). */
+  childrenStale: number
   durationMs: number
   error?: { code: string; message: string }
 }
@@ -77,6 +79,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     deleted: 0,
     requests: 0,
     nulBytesStripped: 0,
+    childrenStale: 0,
     durationMs: 0,
   }
   try {
@@ -92,6 +95,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.seen += applied.seen
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
+      result.childrenStale += page.staleChildren?.length ?? 0
       const stats = connector.stats()
       opts.onPage?.({
         stream,

@@ -78,10 +78,10 @@ interface Retry {
   unauthorized?: boolean
 }
 
-/** The instant a `Date` header names, in ms; undefined when absent or unreadable. */
-function dateOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+/** The server's clock when it answered (its `Date` header, one-second resolution); null when absent or unreadable. */
+export function serverTimeOf(headers: Record<string, string | string[] | undefined>): Date | null {
   const at = typeof headers.date === 'string' ? Date.parse(headers.date) : NaN
-  return Number.isNaN(at) ? undefined : at
+  return Number.isNaN(at) ? null : new Date(at)
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
@@ -225,7 +225,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
       return { retry: true, unauthorized: true, code: 'HTTP 401', error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
     if (status >= 400 && !req.allowStatus?.includes(status)) {
       // an HTTP-date is on the server's clock: measure it from the server's Date, not ours
-      const retryAfter = parseRetryAfter(res.headers['retry-after'], dateOf(res.headers) ?? now())
+      const retryAfter = parseRetryAfter(res.headers['retry-after'], serverTimeOf(res.headers)?.getTime() ?? now())
       const error = new HttpStatusError(
         status,
         `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`,

@@ -78,3 +78,15 @@ export class NetworkError extends SyncError {
 export class AuthError extends SyncError {
   override readonly code = 'auth_failed'
 }
+
+/**
+ * Whether a failure concerns the whole connection rather than the one request: refused
+ * credentials, a rate limit the retries did not outlast, a host that cannot be reached.
+ * A caller that isolates per-item failures (one record's comments) lets these through,
+ * since every following request would fail the same way.
+ */
+export function isConnectionWide(err: unknown): boolean {
+  if (err instanceof NetworkError) return err.phase === 'connect'
+  const code = err instanceof SyncError ? err.code : undefined
+  return code === 'unauthorized' || code === 'auth_failed' || code === 'rate_limited'
+}

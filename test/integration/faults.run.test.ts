@@ -193,6 +193,7 @@ describe.each(Object.keys(CONNECTORS) as (keyof typeof CONNECTORS)[])('%s run wi
     const before = await state(h.ref)
     const cursor = await cursorOf(h.ref)
     const edited = await h.editLate('Edited while the API misbehaved')
+    h.server.clock.advance(1_000) // the cursor is the server's Date, which has one-second resolution
 
     const recovered = await h.run({
       onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: 1, route: h.route }),
