@@ -164,9 +164,9 @@ async function readChildren(
       const a = await deps.api.attachments(ns, id, signal)
       const r = await deps.api.related(ns, id, signal)
       read = [
-        c && c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))),
-        a && a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))),
-        r && r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)),
+        c ? c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))) : null,
+        a ? a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))) : null,
+        r ? r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)) : null,
       ]
     } catch (err) {
       failures.absorb(err, signal)
