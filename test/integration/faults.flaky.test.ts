@@ -2,8 +2,10 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { eleanConnectionSchema, elementumConnectionSchema } from '../../src/config/schema.js'
 import { createElean } from '../../src/connectors/elean/index.js'
 import { createElementum } from '../../src/connectors/elementum/index.js'
+import { createConnector } from '../../src/connectors/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream, type StreamRunResult } from '../../src/engine/poll.js'
+import { syncPass } from '../../src/engine/sync.js'
 import type { ReadMode, StreamRef } from '../../src/engine/types.js'
 import { createHttpClient } from '../../src/http/client.js'
 import type { SimServer } from '../../src/sim/common/server.js'
@@ -135,5 +137,42 @@ describe('a flaky API answering 500 to one request in N, child routes included',
     })
     expect(results[1]).toMatchObject({ changed: 3, childrenStale: 0 })
     expect(await historyRows(ref)).toBe(quietBefore)
+  })
+
+  it('a Retry-After of an hour fails the stream at once with rate_limited, saying when the API accepts requests again', async () => {
+    const sim = await startElean({ port: 0, perMinute: 0 })
+    onTestFinished(() => sim.close())
+    await control(sim.server, 'POST', '/seed', { project: 'web', count: 5 })
+    sim.server.faults.arm({ kind: 'rate-limit', retryAfterSeconds: 3600, count: 1 })
+    const config = eleanConnectionSchema.parse({
+      kind: 'elean',
+      baseUrl: sim.baseUrl,
+      auth: { mode: 'bearer', token: sim.credentials.apiKey },
+      maxRetryAfterSeconds: 5,
+      streams: { web: { project: 'web' }, other: { project: 'web' } },
+    })
+    const logs = captureLogs()
+    const connector = createConnector('elean-limited', config, { logger: logs.logger, redactor: logs.redactor })
+    const streams = ['web', 'other'].map((stream) => ({
+      stream: { connection: 'elean-limited', stream },
+      connector,
+      lookbackSeconds: 120,
+      maxDeleteFraction: 0.1,
+    }))
+    const started = Date.now()
+    const results = await syncPass(mirror, streams, { mode: 'full', signal: AbortSignal.timeout(50_000) })
+    // far below the hour asked for, and below the 5 s cap too: nothing waited
+    expect(Date.now() - started).toBeLessThan(5_000)
+    const retryAt = started + 3_600_000
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 'failed', pages: 0, error: { code: 'rate_limited' } })
+      const at = /accepts requests again at (\S+) \(in (\d+) s\)/.exec(r.error?.message ?? '')
+      expect(Math.abs(Date.parse(at?.[1] ?? '') - retryAt)).toBeLessThan(5_000)
+      expect(Number(at?.[2])).toBeGreaterThan(3_590)
+    }
+    expect(results[0]?.error?.message).toMatch(/answered 429 with Retry-After 3600 s, more than maxRetryAfterSeconds \(5 s\)/)
+    // the second stream sent nothing: the server's one 429 holds the whole connection
+    expect(results[1]?.error?.message).toMatch(/not sent: earlier/)
+    expect(sim.server.stats().total).toBe(1)
   })
 })
