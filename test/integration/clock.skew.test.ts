@@ -6,10 +6,10 @@ import type { Connector } from '../../src/engine/ports.js'
 import type { StreamRunResult } from '../../src/engine/poll.js'
 import { syncPass } from '../../src/engine/sync.js'
 import type { StreamRef } from '../../src/engine/types.js'
-import type { SimServer } from '../../src/sim/common/server.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { simControl } from '../support/sim-control.js'
 import { captureLogs } from '../support/logs.js'
 
 /**
@@ -31,12 +31,7 @@ const LIFETIMES = ['one-shot', 'daemon'] as const
 const CASES = SKEWS.flatMap((skew) => LIFETIMES.map((lifetime) => ({ skew: skew.name, ms: skew.ms, lifetime })))
 let n = 0
 
-async function control(server: SimServer, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/_sim${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
-}
+const control = simControl
 
 /** One sync of `ref`, through a connector that lives for this sync only (one-shot) or for the whole test (daemon). */
 function syncer(ref: StreamRef, config: ConnectionConfig, lifetime: (typeof LIFETIMES)[number]) {

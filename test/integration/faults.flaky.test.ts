@@ -12,6 +12,7 @@ import type { SimServer } from '../../src/sim/common/server.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { simControl } from '../support/sim-control.js'
 import { captureLogs } from '../support/logs.js'
 
 /**
@@ -27,12 +28,7 @@ const { sql } = db
 const mirror = createPgMirror(sql)
 const RETRY = { attempts: 3, baseMs: 10, maxMs: 50 }
 
-async function control(server: SimServer, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/_sim${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
-}
+const control = simControl
 
 const historyRows = async (ref: StreamRef) =>
   Number((await sql`select count(*)::int as n from elsync.record_changes where connection = ${ref.connection} and stream = ${ref.stream}`)[0]?.n)

@@ -12,6 +12,7 @@ import type { SimServer } from '../../src/sim/common/server.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { simControl } from '../support/sim-control.js'
 import { captureLogs } from '../support/logs.js'
 
 /**
@@ -45,12 +46,7 @@ interface Harness {
 
 let n = 0
 
-async function control(server: SimServer, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/_sim${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
-}
+const control = simControl
 
 async function elementum(): Promise<Harness> {
   const alias = `faults-${++n}`
