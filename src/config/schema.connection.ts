@@ -26,6 +26,8 @@ export const connectionBase = {
       concurrency: z.int().min(1).max(100).optional(),
     })
     .optional(),
+  /** The longest Retry-After waited out; a longer one fails the stream at once, saying when the API accepts requests again. */
+  maxRetryAfterSeconds: z.int().min(0).max(86_400).default(300),
   /** Incremental windows start this far before the last cursor. */
   lookbackSeconds: z.int().min(0).default(120),
   /** A full scan never deletes more than this fraction of a stream without an admin's confirmation. */

@@ -12,7 +12,15 @@ export function createConnector(name: string, config: ConnectionConfig, deps: Bu
   const vendor = connectorModule(config.kind)
   const { perMinute, tokenUrl } = vendor.defaults
   const rateLimit = perMinute !== undefined && config.rateLimit?.perMinute === undefined ? { ...config.rateLimit, perMinute } : config.rateLimit
-  const settings = { name, baseUrl: config.baseUrl, headers: config.headers, auth: config.auth, timeoutMs: config.timeoutMs, rateLimit }
+  const settings = {
+    name,
+    baseUrl: config.baseUrl,
+    headers: config.headers,
+    auth: config.auth,
+    timeoutMs: config.timeoutMs,
+    rateLimit,
+    maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+  }
   const http = createHttpClient(settings, tokenUrl ? { ...deps, defaultTokenUrl: tokenUrl(config.baseUrl) } : deps)
   return vendor.create({ name, config, http, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) })
 }

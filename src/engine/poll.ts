@@ -52,6 +52,8 @@ export interface StreamRunResult {
   deleted: number
   requests: number
   nulBytesStripped: number
+  /** Records whose children could not be read this run (their stored children were kept). */
+  childrenStale: number
   durationMs: number
   error?: { code: string; message: string }
 }
@@ -70,6 +72,7 @@ export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknow
     deleted: 0,
     requests: 0,
     nulBytesStripped: 0,
+    childrenStale: 0,
     durationMs: 0,
     error: { code: e.code, message: redact(e.message) },
   }
@@ -97,6 +100,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     deleted: 0,
     requests: 0,
     nulBytesStripped: 0,
+    childrenStale: 0,
     durationMs: 0,
   }
   try {
@@ -112,6 +116,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.seen += applied.seen
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
+      result.childrenStale += page.staleChildren?.length ?? 0
       const stats = connector.stats()
       opts.onPage?.({
         stream,

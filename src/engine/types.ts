@@ -84,6 +84,12 @@ export interface Page {
   attachments?: ChildSet<RemoteAttachment>
   relations?: ChildSet<RemoteRelation>
   /**
+   * Records of this page whose children (comments, attachments, related items) could not be
+   * read after the retries. They are in none of the child sets, so their stored children
+   * stay untouched; the connector reads them again on a later poll.
+   */
+  staleChildren?: readonly string[]
+  /**
    * Full scans only: what this scan has seen so far is unreliable (offset paging drifted)
    * and the connector starts over. Membership is cleared before this page is saved, so a
    * record read before it was deleted cannot count as seen. Records already saved stay.

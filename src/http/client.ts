@@ -4,10 +4,10 @@ import { toSyncError } from '../engine/errors.js'
 import type { Logger, Redactor } from '../logger.js'
 import { createTokenProvider, type TokenProvider } from './auth.js'
 import { createRateBudget, type RateBudget } from './budget.js'
-import { BadResponseError, HttpStatusError, NetworkError } from './errors.js'
+import { BadResponseError, HttpStatusError, NetworkError, RateLimitedError } from './errors.js'
 import { noopMetrics, type HttpMetrics } from './metrics.js'
 import { backoffMs, DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from './retry.js'
-import type { HttpConnectionSettings, TokenVault } from './types.js'
+import type { HttpConnectionSettings, TokenVault, WaitEvent } from './types.js'
 
 /**
  * The connection layer: one client per connection, built from its config. Every request
@@ -59,10 +59,30 @@ export interface HttpClientDeps {
   now?: () => number
   /** Test hook replacing the backoff sleep. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Called before every wait of the retry loop (the CLI prints the long ones: `waitLine`). */
+  onWait?: (e: WaitEvent) => void
 }
+
+export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300
 
 const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'x-correlation-id', 'x-amzn-requestid']
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/** A failed attempt worth repeating; `code` names the failure for a wait line. */
+interface Retry {
+  retry: true
+  error: Error
+  code: string
+  status?: number
+  waitMs?: number
+  unauthorized?: boolean
+}
+
+/** The server's clock when it answered (its `Date` header, one-second resolution); null when absent or unreadable. */
+export function serverTimeOf(headers: Record<string, string | string[] | undefined>): Date | null {
+  const at = typeof headers.date === 'string' ? Date.parse(headers.date) : NaN
+  return Number.isNaN(at) ? null : new Date(at)
+}
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -103,6 +123,9 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry }
   const metrics = deps.metrics ?? noopMetrics
   const log = deps.logger.child({ component: 'http', connection: conn.name })
+  const maxRetryAfterMs = (conn.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000
+  /** Set when the server asked for a wait beyond the cap: every request fails at once until then. */
+  let blocked: { until: number; why: string } | undefined
   const base = new URL(conn.baseUrl.endsWith('/') ? conn.baseUrl : `${conn.baseUrl}/`)
   const budget: RateBudget = createRateBudget({ perMinute: conn.rateLimit?.perMinute, concurrency: conn.rateLimit?.concurrency, now })
   const instance: Got = got.extend({
@@ -152,11 +175,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     return url
   }
 
-  async function attempt<T>(
-    req: HttpRequest,
-    url: URL,
-    token: string | undefined,
-  ): Promise<HttpResponse<T> | { retry: true; error: Error; waitMs?: number; unauthorized?: boolean }> {
+  async function attempt<T>(req: HttpRequest, url: URL, token: string | undefined): Promise<HttpResponse<T> | Retry> {
     const headers: Record<string, string> = { accept: req.expect === 'text' ? 'text/plain, */*' : 'application/json', ...req.headers }
     if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
     if (auth.mode === 'bearer') headers.authorization = `Bearer ${auth.token}`
@@ -172,6 +191,8 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     // routes are labelled `GET /tasks`; name the method only when the label does not
     const what = req.route.startsWith(`${method} `) ? req.route : `${method} ${req.route}`
     const safeToRepeat = method !== 'POST' || req.idempotent === true
+    // queued before the block began: do not spend a request the server has refused in advance
+    if (blocked && now() < blocked.until) throw blockedError(what, blocked)
     const started = now()
     requests += 1
     let res: Response<Buffer>
@@ -191,7 +212,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
       const phase = err instanceof RequestError && err.name === 'TimeoutError' ? 'timeout' : CONNECT_CODES.has(code) ? 'connect' : 'transfer'
       const error = new NetworkError(`${what} failed (${phase}${code ? `, ${code}` : ''}): ${deps.redactor.redact((err as Error).message)}`, phase)
       log.debug({ route: req.route, method, phase, code, ms: now() - started }, 'request failed')
-      if (safeToRepeat || phase === 'connect') return { retry: true, error }
+      if (safeToRepeat || phase === 'connect') return { retry: true, error, code: code || error.code }
       throw error
     }
     const ms = now() - started
@@ -201,27 +222,49 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     log.debug({ route: req.route, method, status: res.statusCode, ms, requestId }, 'request')
     const status = res.statusCode
     if (status === 401 && tokens && token)
-      return { retry: true, unauthorized: true, error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
+      return { retry: true, unauthorized: true, code: 'HTTP 401', error: new HttpStatusError(401, `${what} answered 401`, requestId, undefined) }
     if (status >= 400 && !req.allowStatus?.includes(status)) {
-      const retryAfter = parseRetryAfter(res.headers['retry-after'], now())
+      // an HTTP-date is on the server's clock: measure it from the server's Date, not ours
+      const retryAfter = parseRetryAfter(res.headers['retry-after'], serverTimeOf(res.headers)?.getTime() ?? now())
       const error = new HttpStatusError(
         status,
         `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''}: ${deps.redactor.redact(excerpt(res.body))}`,
         requestId,
         retryAfter,
       )
-      // the server asked the whole client to wait (429, or 503 with Retry-After): hold the connection
-      if (retryAfter !== undefined && error.retryable) budget.pauseFor(retryAfter)
+      if (retryAfter !== undefined && error.retryable) {
+        // longer than the cap: fail now, saying when, rather than freeze the run for an hour
+        if (retryAfter > maxRetryAfterMs) {
+          const asked = Math.ceil(retryAfter / 1000)
+          blocked = { until: now() + retryAfter, why: `${what} answered ${status}${requestId ? ` (request-id ${requestId})` : ''} with Retry-After ${asked} s` }
+          throw blockedError(what, blocked, error)
+        }
+        // the server asked the whole client to wait (429, or 503 with Retry-After): hold the connection
+        budget.pauseFor(retryAfter)
+      }
       // a 429 was refused before processing; other statuses may have been processed
-      if (error.retryable && (safeToRepeat || status === 429)) return { retry: true, error, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) }
+      if (error.retryable && (safeToRepeat || status === 429))
+        return { retry: true, error, code: `HTTP ${status}`, status, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) }
       throw error
     }
     const body = parseBody<T>(req, res.body, String(res.headers['content-type'] ?? ''), what)
     if (body instanceof BadResponseError) {
-      if (safeToRepeat) return { retry: true, error: body }
+      if (safeToRepeat) return { retry: true, error: body, code: body.code }
       throw body
     }
     return { status, headers: res.headers, body, requestId }
+  }
+
+  /** The message names the absolute time and the seconds left, so an operator knows when to try again. */
+  function blockedError(what: string, block: { until: number; why: string }, cause?: Error): RateLimitedError {
+    const left = Math.max(0, Math.ceil((block.until - now()) / 1000))
+    const at = new Date(block.until).toISOString()
+    return new RateLimitedError(
+      `${cause ? '' : `${what} not sent: earlier, `}${block.why}, more than maxRetryAfterSeconds (${maxRetryAfterMs / 1000} s) of connection ${conn.name}: ` +
+        `the API accepts requests again at ${at} (in ${left} s)`,
+      new Date(block.until),
+      cause ? { cause } : undefined,
+    )
   }
 
   async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
@@ -243,8 +286,20 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
       }
       failures += 1
       if (failures >= policy.attempts) throw toSyncError(out.error)
-      const wait = Math.max(backoffMs(policy, failures), out.waitMs ?? 0)
-      log.debug({ route: req.route, failures, waitMs: wait, err: out.error.message }, 'retrying')
+      const backoff = backoffMs(policy, failures)
+      const wait = Math.max(backoff, out.waitMs ?? 0)
+      const event: WaitEvent = {
+        connection: conn.name,
+        route: req.route,
+        reason: (out.waitMs ?? 0) > backoff ? 'retry-after' : 'retry',
+        waitMs: wait,
+        attempt: failures,
+        of: policy.attempts,
+        code: out.code,
+        ...(out.status !== undefined ? { status: out.status } : {}),
+      }
+      log.info({ ...event, err: out.error.message }, 'retrying')
+      deps.onWait?.(event)
       await sleep(wait, req.signal)
     }
   }

@@ -28,6 +28,25 @@ export interface HttpConnectionSettings {
   auth: AuthSettings
   timeoutMs?: number | undefined
   rateLimit?: { perMinute?: number | undefined; concurrency?: number | undefined } | undefined
+  /** The longest `Retry-After` waited out (default 300); a longer one fails the request at once with `rate_limited`. */
+  maxRetryAfterSeconds?: number | undefined
+}
+
+/** One wait of the retry loop, reported so that a waiting `elsync sync` is never silent. */
+export interface WaitEvent {
+  connection: string
+  /** Route label of the request, e.g. `GET /{project}/tasks`. */
+  route: string
+  /** `retry-after`: the server set the wait; `retry`: the client's backoff after a failure. */
+  reason: 'retry-after' | 'retry'
+  waitMs: number
+  /** The attempt that just failed (1-based) and the policy's bound. */
+  attempt: number
+  of: number
+  /** What failed: an errno such as `ECONNREFUSED`, `HTTP 500`, or an error code such as `bad_response`. */
+  code: string
+  /** The response status, when there was one. */
+  status?: number
 }
 
 /** Where rotated refresh tokens are kept (encrypted) between runs. */

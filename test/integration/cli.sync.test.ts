@@ -86,15 +86,16 @@ describe('elsync sync', () => {
   it('exits 1 when a stream fails, without advancing its cursor or blocking the other stream', async () => {
     const cursor = async () => (await db.sql`select cursor from elsync.stream_state where connection = 'elean'`)[0]?.cursor
     const before = await cursor()
-    await fetch(`${elean.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'status', status: 500, count: 50 }) })
+    // 501: a server error no retry changes (a 500 is retried, for about 15 s with the default policy)
+    await fetch(`${elean.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'status', status: 501, count: 50 }) })
     const r = await elsync(['sync'])
     await fetch(`${elean.server.url}/_sim/faults`, { method: 'DELETE' })
     expect(r.code).toBe(1)
-    expect(r.stdout).toMatch(/^FAILED elean\/web .*server_error: GET \/\{project\}\/tasks answered 500/m)
+    expect(r.stdout).toMatch(/^FAILED elean\/web .*server_error: GET \/\{project\}\/tasks answered 501/m)
     expect(r.stdout).toMatch(/^ok {5}elementum\/it-requests/m)
     expect(await cursor()).toEqual(before)
     const [failed] = await db.sql`select status, error from elsync.sync_runs where connection = 'elean' order by id desc limit 1`
-    expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 500') })
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 501') })
   })
 
   it('skips a stream that another elsync process is running instead of interleaving two scans', async () => {

@@ -31,6 +31,7 @@ const CONFIG_DEFAULTS = {
   massDeleteFraction: 0.1,
   deleteAfterMissedScans: 1,
   fullScanSchedule: '17 3 * * *',
+  maxRetryAfterSeconds: 300,
 } as const
 let n = 0
 async function harness(o: { count: number; perMinute?: number; retry?: Partial<RetryPolicy>; options?: EleanOptions; keys?: KeySpec[] }) {

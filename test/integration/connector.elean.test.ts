@@ -30,6 +30,7 @@ const CONFIG_DEFAULTS = {
   massDeleteFraction: 0.1,
   deleteAfterMissedScans: 1,
   fullScanSchedule: '17 3 * * *',
+  maxRetryAfterSeconds: 300,
 } as const
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */

@@ -130,6 +130,7 @@ describe('elementum connector: mirroring', () => {
     await h.served()
     const before = { rows: await xmins('noop'), changes: await count('record_changes', 'noop'), cursor: await cursorOf('noop') }
 
+    h.sim.server.clock.advance(1_000) // the cursor is the server's Date, which has one-second resolution
     const again = await h.run('incremental')
     expect(again).toMatchObject({ status: 'succeeded', pages: 1, seen: 0, changed: 0, requests: 1 })
     expect(await h.served()).toEqual({ [SEARCH]: { 200: 1 } }) // the token is cached: no token request
@@ -145,30 +146,39 @@ describe('elementum connector: mirroring', () => {
     expect(await count('record_changes', 'noop')).toBe(before.changes)
   })
 
-  it('loses no record updated exactly at a window boundary, nor any of 250 sharing one timestamp across pages', async () => {
+  it('loses no record stamped exactly at the cursor, nor any of 250 sharing one timestamp across pages', async () => {
     const h = await setup('boundary', { connector: { children: false } })
     const ns = h.sim.store.namespace('tasks', 'boundary')
     if (!ns) throw new Error('namespace missing')
-    const at = (ms: number) => () => new Date(ms)
-    const t0 = Date.parse('2026-01-10T08:00:00.000Z')
-    const [t1, t2, t3] = [t0 + 60_000, t0 + 120_000, t0 + 180_000]
-    expect((await h.run('full', { now: at(t0) })).seen).toBe(0)
-    h.sim.store.create(ns, { Title: 'at window start' }, { createdAtMs: t0, updatedAtMs: t0 })
-    h.sim.store.create(ns, { Title: 'at window end' }, { createdAtMs: t1, updatedAtMs: t1 })
-    const first = await h.run('incremental', { now: at(t1), lookbackMs: 0 })
+    // the cursor is the server's time (its Date header) when it answered the read's first search
+    const cursorMs = async () => Date.parse((await cursorOf('boundary'))?.since ?? '')
+    expect((await h.run('full', { lookbackMs: 0 })).seen).toBe(0)
+    const c1 = await cursorMs()
+    expect(c1 % 1000).toBe(0)
+    // stamped exactly at the cursor (the next window's inclusive start), and later
+    h.sim.store.create(ns, { Title: 'at the cursor' }, { createdAtMs: c1, updatedAtMs: c1 })
+    h.sim.store.create(ns, { Title: 'just after' }, { createdAtMs: c1 + 1, updatedAtMs: c1 + 1 })
+    const first = await h.run('incremental', { lookbackMs: 0 })
     expect(first).toMatchObject({ status: 'succeeded', seen: 2, changed: 2 })
-    // written after that read, with the same millisecond as its window end
-    h.sim.store.create(ns, { Title: 'late at the old end' }, { createdAtMs: t1, updatedAtMs: t1 })
-    const second = await h.run('incremental', { now: at(t2), lookbackMs: 0 })
+    // written after that read, at the very millisecond of its cursor
+    const c2 = await cursorMs()
+    h.sim.store.create(ns, { Title: 'late at the old cursor' }, { createdAtMs: c2, updatedAtMs: c2 })
+    const second = await h.run('incremental', { lookbackMs: 0 })
     expect(second).toMatchObject({ status: 'succeeded', changed: 1 })
     expect(await count('records_current', 'boundary')).toBe(3)
 
-    for (let i = 0; i < 250; i++) h.sim.store.create(ns, { Title: `same instant ${i}` }, { createdAtMs: t3, updatedAtMs: t3 })
+    const c3 = await cursorMs()
+    for (let i = 0; i < 250; i++) h.sim.store.create(ns, { Title: `same instant ${i}` }, { createdAtMs: c3, updatedAtMs: c3 })
     await h.served()
-    const burst = await h.run('incremental', { now: at(t3), lookbackMs: 0 })
-    expect(burst).toMatchObject({ status: 'succeeded', pages: 3, seen: 250, changed: 250, requests: 3 })
+    const before = h.sim.server.clock.now()
+    const burst = await h.run('incremental', { lookbackMs: 0 })
+    const after = h.sim.server.clock.now()
+    // the burst, plus the records of the last second (at most 3) read again unchanged
+    expect(burst).toMatchObject({ status: 'succeeded', pages: 3, changed: 250, requests: 3 })
     expect(await count('records_current', 'boundary')).toBe(253)
-    expect(await cursorOf('boundary')).toEqual({ since: new Date(t3).toISOString() })
+    const c4 = await cursorMs()
+    expect(c4).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
+    expect(c4).toBeLessThanOrEqual(after)
   })
 
   it('pushes an OR stream filter down in parentheses, so the window narrows every branch', async () => {
@@ -229,6 +239,7 @@ describe('elementum connector: failures', () => {
     expect(row?.error).toMatch(new RegExp(`^${code}: .*${text.source}`))
 
     // the next run re-reads the whole window and catches up
+    h.sim.server.clock.advance(1_000) // the cursor is the server's Date, which has one-second resolution
     const retry = await h.run('incremental')
     expect(retry).toMatchObject({ status: 'succeeded', seen: 150 })
     expect(await count('records_current', alias, sql`and title like '%(edited)'`)).toBe(150)

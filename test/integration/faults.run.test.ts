@@ -13,6 +13,7 @@ import type { SimServer } from '../../src/sim/common/server.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { simControl } from '../support/sim-control.js'
 import { captureLogs } from '../support/logs.js'
 
 /**
@@ -46,12 +47,7 @@ interface Harness {
 
 let n = 0
 
-async function control(server: SimServer, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}/_sim${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
-}
+const control = simControl
 
 async function elementum(): Promise<Harness> {
   const alias = `faults-${++n}`
@@ -194,6 +190,7 @@ describe.each(Object.keys(CONNECTORS) as (keyof typeof CONNECTORS)[])('%s run wi
     const before = await state(h.ref)
     const cursor = await cursorOf(h.ref)
     const edited = await h.editLate('Edited while the API misbehaved')
+    h.server.clock.advance(1_000) // the cursor is the server's Date, which has one-second resolution
 
     const recovered = await h.run({
       onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: 1, route: h.route }),

@@ -127,7 +127,7 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     const results: StreamRunResult[] = []
     results.push(await run(good, connector))
     expect(results[0]).toMatchObject({ status: 'succeeded', seen: 30 })
-    sim.server.faults.arm({ kind: 'status', status: 500, count: 1, route: '/v1/public/web/tasks' })
+    sim.server.faults.arm({ kind: 'status', status: 500, count: RETRY.attempts, route: '/v1/public/web/tasks' })
     results.push(await run(good, connector))
     expect(results[1]).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
     results.push(await run(bad, wrong))
@@ -193,7 +193,7 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     })
     expect(edited.status).toBeLessThan(300)
     expect(await run(creds, connector)).toMatchObject({ status: 'succeeded', changed: 1 })
-    sim.server.faults.arm({ kind: 'status', status: 500, count: 1, route: '/v2/credentials' })
+    sim.server.faults.arm({ kind: 'status', status: 500, count: RETRY.attempts, route: '/v2/credentials' })
     results.push(await run(creds, connector))
     expect(results[2]).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
     results.push(await run({ connection: 'eio-secret-wrong-key', stream: 'credentials' }, wrong))
@@ -257,7 +257,7 @@ describe('secrets stay out of logs, errors, sync_runs and the mirror (logger wit
     const results: StreamRunResult[] = []
     results.push(await run(good, connector))
     expect(results[0]).toMatchObject({ status: 'succeeded', seen: 20 })
-    sim.server.faults.arm({ kind: 'status', status: 500, count: 1, route: `/v1/tasks/${alias}` })
+    sim.server.faults.arm({ kind: 'status', status: 500, count: RETRY.attempts, route: `/v1/tasks/${alias}` })
     results.push(await run(good, connector, 'incremental'))
     expect(results[1]).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
     results.push(await run(bad, wrong))

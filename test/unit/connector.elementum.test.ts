@@ -7,12 +7,14 @@ import { toRemoteComment, toRemoteRecord } from '../../src/connectors/elementum/
 import { readStream, type ReadStreamDeps } from '../../src/connectors/elementum/elementum.read.js'
 import { parseComment, parseRecord, parseSearchPage } from '../../src/connectors/elementum/elementum.schemas.js'
 import type { Page } from '../../src/engine/types.js'
-import { BadResponseError } from '../../src/http/errors.js'
+import { BadResponseError, HttpStatusError } from '../../src/http/errors.js'
 
 // Pure parts of the Elementum connector, and the read loop over an in-memory fake API.
 
 const T0 = new Date('2026-03-01T10:00:00.000Z')
 const NOW = new Date('2026-03-01T12:00:00.000Z')
+/** The API's clock, ten minutes behind ours. */
+const SERVER = new Date('2026-03-01T11:50:00.000Z')
 const stream: ElementumStream = { recordType: 'tasks', alias: 'it-requests', cursorField: 'Updated on' }
 
 describe('elementum client helpers', () => {
@@ -27,6 +29,10 @@ describe('elementum client helpers', () => {
     expect(andFilters('Status==Open,Status==Closed', w)).toBe(`(Status==Open,Status==Closed);${w}`)
     expect(andFilters(undefined, w)).toBe(w)
     expect(andFilters('  ', undefined)).toBeUndefined()
+  })
+
+  it('builds an open-ended =ge= window without an end', () => {
+    expect(windowFilter('Updated on', T0)).toBe('Updated on=ge=2026-03-01T10:00:00.000Z')
   })
 
   it('refuses a cursor field that cannot be an unquoted RSQL selector', () => {
@@ -97,11 +103,24 @@ describe('elementum normalization', () => {
   })
 })
 
-/** A fake API over an array of records, recording each search. */
-function fakeApi(records: { id: string; 'Updated on': string }[]): ElementumApi & { searches: SearchQuery[] } {
+type Child = 'comments' | 'attachments' | 'related'
+
+/** A fake API over an array of records, recording each search; `failChild` makes a child read throw. */
+function fakeApi(
+  records: { id: string; 'Updated on': string }[],
+  opts: { serverTime?: Date | null; failChild?: (id: string, what: Child) => Error | undefined } = {},
+): ElementumApi & { searches: SearchQuery[]; childReads: string[] } {
   const searches: SearchQuery[] = []
+  const childReads: string[] = []
+  const child = (what: Child) => async (_ns: unknown, id: string) => {
+    childReads.push(`${what} ${id}`)
+    const err = opts.failChild?.(id, what)
+    if (err) throw err
+    return what === 'comments' ? [{ id: `c-${id}`, createdAt: T0.toISOString(), source: 'WEB', contents: `on ${id}`, createdBy: 'ada' }] : []
+  }
   return {
     searches,
+    childReads,
     async search(_ns, q) {
       searches.push(q)
       const start = q.after ? Number(q.after) : 0
@@ -112,11 +131,12 @@ function fakeApi(records: { id: string; 'Updated on': string }[]): ElementumApi 
         hasNext: more,
         endCursor: slice.length ? String(start + slice.length) : null,
         total: records.length,
+        serverTime: opts.serverTime === undefined ? SERVER : opts.serverTime,
       }
     },
-    comments: async () => [],
-    attachments: async () => [],
-    related: async () => [],
+    comments: child('comments'),
+    attachments: child('attachments'),
+    related: child('related'),
   }
 }
 
@@ -141,12 +161,13 @@ const collect = async (it: AsyncIterable<Page>): Promise<Page[]> => {
 describe('elementum read loop', () => {
   const recs = Array.from({ length: 5 }, (_, i) => ({ id: `TSK-${i + 1}`, 'Updated on': T0.toISOString() }))
 
-  it('sets the cursor only on the last page of the window, to the read start time', async () => {
+  it("sets the cursor only on the last page, to the server's time when it answered the first search; the window is open-ended", async () => {
     const api = fakeApi(recs)
     const pages = await collect(readStream(deps(api), { since: T0.toISOString() }, ctx()))
     expect(pages.map((p) => p.records.length)).toEqual([2, 2, 1])
-    expect(pages.map((p) => p.cursor)).toEqual([undefined, undefined, { since: NOW.toISOString() }])
-    expect(api.searches[0]?.filter).toBe('Updated on=bt=2026-03-01T09:58:00.000Z:2026-03-01T12:00:00.000Z')
+    // our clock (NOW) appears nowhere: neither as the window's end nor as the next cursor
+    expect(pages.map((p) => p.cursor)).toEqual([undefined, undefined, { since: SERVER.toISOString() }])
+    expect(api.searches[0]?.filter).toBe('Updated on=ge=2026-03-01T09:58:00.000Z')
     expect(api.searches.map((s) => s.after)).toEqual([undefined, '2', '4'])
   })
 
@@ -161,7 +182,64 @@ describe('elementum read loop', () => {
     const api = fakeApi([])
     const pages = await collect(readStream(deps(api, { children: true }), { since: T0.toISOString() }, ctx()))
     expect(pages).toHaveLength(1)
-    expect(pages[0]).toMatchObject({ records: [], cursor: { since: NOW.toISOString() } })
+    expect(pages[0]).toMatchObject({ records: [], cursor: { since: SERVER.toISOString() } })
     expect(api.searches).toHaveLength(1)
+  })
+
+  it('takes the largest cursor-field value read when the server sends no Date, and keeps the cursor when it read none', async () => {
+    const dated = [
+      { id: 'TSK-1', 'Updated on': '2026-03-01T11:00:00.000Z' },
+      { id: 'TSK-2', 'Updated on': '2026-03-01T11:30:00.000Z' },
+      { id: 'TSK-3', 'Updated on': '2026-03-01T10:30:00.000Z' },
+    ]
+    const pages = await collect(readStream(deps(fakeApi(dated, { serverTime: null })), { since: T0.toISOString() }, ctx()))
+    expect(pages.at(-1)?.cursor).toEqual({ since: '2026-03-01T11:30:00.000Z' })
+    const empty = await collect(readStream(deps(fakeApi([], { serverTime: null })), { since: T0.toISOString() }, ctx()))
+    expect(empty).toEqual([{ records: [] }])
+  })
+})
+
+describe('elementum child reads', () => {
+  const recs = [
+    { id: 'TSK-1', 'Updated on': '2026-03-01T11:00:00.000Z' },
+    { id: 'TSK-2', 'Updated on': '2026-03-01T11:10:00.000Z' },
+    { id: 'TSK-3', 'Updated on': '2026-03-01T11:20:00.000Z' },
+  ]
+  const serverError = () => new HttpStatusError(500, 'GET comment answered 500', undefined, undefined)
+
+  it("lists a record whose children failed after the retries as stale, keeps the page and holds the cursor at that record's stamp", async () => {
+    const api = fakeApi(recs, { failChild: (id, what) => (id === 'TSK-2' && what === 'attachments' ? serverError() : undefined) })
+    const pages = await collect(readStream(deps(api, { children: true, pageSize: 10 }), { since: T0.toISOString() }, ctx()))
+    expect(pages).toHaveLength(1)
+    const [page] = pages as [Page]
+    expect(page.records.map((r) => r.remoteId)).toEqual(['TSK-1', 'TSK-2', 'TSK-3'])
+    expect(page.staleChildren).toEqual(['TSK-2'])
+    // TSK-2 is in no child set, not even the comments that were read: its stored children stay whole
+    expect(page.comments?.parents).toEqual(expect.arrayContaining(['TSK-1', 'TSK-3']))
+    expect(page.comments?.parents).not.toContain('TSK-2')
+    expect(page.comments?.items.map((c) => c.parentRemoteId)).not.toContain('TSK-2')
+    expect(page.attachments?.parents).not.toContain('TSK-2')
+    expect(page.relations?.parents).not.toContain('TSK-2')
+    // the next window (since − lookback) reads TSK-2 again
+    expect(page.cursor).toEqual({ since: '2026-03-01T11:10:00.000Z' })
+  })
+
+  it('fails the page on a failure that concerns the whole connection', async () => {
+    const api = fakeApi(recs, { failChild: () => new HttpStatusError(429, 'GET comment answered 429', undefined, undefined) })
+    await expect(collect(readStream(deps(api, { children: true, pageSize: 10 }), { since: T0.toISOString() }, ctx()))).rejects.toMatchObject({
+      code: 'rate_limited',
+    })
+  })
+
+  it('stops asking after three records failed, marking the rest stale without a request', async () => {
+    const many = Array.from({ length: 8 }, (_, i) => ({ id: `TSK-${i + 1}`, 'Updated on': T0.toISOString() }))
+    const api = fakeApi(many, { failChild: (_id, what) => (what === 'comments' ? serverError() : undefined) })
+    const pages = await collect(readStream(deps(api, { children: true, childConcurrency: 1, pageSize: 4 }), null, ctx()))
+    expect(pages.map((p) => p.staleChildren)).toEqual([
+      ['TSK-1', 'TSK-2', 'TSK-3', 'TSK-4'],
+      ['TSK-5', 'TSK-6', 'TSK-7', 'TSK-8'],
+    ])
+    expect(api.childReads).toEqual(['comments TSK-1', 'comments TSK-2', 'comments TSK-3'])
+    expect(pages.at(-1)?.cursor).toEqual({ since: T0.toISOString() })
   })
 })

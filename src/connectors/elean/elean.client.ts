@@ -1,5 +1,5 @@
 import { SyncError } from '../../engine/errors.js'
-import type { HttpClient } from '../../http/client.js'
+import { serverTimeOf, type HttpClient } from '../../http/client.js'
 import { BadResponseError, HttpStatusError } from '../../http/errors.js'
 import { parseComments, parseStatuses, parseTaskList, type EleanComment, type EleanStatus, type TaskListPage } from './elean.schemas.js'
 
@@ -36,8 +36,8 @@ export const paths = {
 
 export interface EleanApi {
   statuses(project: string, signal: AbortSignal): Promise<EleanStatus[]>
-  /** One page of top-level tasks, `PAGE_LIMIT` per page, 1-based. */
-  listTasks(project: string, page: number, signal: AbortSignal): Promise<TaskListPage>
+  /** One page of top-level tasks, `PAGE_LIMIT` per page, 1-based, with the server's clock when it answered. */
+  listTasks(project: string, page: number, signal: AbortSignal): Promise<TaskListPage & { serverTime: Date | null }>
   /** Comments of a task, oldest first; null when the task is gone (404). */
   comments(project: string, taskId: string, signal: AbortSignal): Promise<EleanComment[] | null>
   /** GET of an arbitrary path (the configured health check). */
@@ -88,7 +88,7 @@ export function createEleanApi(http: HttpClient): EleanApi {
           signal,
           searchParams: { page, limit: PAGE_LIMIT },
         })
-        return parseTaskList(res.body, `GET ${project}/tasks page ${page}`)
+        return { ...parseTaskList(res.body, `GET ${project}/tasks page ${page}`), serverTime: serverTimeOf(res.headers) }
       }),
     comments: (project, taskId, signal) =>
       call(project, async () => {

@@ -26,7 +26,7 @@ export interface StreamMemory {
   lastSeen: Map<string, string> | null
   /** Task id → number of the scan that last read its comments. */
   commentsRead: Map<string, number>
-  /** Tasks seen changed whose comments could not be read yet for lack of budget. */
+  /** Tasks seen changed whose comments could not be read yet: for lack of budget, or because the read failed. */
   owed: Set<string>
 }
 
@@ -49,6 +49,8 @@ export interface CommentPlan {
   pick(tasks: readonly TaskVersion[]): string[]
   /** Comment reads picked so far in this scan. */
   readonly picked: number
+  /** A picked task whose comments could not be read: it counts as changed on the next scans until they are. */
+  owe(id: string): void
   /** After the scan: remember its listing (id → version, in list order), forget tasks that are gone. */
   finish(listing: Map<string, string>): void
 }
@@ -118,6 +120,9 @@ export function planComments(memory: StreamMemory, cap: number, scan: number, ch
         roundRobin += 1
       }
       return out
+    },
+    owe(id) {
+      stillOwed.add(id)
     },
     finish(listing) {
       memory.lastSeen = listing

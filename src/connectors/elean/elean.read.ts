@@ -3,6 +3,7 @@ import type { ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page, RemoteComment } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
+import { createChildFailures, type ChildFailures } from '../shared/child-failures.js'
 import { createPageGuard } from '../shared/paging.js'
 import { isObject, type Json } from '../shared/tolerant.js'
 import { PAGE_LIMIT, type EleanApi } from './elean.client.js'
@@ -33,10 +34,19 @@ import type { TaskListPage } from './elean.schemas.js'
  *
  * Drift that inserts and deletes the same number of rows before the current offset
  * between two page requests cannot be seen from the pages alone; the next scan repairs it.
+ *
+ * The cursor only tells the first scan of a process which tasks changed since the last
+ * one (their comments are read first). Task stamps come from the server's clock, so the
+ * cursor does too: the `Date` of the scan's first list response, never our clock (a
+ * server behind ours would otherwise hide every edit of the last minutes from the next
+ * one-shot `elsync sync`). A comment read that fails after the retries does not sink the
+ * page: the task is listed in `staleChildren` (its stored comments stay), owed to the next
+ * scan of this process, and the cursor is held at the task's `updatedAt`, so that a fresh
+ * process counts it as changed too and reads its comments again.
  */
 
 export interface EleanCursor {
-  /** Start time of the last scan that completed (ISO-8601). */
+  /** The server's time when the last completed scan began (ISO-8601). */
   lastScanAt: string
 }
 
@@ -65,7 +75,14 @@ interface Scan {
   signal: AbortSignal
   number: number
   comments: CommentPlan
-  cursor: EleanCursor
+  failures: ChildFailures
+  /** The stored cursor's time, our clock's start time (used only without a `Date` header). */
+  previous: number | null
+  startedAt: number
+  /** The `Date` of the scan's first list response. */
+  serverTime: number | null
+  /** The smallest `updatedAt` of a task whose comments could not be read; NaN when one has none. */
+  staleFloor: number | null
 }
 
 interface PassOptions {
@@ -107,6 +124,7 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
     signal.throwIfAborted()
     guard.next()
     const res = await deps.api.listTasks(deps.project, page, signal)
+    scan.serverTime ??= res.serverTime?.getTime() ?? null
     // tasks new to this pass, or listed before with another version; the last listing of an id wins
     const fresh = new Map<string, { task: Task; version: string }>()
     let newIds = 0
@@ -139,28 +157,64 @@ async function pageOf(scan: Scan, tasks: { task: Task; version: string }[], flag
   const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
   const records = tasks.map((t) => normalizeTask(t.task, lookup))
   const targets = scan.comments.pick(tasks.map((t) => ({ id: t.task.id, version: t.version })))
-  const comments = targets.length > 0 ? await readComments(deps, targets, scan.number, signal) : undefined
+  const read = targets.length > 0 ? await readComments(scan, targets) : undefined
+  for (const id of read?.stale ?? []) {
+    const at = Date.parse(tasks.find((t) => t.task.id === id)?.version ?? '')
+    scan.staleFloor = scan.staleFloor === null || Number.isNaN(at) ? at : Math.min(scan.staleFloor, at)
+  }
+  const cursor = flags.cursor ? cursorOf(scan) : undefined
   return {
     records,
-    ...(comments ? { comments } : {}),
+    ...(read ? { comments: read.comments } : {}),
+    ...(read?.stale.length ? { staleChildren: read.stale } : {}),
     ...(flags.restartScan ? { restartScan: true } : {}),
-    ...(flags.cursor ? { cursor: scan.cursor } : {}),
+    ...(cursor ? { cursor } : {}),
   }
 }
 
-/** Comments of `ids`, one request each; a task deleted since the listing (404) is left out. */
-async function readComments(deps: ReadProjectDeps, ids: readonly string[], scan: number, signal: AbortSignal): Promise<Page['comments']> {
+/**
+ * The cursor of a consistent scan: the server's time at its start, held back to the
+ * `updatedAt` of a task whose comments could not be read (never before the stored cursor,
+ * which already counted it as changed); undefined (keep the stored one) when such a task
+ * has no readable `updatedAt`.
+ */
+function cursorOf(scan: Scan): EleanCursor | undefined {
+  let at = scan.serverTime ?? scan.startedAt
+  if (scan.staleFloor !== null) {
+    if (Number.isNaN(scan.staleFloor)) return undefined
+    at = Math.max(scan.previous ?? Number.NEGATIVE_INFINITY, Math.min(at, scan.staleFloor))
+  }
+  return { lastScanAt: new Date(at).toISOString() }
+}
+
+/**
+ * Comments of `ids`, one request each; a task deleted since the listing (404) is left out,
+ * and one whose read failed after the retries is returned in `stale` (and owed).
+ */
+async function readComments(scan: Scan, ids: readonly string[]): Promise<{ comments: NonNullable<Page['comments']>; stale: string[] }> {
+  const { deps, signal } = scan
   const parents: string[] = []
   const items: RemoteComment[] = []
+  const stale: string[] = []
   for (const id of ids) {
     signal.throwIfAborted()
-    const comments = await deps.api.comments(deps.project, id, signal)
+    let comments: Awaited<ReturnType<typeof deps.api.comments>>
+    try {
+      if (scan.failures.open) throw new SyncError('not read: comment reads keep failing in this scan')
+      comments = await deps.api.comments(deps.project, id, signal)
+    } catch (err) {
+      scan.failures.absorb(err, signal)
+      stale.push(id)
+      scan.comments.owe(id)
+      deps.log.warn({ stream: deps.stream, task: id, err }, 'comments not read: stored ones kept, read again next scan')
+      continue
+    }
     if (comments === null) continue
-    deps.memory.commentsRead.set(id, scan)
+    deps.memory.commentsRead.set(id, scan.number)
     parents.push(id)
     items.push(...comments.map((c) => normalizeComment(id, c)))
   }
-  return { parents, items }
+  return { comments: { parents, items }, stale }
 }
 
 export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
@@ -172,7 +226,11 @@ export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, c
     signal: ctx.signal,
     number: memory.scans,
     comments: planComments(memory, deps.commentsPerScan, memory.scans, lastScan === null ? null : lastScan - ctx.lookbackMs),
-    cursor: { lastScanAt: ctx.startedAt.toISOString() },
+    failures: createChildFailures(),
+    previous: lastScan,
+    startedAt: ctx.startedAt.getTime(),
+    serverTime: null,
+    staleFloor: null,
   }
   let pass = yield* listPass(scan, { restart: false, stopOnDrift: true })
   if (pass.drift !== null) {

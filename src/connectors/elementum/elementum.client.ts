@@ -1,5 +1,5 @@
 import { SyncError } from '../../engine/errors.js'
-import type { HttpClient } from '../../http/client.js'
+import { serverTimeOf, type HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import { parseRelayList, parseSearchPage, type RelayList, type SearchPage } from './elementum.schemas.js'
 import { extractList } from '../shared/tolerant.js'
@@ -35,12 +35,15 @@ export function clampPageSize(n: number | undefined): number {
 // Characters that end or split an unquoted RSQL selector.
 const RSQL_SELECTOR_STOP = /[=!;,()'"<>~]/
 
-/** `<field>=bt=<from>:<to>`, bounds inclusive, as `YYYY-MM-DDTHH:MM:SS.SSSZ`. */
-export function windowFilter(field: string, from: Date, to: Date): string {
+/**
+ * `<field>=bt=<from>:<to>`, bounds inclusive, as `YYYY-MM-DDTHH:MM:SS.SSSZ`; without `to`,
+ * the open-ended `<field>=ge=<from>`.
+ */
+export function windowFilter(field: string, from: Date, to?: Date): string {
   if (field.trim() === '' || RSQL_SELECTOR_STOP.test(field)) {
     throw new SyncError(`cursorField "${field}" cannot be used as an RSQL selector (it contains one of = ! ; , ( ) ' " < > ~)`)
   }
-  return `${field.trim()}=bt=${from.toISOString()}:${to.toISOString()}`
+  return to ? `${field.trim()}=bt=${from.toISOString()}:${to.toISOString()}` : `${field.trim()}=ge=${from.toISOString()}`
 }
 
 /** The stream's own filter ANDed with the window: `(<filter>);<window>` (`;` binds tighter than `,`). */
@@ -71,8 +74,11 @@ export interface SearchQuery {
   after?: string | undefined
 }
 
+/** A search page and the server's clock when it answered (its `Date` header; null when absent). */
+export type TimedSearchPage = SearchPage & { serverTime: Date | null }
+
 export interface ElementumApi {
-  search(ns: Namespace, q: SearchQuery, signal?: AbortSignal): Promise<SearchPage>
+  search(ns: Namespace, q: SearchQuery, signal?: AbortSignal): Promise<TimedSearchPage>
   /** Every comment of a record (Relay paged); null when the record is gone (404). */
   comments(ns: Namespace, id: string, signal?: AbortSignal): Promise<unknown[] | null>
   /** Attachment list (a plain array); null when the record is gone. */
@@ -106,7 +112,7 @@ export function createElementumApi(http: HttpClient): ElementumApi {
         signal,
         searchParams: { filter: q.filter, first: q.first, after: q.after },
       })
-      return parseSearchPage(res.body, what)
+      return { ...parseSearchPage(res.body, what), serverTime: serverTimeOf(res.headers) }
     },
     comments: (ns, id, signal) => relayAll(paths.comments(ns, id), 'GET /{recordType}/{alias}/{id}/comment', `comments of ${id}`, signal),
     related: (ns, id, signal) => relayAll(paths.related(ns, id), 'GET /{recordType}/{alias}/{id}/related-items', `related items of ${id}`, signal),

@@ -3,21 +3,35 @@ import type { ReadContext } from '../../engine/ports.js'
 import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
+import { createChildFailures, type ChildFailures } from '../shared/child-failures.js'
 import { isObject } from '../shared/tolerant.js'
 import { andFilters, windowFilter, type ElementumApi, type Namespace } from './elementum.client.js'
 import { toRemoteAttachment, toRemoteComment, toRemoteRecord, toRemoteRelation } from './elementum.normalize.js'
 import { parseAttachment, parseComment, parseRelation } from './elementum.schemas.js'
 
 /**
- * Reading one stream. Incremental: one window `[since − lookback, startedAt]` on the
- * stream's cursor field (inclusive; duplicates are absorbed by the mirror's upsert), paged
- * with Relay cursors. Full: no date filter. Only the LAST page of a read carries the new
- * cursor `{since: startedAt}`, so a failure mid-read never moves the cursor past unsaved
- * pages. An empty window costs one request and still yields one (empty) page with the cursor.
+ * Reading one stream. Incremental: one open-ended window `cursorField >= since − lookback`
+ * (inclusive; duplicates are absorbed by the mirror's upsert), paged with Relay cursors.
+ * Full: no date filter. Only the LAST page of a read carries the new cursor, so a failure
+ * mid-read never moves the cursor past unsaved pages. An empty window costs one request
+ * and still yields one (empty) page with the cursor.
+ *
+ * The window never consults our clock. `Updated on` is stamped by the server's clock, so
+ * the new cursor is the server's time when it answered the read's first search (its `Date`
+ * header): every record changed after that answer was computed has a later stamp, and the
+ * next window (which reaches back a lookback further) finds it, however far our clock is
+ * from the server's. An upper bound at our own "now" would hide edits from a server ahead
+ * of us, and a cursor at our own "now" would skip edits from a server behind us. Without a
+ * `Date` header the cursor is the largest cursor-field value read (else it stays put).
+ *
+ * Children (comments, attachments, related items) of a record that cannot be read after
+ * the HTTP client's retries do not sink the page: the record is listed in the page's
+ * `staleChildren` (its stored children stay as they are), and the cursor is held at its
+ * cursor-field value so that the next poll's window reads it, and its children, again.
  */
 
 export interface ElementumCursor {
-  /** High-water mark: the start time of the last completed read (ISO-8601). */
+  /** High-water mark: the server's time when the last completed read began (ISO-8601). */
   since: string
 }
 
@@ -41,11 +55,34 @@ export function sinceOf(cursor: Cursor | null): Date | null {
   return Number.isNaN(t) ? null : new Date(t)
 }
 
-/** The window of an incremental read; a cursor ahead of the clock still gets a lookback-sized window. */
-export function windowOf(since: Date, ctx: Pick<ReadContext, 'startedAt' | 'lookbackMs'>): { from: Date; to: Date } {
-  const to = ctx.startedAt
-  const from = new Date(Math.min(since.getTime(), to.getTime()) - Math.max(0, ctx.lookbackMs))
-  return { from, to }
+/** Where an incremental window starts: the lookback before the stored high-water mark. */
+export function windowStart(since: Date, lookbackMs: number): Date {
+  return new Date(since.getTime() - Math.max(0, lookbackMs))
+}
+
+/** What a read has learned so far for its next cursor, on the server's clock. */
+interface Mark {
+  /** The `Date` of the first search's answer. */
+  serverTime: number | null
+  /** The largest cursor-field value read. */
+  maxSeen: number | null
+  /** The smallest cursor-field value of a record whose children were not read. */
+  staleFloor: number | null
+  /** A record whose children were not read has no usable cursor-field value: hold the cursor. */
+  staleUnknown: boolean
+}
+
+/** The cursor the read's last page carries; undefined keeps the stored one. */
+function nextCursor(mark: Mark): ElementumCursor | undefined {
+  if (mark.staleUnknown) return undefined
+  const base = mark.serverTime ?? mark.maxSeen
+  if (base === null) return undefined
+  return { since: new Date(mark.staleFloor === null ? base : Math.min(base, mark.staleFloor)).toISOString() }
+}
+
+const timeOf = (v: string | null | undefined): number | null => {
+  const t = v ? Date.parse(v) : NaN
+  return Number.isNaN(t) ? null : t
 }
 
 export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
@@ -54,20 +91,36 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   const since = sinceOf(stored)
   if (stored !== null && stored !== undefined && since === null) log.warn({ stream: deps.streamName }, 'unreadable cursor: reading the whole stream')
   const full = ctx.mode === 'full' || since === null
-  const window = full || since === null ? undefined : windowOf(since, ctx)
-  const filter = andFilters(stream.filter, window && windowFilter(stream.cursorField, window.from, window.to))
-  const next: ElementumCursor = { since: ctx.startedAt.toISOString() }
+  const filter = andFilters(stream.filter, full || since === null ? undefined : windowFilter(stream.cursorField, windowStart(since, ctx.lookbackMs)))
+  const mark: Mark = { serverTime: null, maxSeen: null, staleFloor: null, staleUnknown: false }
+  const failures = createChildFailures()
   log.debug({ stream: deps.streamName, full, filter }, 'read start')
 
   let after: string | undefined
   for (let n = 1; ; n++) {
     ctx.signal.throwIfAborted()
     const res = await api.search(ns, { filter, first: deps.pageSize, after }, ctx.signal)
+    if (n === 1) mark.serverTime = res.serverTime?.getTime() ?? null
     const records: RemoteRecord[] = res.items.map((item) => toRemoteRecord(item.data, stream.cursorField))
-    const children = deps.children ? await readChildren(deps, ns, records, ctx.signal) : {}
+    for (const r of records) {
+      const t = timeOf(r.remoteUpdatedAt)
+      if (t !== null && (mark.maxSeen === null || t > mark.maxSeen)) mark.maxSeen = t
+    }
+    const children = deps.children ? await readChildren(deps, ns, records, ctx.signal, failures) : undefined
+    for (const r of records.filter((x) => children?.staleChildren.includes(x.remoteId))) {
+      const t = timeOf(r.remoteUpdatedAt)
+      if (t === null) mark.staleUnknown = true
+      else if (mark.staleFloor === null || t < mark.staleFloor) mark.staleFloor = t
+    }
     const last = !res.hasNext
-    log.debug({ stream: deps.streamName, page: n, records: records.length, total: res.total, last }, 'page')
-    yield { records, ...children, ...(last ? { cursor: next } : {}) }
+    const cursor = last ? nextCursor(mark) : undefined
+    log.debug({ stream: deps.streamName, page: n, records: records.length, total: res.total, last, staleChildren: children?.staleChildren.length }, 'page')
+    yield {
+      records,
+      ...(children ? { comments: children.comments, attachments: children.attachments, relations: children.relations } : {}),
+      ...(children?.staleChildren.length ? { staleChildren: children.staleChildren } : {}),
+      ...(cursor ? { cursor } : {}),
+    }
     if (last) return
     if (!res.endCursor || res.endCursor === after)
       throw new BadResponseError(`GET ${ns.recordType}/${ns.alias}: has_next_page without a new end_cursor (page ${n})`)
@@ -75,42 +128,61 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   }
 }
 
-type Children = Pick<Page, 'comments' | 'attachments' | 'relations'>
+interface Children {
+  comments: ChildSet<RemoteComment>
+  attachments: ChildSet<RemoteAttachment>
+  relations: ChildSet<RemoteRelation>
+  /** Records whose children could not be read: in none of the sets above. */
+  staleChildren: string[]
+}
 
 /**
  * Comments, attachments and related items of each record of a page, `childConcurrency`
- * records at a time. A record deleted since the search (404) keeps its stored children.
+ * records at a time. A record deleted since the search (404) keeps its stored children;
+ * so does one whose children could not be read (it is listed in `staleChildren`). A
+ * failure that concerns the whole connection (auth, rate limit, host unreachable) or an
+ * abort fails the page: the next search would fail the same way.
  */
-async function readChildren(deps: ReadStreamDeps, ns: Namespace, records: readonly RemoteRecord[], signal: AbortSignal): Promise<Children> {
+async function readChildren(
+  deps: ReadStreamDeps,
+  ns: Namespace,
+  records: readonly RemoteRecord[],
+  signal: AbortSignal,
+  failures: ChildFailures,
+): Promise<Children> {
   const comments = set<RemoteComment>()
   const attachments = set<RemoteAttachment>()
   const relations = set<RemoteRelation>()
+  const stale = new Set<string>()
   const streamOf = (alias: string | null): string | null => (alias === null || alias === ns.alias ? deps.streamName : deps.streamOfAlias(alias))
   await eachLimited(records, deps.childConcurrency, signal, async ({ remoteId: id }) => {
-    // one list at a time per record: `childConcurrency` bounds the requests in flight
-    const c = await deps.api.comments(ns, id, signal)
-    const a = await deps.api.attachments(ns, id, signal)
-    const r = await deps.api.related(ns, id, signal)
-    if (c)
-      add(
-        comments,
-        id,
-        c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))),
-      )
-    if (a)
-      add(
-        attachments,
-        id,
-        a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))),
-      )
-    if (r)
-      add(
-        relations,
-        id,
-        r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)),
-      )
+    if (failures.open) return void stale.add(id)
+    let read: [RemoteComment[] | null, RemoteAttachment[] | null, RemoteRelation[] | null]
+    try {
+      // one list at a time per record: `childConcurrency` bounds the requests in flight
+      const c = await deps.api.comments(ns, id, signal)
+      const a = await deps.api.attachments(ns, id, signal)
+      const r = await deps.api.related(ns, id, signal)
+      read = [
+        c ? c.map((x, i) => toRemoteComment(id, parseComment(x, `comment ${i} of ${id}`))) : null,
+        a ? a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))) : null,
+        r ? r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)) : null,
+      ]
+    } catch (err) {
+      failures.absorb(err, signal)
+      stale.add(id)
+      deps.log.warn({ stream: deps.streamName, record: id, err }, 'children not read: stored ones kept, read again next poll')
+      return
+    }
+    const [c, a, r] = read
+    if (c) add(comments, id, c)
+    if (a) add(attachments, id, a)
+    if (r) add(relations, id, r)
   })
-  return { comments, attachments, relations }
+  if (failures.open && stale.size > 0)
+    deps.log.warn({ stream: deps.streamName, records: stale.size }, 'child reads keep failing: children of this page not read')
+  // in page order, whatever order the concurrent reads finished in
+  return { comments, attachments, relations, staleChildren: records.map((r) => r.remoteId).filter((id) => stale.has(id)) }
 }
 
 interface MutableSet<T> extends ChildSet<T> {

@@ -14,8 +14,13 @@ export type FaultKind =
 
 export interface Fault {
   kind: FaultKind
+  /** Strikes left. */
   count: number
   route?: string
+  /** Strike only every `every`-th matching request (default 1: each one), for a flaky API. */
+  every?: number
+  /** Matching requests seen by a fault with `every`. */
+  seen?: number
   status?: number
   retryAfterSeconds?: number
   hangMs?: number
@@ -46,10 +51,11 @@ export function parseFault(body: unknown): Fault {
   }
   const fault: Fault = { kind: b.kind as FaultKind, count: num('count') ?? 1 }
   if (typeof b.route === 'string') fault.route = b.route
-  for (const key of ['status', 'retryAfterSeconds', 'hangMs', 'insert', 'delete'] as const) {
+  for (const key of ['status', 'retryAfterSeconds', 'hangMs', 'insert', 'delete', 'every'] as const) {
     const v = num(key)
     if (v !== undefined) fault[key] = v
   }
+  if (fault.every !== undefined && (!Number.isInteger(fault.every) || fault.every < 1)) throw new Error('fault.every must be a positive integer')
   if (fault.kind === 'status' && fault.status === undefined) throw new Error('fault.status is required for kind "status"')
   return fault
 }
@@ -62,7 +68,10 @@ export function createFaultBox(): FaultBox {
       faults.push({ ...fault })
     },
     take: (path, kinds) => {
-      const f = faults.find((x) => kinds.includes(x.kind) && x.count > 0 && (x.route === undefined || path.startsWith(x.route)))
+      const matching = faults.filter((x) => kinds.includes(x.kind) && x.count > 0 && (x.route === undefined || path.startsWith(x.route)))
+      // every periodic fault counts the request, whether or not it strikes
+      for (const x of matching) if (x.every !== undefined) x.seen = (x.seen ?? 0) + 1
+      const f = matching.find((x) => x.every === undefined || (x.seen ?? 0) % x.every === 0)
       if (!f) return undefined
       f.count -= 1
       faults = faults.filter((x) => x.count > 0)
