@@ -29,16 +29,20 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
   let stopEmbedded: (() => Promise<void>) | undefined
   if (!url) {
     progress(`starting embedded Postgres under ${opts.dataDir}/pg (set DATABASE_URL to use your own server)`)
-    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir })
+    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, onProgress: progress })
     url = pg.url
     stopEmbedded = pg.stop
   }
-  if (opts.freshDatabase) url = await createDatabase(url, opts.freshDatabase, { replace: true })
   try {
-    await runMigrations(url)
+    if (opts.freshDatabase) url = await createDatabase(url, opts.freshDatabase, { replace: true })
+    const target = url
+    await runMigrations(target).catch((err: unknown) => {
+      throw new Error(`cannot migrate the database at ${redactUrl(target)}: ${err instanceof Error ? err.message : String(err)}`)
+    })
   } catch (err) {
+    // the embedded server must not outlive a command that failed to open it
     await stopEmbedded?.()
-    throw new Error(`cannot migrate the database at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`)
+    throw err
   }
   const handle = createDb(url, { max: opts.max ?? 10 })
   return {
