@@ -66,7 +66,9 @@ function failure(program: string, runAs: RunAs | undefined, ended: Ended, tail: 
     return `cannot execute ${program}${as}: ${ended.error.message}`
   }
   const lines = tail.map((l) => l.trim()).filter(Boolean)
-  const telling = lines.findLast((l) => /\b(error|FATAL|PANIC):/.test(l)) ?? lines.at(-1) ?? 'no output'
+  const at = lines.findLastIndex((l) => /\b(error|FATAL|PANIC):/.test(l))
+  const hint = lines[at + 1]?.match(/\b(hint|HINT):\s*(.*)/)?.[2]
+  const telling = `${lines.at(at) ?? 'no output'}${at >= 0 && hint ? ` (${hint})` : ''}`
   return `${program}${as} exited with ${ended.signal ? `signal ${ended.signal}` : `code ${ended.code}`}: ${telling}`
 }
 
@@ -76,16 +78,39 @@ export async function runInitdb(tree: string, args: readonly string[], runAs: Ru
   if (end.error || end.code !== 0) throw new EmbeddedPostgresStartError(failure('initdb', runAs, end, tail), { cause: end.error })
 }
 
-/** Postmasters this process started and has not stopped: told to shut down when Node exits. */
+/** Postmasters this process started and has not stopped: told to shut down when Node exits or is killed. */
 const running = new Set<ChildProcess>()
-let exitHookInstalled = false
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // 'exit' handlers must be synchronous: sending the signal is, and Postgres finishes shutting down on its own
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGINT')
+function shutDownAll(): void {
+  // synchronous, as 'exit' handlers must be: Postgres finishes its fast shutdown on its own
+  for (const child of running) child.kill('SIGINT')
+}
+
+/**
+ * A signal nobody else handles would kill Node and orphan the postmaster, whose lock file then
+ * blocks the next start. When a command handles the signal itself (run, demo), it stops the
+ * cluster in order and this does nothing; otherwise the cluster is told to stop and the signal
+ * is raised again with Node's default action.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return
+  shutDownAll()
+  for (const s of SIGNALS) process.off(s, onSignal)
+  process.kill(process.pid, signal)
+}
+
+function track(child: ChildProcess, ended: Promise<unknown>): void {
+  if (running.size === 0) {
+    process.on('exit', shutDownAll)
+    for (const s of SIGNALS) process.on(s, onSignal)
+  }
+  running.add(child)
+  void ended.then(() => {
+    running.delete(child)
+    if (running.size > 0) return
+    process.off('exit', shutDownAll)
+    for (const s of SIGNALS) process.off(s, onSignal)
   })
 }
 
@@ -110,9 +135,7 @@ export async function startPostmaster(
     if (line.includes(READY)) markReady()
   })
   const { child, ended, tail } = spawned
-  running.add(child)
-  installExitHook()
-  void ended.then(() => running.delete(child))
+  track(child, ended)
 
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<'timeout'>((resolve) => {
