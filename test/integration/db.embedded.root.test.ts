@@ -80,6 +80,34 @@ describe.runIf(isRoot)('embedded Postgres as root (these tests run only when the
     }
   })
 
+  it('finds the moved cluster again once the directory has been opened up', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'elsync-home-'))
+    await chmod(home, 0o700)
+    const opts = { dataDir: join(home, 'data'), binaries: join(privateDir, 'native'), rootRuntimeDir: runtimeDir, port: 0 }
+    try {
+      const first = await startEmbeddedPostgres(opts)
+      const sql = postgres(first.url, { max: 1, onnotice: () => {} })
+      await sql`create table kept (id int)`
+      await sql.end({ timeout: 5 })
+      await first.stop()
+
+      await chmod(home, 0o755)
+      const progress: string[] = []
+      const again = await startEmbeddedPostgres({ ...opts, persistent: false, onProgress: (line) => progress.push(line) })
+      try {
+        expect(again.databaseDir).toBe(first.databaseDir)
+        expect(progress.join('\n')).toContain('where an earlier run put it')
+        const check = postgres(again.url, { max: 1, onnotice: () => {} })
+        expect(await check`select to_regclass('kept')::text as t`).toEqual([{ t: 'kept' }])
+        await check.end({ timeout: 5 })
+      } finally {
+        await again.stop()
+      }
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
+  })
+
   it('without a user to run Postgres as, fails with one line saying why and what to do', async () => {
     const err = await startEmbeddedPostgres({
       dataDir: join(privateDir, 'nouser'),
