@@ -3,7 +3,7 @@
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that. Uses DATABASE_URL's server when set, else an embedded one.
  */
-import { elementumConnectionSchema } from '../src/config/schema.js'
+import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
 import { createElementum } from '../src/connectors/elementum/index.js'
 import { createPgMirror } from '../src/db/mirror.store.js'
 import type { Connector } from '../src/engine/ports.js'

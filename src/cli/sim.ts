@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { seedNamespace } from '../sim/elementum/index.js'
 import { startAllSims, type AllSims } from '../sim/index.js'
 import type { StartedSim } from '../sim/types.js'
+import { ExitError } from './errors.js'
 
 /**
  * `elsync sim` — the four API simulators on loopback with sample data, until SIGINT/SIGTERM.
@@ -36,7 +37,7 @@ function isLoopback(host: string): boolean {
 function intOption(value: string | undefined, name: string, dflt: number, min: number, max: number): number {
   if (value === undefined) return dflt
   const n = Number(value)
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer between ${min} and ${max}`)
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new ExitError(2, `--${name} must be an integer between ${min} and ${max}`)
   return n
 }
 
@@ -102,7 +103,7 @@ export async function main(argv: readonly string[], io: SimCommandIo = defaultIo
       return 0
     }
     const host = values.host
-    if (!isLoopback(host)) throw new Error(`--host ${host} is not a loopback address; the simulators only listen on loopback`)
+    if (!isLoopback(host)) throw new ExitError(2, `--host ${host} is not a loopback address; the simulators only listen on loopback`)
     const port = (name: keyof typeof DEFAULT_PORTS) => intOption(values[`${name}-port`], `${name}-port`, DEFAULT_PORTS[name], 0, 65_535)
     opts = {
       host,

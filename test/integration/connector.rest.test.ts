@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { restConnectionSchema } from '../../src/config/schema.js'
+import { restConnectionSchema } from '../../src/connectors/rest/index.js'
 import { createRest, type RestOptions } from '../../src/connectors/rest/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { AdminDeps } from '../server.js'
+import type { AdminDeps } from '../types.js'
 
 /** `/healthz` (process alive), `/readyz` (database reachable, migrations applied), `/metrics`. */
 export function registerHealth(app: FastifyInstance, deps: AdminDeps): void {

@@ -1,4 +1,4 @@
-import type { RestStream } from '../../config/schema.js'
+import type { RestStream } from './rest.config.js'
 import type { HttpClient, HttpResponse } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import { badShape, createPageGuard, getPath, nextFromLinkHeader, type RawPage } from '../shared/paging.js'
