@@ -41,7 +41,7 @@ echo "== npm run demo (until its psql line, at most ${demo_wait} s)"
 ELSYNC_ADMIN_PORT=0 setsid npm run demo -- --no-activity >demo.log 2>&1 &
 demo_pid=$!
 deadline=$((SECONDS + demo_wait))
-until grep -q "psql '" demo.log; do
+until grep -qs "psql '" demo.log; do
   kill -0 "$demo_pid" 2>/dev/null || { cat demo.log; fail "the demo exited before printing its psql line"; }
   [ "$SECONDS" -lt "$deadline" ] || { cat demo.log; fail "no psql line within ${demo_wait} s"; }
   sleep 1
