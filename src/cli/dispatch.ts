@@ -3,6 +3,9 @@
  * `main(argv): Promise<number>` (the exit status), imported only when run so that `check`
  * never loads the database driver.
  */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 export interface CommandModule {
@@ -29,7 +32,22 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
-  return `usage: elsync <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun elsync <command> --help for a command's options.\n`
+  return `usage: elsync <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun elsync <command> --help for a command's options, elsync --version for the version.\n`
+}
+
+/**
+ * elsync's version from its package.json, the nearest one named elsync above `from`: this file
+ * runs from src/cli under tsx and from dist/src/cli once built, so the distance differs.
+ */
+export function packageVersion(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown }
+      if (pkg.name === 'elsync' && typeof pkg.version === 'string') return pkg.version
+    }
+    if (dirname(dir) === dir) return 'unknown'
+  }
 }
 
 export interface DispatchOutput {
@@ -49,6 +67,10 @@ export async function dispatch(argv: readonly string[], out: DispatchOutput = pr
   const name = commandAt === -1 ? undefined : argv[commandAt]
   const wantsHelp = argv.slice(0, commandAt === -1 ? argv.length : commandAt).some((a) => a === '-h' || a === '--help')
 
+  if (name === undefined && argv.some((a) => a === '--version' || a === '-v')) {
+    out.stdout.write(`${packageVersion()}\n`)
+    return 0
+  }
   if (name === undefined || name === 'help') {
     ;(wantsHelp || name === 'help' ? out.stdout : out.stderr).write(usage())
     return wantsHelp || name === 'help' ? 0 : 2

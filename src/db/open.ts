@@ -34,26 +34,30 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<OpenedDat
   let stopEmbedded: (() => Promise<void>) | undefined
   if (!url) {
     progress(`starting embedded Postgres under ${opts.dataDir}/pg (set DATABASE_URL to use your own server)`)
-    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir })
+    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, onProgress: progress })
     url = pg.url
     stopEmbedded = pg.stop
   }
-  if (opts.freshDatabase) url = await createDatabase(url, opts.freshDatabase, { replace: true })
-  const target = redactUrl(url)
   try {
+    if (opts.freshDatabase) url = await createDatabase(url, opts.freshDatabase, { replace: true })
+    const target = url
+    const shown = redactUrl(target)
     // a database that is restarting or not up yet (containers starting together) is waited for, bounded
-    await withDbRetry(() => runMigrations(url), {
+    await withDbRetry(() => runMigrations(target), {
       maxMs: opts.waitMs ?? DEFAULT_DATABASE_WAIT_MS,
-      what: `connecting to ${target}`,
+      what: `connecting to ${shown}`,
       onRetry: (err, attempt) => {
         const code = (err as { code?: string }).code ?? 'error'
         if (attempt === 1 || attempt % 5 === 0)
-          progress(`database at ${target} not reachable (${code}); retrying for up to ${Math.round((opts.waitMs ?? DEFAULT_DATABASE_WAIT_MS) / 1000)} s`)
+          progress(`database at ${shown} not reachable (${code}); retrying for up to ${Math.round((opts.waitMs ?? DEFAULT_DATABASE_WAIT_MS) / 1000)} s`)
       },
+    }).catch((err: unknown) => {
+      throw new Error(`cannot migrate the database at ${shown}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     })
   } catch (err) {
+    // the embedded server must not outlive a command that failed to open it
     await stopEmbedded?.()
-    throw new Error(`cannot migrate the database at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`)
+    throw err
   }
   const handle = createDb(url, { max: opts.max ?? 10 })
   return {

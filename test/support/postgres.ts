@@ -34,7 +34,7 @@ export async function resolveTestPostgres(): Promise<TestPostgres> {
     return { adminUrl: container.getConnectionUri(), how: 'testcontainers', stop: async () => void (await container.stop()) }
   }
   const dataDir = join(tmpdir(), `elsync-test-pg-${process.pid}`)
-  const pg = await startEmbeddedPostgres({ dataDir, port: 0, database: 'elsync_admin' })
+  const pg = await startEmbeddedPostgres({ dataDir, port: 0, database: 'elsync_admin', persistent: false })
   return {
     adminUrl: pg.url,
     how: 'embedded',
