@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Delays, Request as GotStream, Response } from 'got'
-import { applyAuth, connectionOf, excerpt, type HttpClient, type HttpConnection, type HttpResponse, parseBody, requestIdOf } from './client.js'
+import { applyAuth, CONNECT_CODES, connectionOf, excerpt, type HttpClient, type HttpConnection, type HttpResponse, parseBody, requestIdOf } from './client.js'
 import { SyncError } from '../engine/errors.js'
 import { BadResponseError, HttpStatusError, NetworkError } from './errors.js'
 import { backoffMs, parseRetryAfter } from './retry.js'
@@ -94,18 +94,31 @@ async function readSome(stream: GotStream, max: number): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-function networkError(conn: HttpConnection, what: string, err: unknown, phase: 'connect' | 'transfer' | 'timeout' = 'transfer'): NetworkError {
-  const code = (err as { code?: string }).code ?? ''
-  const message = conn.redactor.redact(err instanceof Error ? err.message : String(err))
-  const timeout = (err as { name?: string }).name === 'TimeoutError'
-  return new NetworkError(`${what} failed (${timeout ? 'timeout' : phase}${code ? `, ${code}` : ''}): ${message}`, timeout ? 'timeout' : phase, { cause: err })
+type Scrub = (text: string) => string
+const keep: Scrub = (text) => text
+
+/**
+ * A presigned URL is a credential the redactor does not know: its long path segments and
+ * query values are scrubbed from what its errors say (an object store may echo a signature).
+ */
+function scrubberOf(url: URL): Scrub {
+  const secrets = [...url.searchParams.values(), ...url.pathname.split('/')].filter((v) => v.length >= 16)
+  return (text) => secrets.reduce((out, v) => out.split(v).join('[REDACTED]'), text)
 }
 
-async function statusError(conn: HttpConnection, what: string, res: Response, stream: GotStream): Promise<HttpStatusError> {
+function networkError(conn: HttpConnection, what: string, err: unknown, scrub: Scrub = keep): NetworkError {
+  const code = (err as { code?: string }).code ?? ''
+  const message = scrub(conn.redactor.redact(err instanceof Error ? err.message : String(err)))
+  const phase = (err as { name?: string }).name === 'TimeoutError' ? 'timeout' : CONNECT_CODES.has(code) ? 'connect' : 'transfer'
+  // no `cause`: got's error holds the request options, credentials included
+  return new NetworkError(`${what} failed (${phase}${code ? `, ${code}` : ''}): ${message}`, phase)
+}
+
+async function statusError(conn: HttpConnection, what: string, res: Response, stream: GotStream, scrub: Scrub): Promise<HttpStatusError> {
   const requestId = requestIdOf(res.headers)
   const retryAfter = parseRetryAfter(res.headers['retry-after'], conn.now())
   const body = await readSome(stream, ERROR_BODY_BYTES)
-  const detail = conn.redactor.redact(excerpt(body))
+  const detail = scrub(conn.redactor.redact(excerpt(body)))
   return new HttpStatusError(
     res.statusCode,
     `${what} answered ${res.statusCode}${requestId ? ` (request-id ${requestId})` : ''}: ${detail}`,
@@ -115,7 +128,7 @@ async function statusError(conn: HttpConnection, what: string, res: Response, st
 }
 
 /** The body as an iterator that checks it arrived whole and closes the connection when dropped. */
-function bodyOf(conn: HttpConnection, what: string, stream: GotStream, size: number | null): StreamedBody {
+function bodyOf(conn: HttpConnection, what: string, stream: GotStream, size: number | null, scrub: Scrub): StreamedBody {
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   let received = 0
   let closed = false
@@ -128,7 +141,7 @@ function bodyOf(conn: HttpConnection, what: string, stream: GotStream, size: num
         r = await chunks.next()
       } catch (err) {
         closed = true
-        throw networkError(conn, `${what} (after ${received} bytes)`, err)
+        throw networkError(conn, `${what} (after ${received} bytes)`, err, scrub)
       }
       if (r.done) {
         closed = true
@@ -154,8 +167,9 @@ export async function streamGet(http: HttpClient, req: StreamGetRequest): Promis
   let refreshed = false
   let failures = 0
   for (let redirects = 0; ; ) {
-    const what = `GET ${req.route}`
+    const what = req.route.startsWith('GET ') ? req.route : `GET ${req.route}`
     const withAuth = req.credentials !== false && url.origin === conn.base.origin
+    const scrub = withAuth ? keep : scrubberOf(url)
     const token = withAuth ? await conn.token(req.signal) : undefined
     const target = new URL(url)
     const headers: Record<string, string | undefined> = { accept: '*/*', 'accept-encoding': 'identity' }
@@ -177,7 +191,7 @@ export async function streamGet(http: HttpClient, req: StreamGetRequest): Promis
     let error: Error
     if ('error' in opened) {
       if (req.signal?.aborted) throw req.signal.reason
-      error = networkError(conn, what, opened.error)
+      error = networkError(conn, what, opened.error, scrub)
     } else {
       const { res, stream } = opened
       const status = res.statusCode
@@ -198,9 +212,9 @@ export async function streamGet(http: HttpClient, req: StreamGetRequest): Promis
       if (status < 400 || req.allowStatus?.includes(status)) {
         const length = Number(res.headers['content-length'])
         const size = Number.isFinite(length) && res.headers['content-length'] !== undefined ? length : null
-        return { status, headers: res.headers, requestId: requestIdOf(res.headers), size, body: bodyOf(conn, what, stream, size) }
+        return { status, headers: res.headers, requestId: requestIdOf(res.headers), size, body: bodyOf(conn, what, stream, size, scrub) }
       }
-      const failure = await statusError(conn, what, res, stream)
+      const failure = await statusError(conn, what, res, stream, scrub)
       if (failure.retryAfterMs !== undefined && failure.retryable) conn.budget.pauseFor(failure.retryAfterMs)
       if (!failure.retryable) throw failure
       error = failure
@@ -282,7 +296,7 @@ export function multipartBody(
 export async function streamUpload<T = unknown>(http: HttpClient, req: StreamUploadRequest): Promise<HttpResponse<T>> {
   const conn = connectionOf(http)
   const url = new URL(req.path.replace(/^\//, ''), conn.base)
-  const what = `POST ${req.route}`
+  const what = req.route.startsWith('POST ') ? req.route : `POST ${req.route}`
   const iterator = req.file.body[Symbol.asyncIterator]()
   let sourceError: unknown
   async function* tracked(body: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {

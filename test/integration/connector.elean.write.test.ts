@@ -122,9 +122,12 @@ describe('Elean attachments', () => {
   it('refuses an 11 MB file of unknown size with too_large once its bytes pass 10 MB', async () => {
     const { writers, sim } = await eleanWriters()
     const task = await writers.records.create('web', { title: 'Too big' }, signal())
+    await served(sim.server.url)
     const file = { filename: 'big.bin', mediaType: null, size: null, body: pattern(11 * MB) }
     await expect(writers.attachmentUploader.upload('web', task.remoteId, file, signal())).rejects.toMatchObject({ code: 'too_large', limit: 10 * MB })
     expect(sim.store.project('web')?.tasks.get(task.remoteId)?.attachments).toEqual([])
+    // cut short by the client: the server never got to answer the upload
+    expect((await served(sim.server.url))[UPLOAD]).toBeUndefined()
   })
 
   it("maps the server's 413 to too_large", async () => {

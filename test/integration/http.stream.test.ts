@@ -78,6 +78,21 @@ describe('streamed GET', () => {
     expect(api.seen[1]?.headers.authorization).toBeUndefined()
   })
 
+  it("keeps a presigned URL's signature out of its error message, even when the store echoes it", async () => {
+    const signature = 'c2lnbmF0dXJlLW9mLXRoZS11cmw'
+    const files = await server((_req, res) =>
+      res.writeHead(403).end(`<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>${signature}</SignatureProvided></Error>`),
+    )
+    const api = await server((_req, res) => res.end())
+    const err = await streamGet(client(api.url), {
+      url: `${files.url}/bucket/obj?X-Amz-Signature=${signature}`,
+      route: 'GET presigned',
+      signal: signal(),
+    }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'forbidden', message: /SignatureDoesNotMatch/ })
+    expect((err as Error).message).not.toContain(signature)
+  })
+
   it('drops the credentials when a redirect leaves the API origin', async () => {
     const files = await server((_req, res) => res.end('moved body'))
     const api = await server((_req, res) => res.writeHead(302, { location: `${files.url}/obj` }).end())
