@@ -5,7 +5,7 @@ import { fieldNamed, hasMarkerLine, translateWriteError } from '../../src/connec
 import { compileRsql } from '../../src/engine/rsql.js'
 import type { HttpClient, HttpRequest } from '../../src/http/client.js'
 import { HttpStatusError } from '../../src/http/errors.js'
-import { multipartBody } from '../../src/http/stream.js'
+import { multipartBody } from '../../src/http/multipart.js'
 
 describe('the create marker', () => {
   it('counts only a line that is exactly the marker', () => {
