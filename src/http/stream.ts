@@ -281,9 +281,14 @@ export async function streamUpload<T = unknown>(http: HttpClient, req: StreamUpl
         retryAfter,
       )
     }
-    const parsed = parseBody<T>({ path: req.path, route: req.route, expect: req.expect ?? 'json' }, body, String(res.headers['content-type'] ?? ''), what)
-    if (parsed instanceof BadResponseError) throw parsed
-    return { status: res.statusCode, headers: res.headers, body: parsed, requestId: requestIdOf(res.headers) }
+    const parsed = result.cut
+      ? new BadResponseError(`${what}: the answer was cut short`)
+      : parseBody<T>({ path: req.path, route: req.route, expect: req.expect ?? 'json' }, body, String(res.headers['content-type'] ?? ''), what)
+    // accepted, but the answer is unreadable (cut short, not JSON): the upload happened, so it
+    // must not look retryable; the caller reads the result back instead
+    if (parsed instanceof BadResponseError) conn.log.debug({ route: req.route, err: parsed.message }, 'upload answer unreadable')
+    const answer = parsed instanceof BadResponseError ? undefined : parsed
+    return { status: res.statusCode, headers: res.headers, body: answer as T, requestId: requestIdOf(res.headers) }
   } finally {
     // not awaited: a generator busy in next() would only return after it
     iterator.return?.()?.catch(() => {})
@@ -297,7 +302,7 @@ function send(
   url: URL,
   headers: Record<string, string>,
   body: AsyncGenerator<Uint8Array>,
-): Promise<{ res: Response; body: Buffer } | { error: Error }> {
+): Promise<{ res: Response; body: Buffer; cut?: boolean } | { error: Error }> {
   const started = conn.now()
   const stream = conn.got.stream(url, {
     method: 'POST',
@@ -310,7 +315,7 @@ function send(
     let res: Response | undefined
     const chunks: Buffer[] = []
     let settled = false
-    const finish = (out: { res: Response; body: Buffer } | { error: Error }) => {
+    const finish = (out: { res: Response; body: Buffer; cut?: boolean } | { error: Error }) => {
       if (settled) return
       settled = true
       stream.destroy()
@@ -330,8 +335,10 @@ function send(
     })
     stream.on('end', () => res && finish({ res, body: Buffer.concat(chunks) }))
     stream.on('error', (error: Error) => {
-      // a server may refuse early (413) and close before reading the rest: its answer stands
+      // a server may refuse early (413) and close before reading the rest: its answer stands;
+      // an answer of success cut short still says the upload happened (its body is unreadable)
       if (res && res.statusCode >= 400) return finish({ res, body: Buffer.concat(chunks) })
+      if (res) return finish({ res, body: Buffer.concat(chunks), cut: true })
       if (!res) conn.observe(req.route, 'error', started, undefined)
       finish({ error })
     })

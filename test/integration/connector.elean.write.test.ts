@@ -130,6 +130,23 @@ describe('Elean attachments', () => {
     expect((await served(sim.server.url))[UPLOAD]).toBeUndefined()
   })
 
+  it('reads an upload whose answer was cut short back from the task, without uploading again', async () => {
+    const { writers, sim, control } = await eleanWriters()
+    const task = await writers.records.create('web', { title: 'Cut' }, signal())
+    await control('POST', '/faults', { kind: 'truncate', route: `/v1/public/web/tasks/${task.remoteId}/attachments`, count: 1 })
+    await served(sim.server.url)
+    const up = await writers.attachmentUploader.upload(
+      'web',
+      task.remoteId,
+      { filename: 'cut.txt', mediaType: 'text/plain', size: 2000, body: pattern(2000) },
+      signal(),
+    )
+    const stored = sim.store.project('web')?.tasks.get(task.remoteId)?.attachments ?? []
+    expect(stored.map((a) => a.id)).toEqual([up.attachmentId])
+    expect(up).toMatchObject({ filename: 'cut.txt', size: 2000 })
+    expect((await served(sim.server.url))[UPLOAD]).toEqual({ 201: 1 })
+  })
+
   it("maps the server's 413 to too_large", async () => {
     const { writers, sim } = await eleanWriters({ sim: { maxAttachmentBytes: 100_000 }, attachments: { maxBytes: 10 * MB } })
     const task = await writers.records.create('web', { title: 'Server limit' }, signal())

@@ -43,6 +43,15 @@ describe('Elementum records', () => {
     expect(await writers.records.findByMarker('ops', 'elsync:it-requests:43', signal())).toBeNull()
   })
 
+  it('reports a create whose answer was lost as unconfirmed (not retried), and its marker finds it', async () => {
+    const { writers, control } = await elementumWriters()
+    await control('POST', '/faults', { kind: 'truncate', route: '/v1/tasks/ops', count: 1 })
+    const err = await writers.records.create('ops', { Title: 'Lost answer', Description: 'x\nelsync:m:1' }, signal()).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'unconfirmed', retryable: false })
+    expect((await control('GET', '/records/tasks/ops')).items).toHaveLength(1)
+    expect((await writers.records.findByMarker('ops', 'elsync:m:1', signal()))?.title).toBe('Lost answer')
+  })
+
   it('finds a marker by one filtered search, not by reading the namespace', async () => {
     const { writers, control, sim } = await elementumWriters()
     await control('POST', '/seed', { alias: 'ops', count: 250 })

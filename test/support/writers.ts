@@ -35,13 +35,16 @@ function streamsOf<S>(streams: Record<string, S>) {
   }
 }
 
-export interface ElementumHarness {
-  sim: StartedElementum
+export interface Harness<Sim, Writers> {
+  sim: Sim
   http: HttpClient
   logs: CapturedLogs
-  writers: ReturnType<typeof createElementumWriters>
+  writers: Writers
   control(method: string, path: string, body?: unknown): Promise<any>
 }
+
+export type ElementumHarness = Harness<StartedElementum, ReturnType<typeof createElementumWriters>>
+export type EleanHarness = Harness<StartedElean, ReturnType<typeof createEleanWriters>>
 
 /** Streams `ops` (tasks/ops) and `infra` (tasks/infra). */
 export async function elementumWriters(o: { sim?: ElementumSimOptions; attachments?: ElementumAttachmentOptions } = {}): Promise<ElementumHarness> {
@@ -66,14 +69,6 @@ export async function elementumWriters(o: { sim?: ElementumSimOptions; attachmen
   }
   const writers = createElementumWriters({ http, streamConfig: streamsOf(streams), ...(o.attachments ? { attachments: o.attachments } : {}) })
   return { sim, http, logs, writers, control }
-}
-
-export interface EleanHarness {
-  sim: StartedElean
-  http: HttpClient
-  logs: CapturedLogs
-  writers: ReturnType<typeof createEleanWriters>
-  control(method: string, path: string, body?: unknown): Promise<any>
 }
 
 /** Stream `web` (project web), written with the simulator's first key. */

@@ -96,7 +96,7 @@ export function createEleanAttachments(http: HttpClient, streamConfig: (stream: 
         allowStatus: [404],
       })
     } catch (err) {
-      return explainWrite(err, http.name, project, 'task:read', what, [])
+      return explainWrite(err, http.name, project, 'task:read', what, { fields: [] })
     }
     if (res.status === 404) throw new NotFoundError(`${what} not found`)
     return keep(project, detailsOf(res.body, what, now()))
@@ -154,7 +154,7 @@ export function createEleanAttachments(http: HttpClient, streamConfig: (stream: 
       } catch (err) {
         if (err instanceof HttpStatusError && (err.status === 413 || (err.status === 400 && SIZE_REFUSAL.test(err.message))))
           throw new TooLargeError(`${what}: refused as too large (limit ${maxBytes} bytes): ${err.message}`, maxBytes, file.size, { cause: err })
-        return explainWrite(err, http.name, project, 'task:create', what, ['file'])
+        return explainWrite(err, http.name, project, 'task:create', what, { fields: ['file'], post: true })
       } finally {
         discard(file.body)
       }

@@ -111,7 +111,14 @@ export function createEleanApi(http: HttpClient): EleanApi {
  * Rethrows a write's error in Elean's terms: 401/403 explained (key, scope, project), then
  * 400 → rejected naming the field, 404 → not found, 413 → too large.
  */
-export function explainWrite(err: unknown, connection: string, project: string, scope: string, what: string, fields: readonly string[]): never {
+export function explainWrite(
+  err: unknown,
+  connection: string,
+  project: string,
+  scope: string,
+  what: string,
+  o: { fields: readonly string[]; post?: boolean },
+): never {
   if (err instanceof HttpStatusError && err.status === 401)
     throw new EleanAccessError(`elean connection ${connection}: ${what}: the API key was refused (401): it is missing, invalid or expired`, 401, err)
   if (err instanceof HttpStatusError && err.status === 403)
@@ -120,5 +127,5 @@ export function explainWrite(err: unknown, connection: string, project: string, 
       403,
       err,
     )
-  return translateWriteError(err, what, { fields })
+  return translateWriteError(err, what, o)
 }

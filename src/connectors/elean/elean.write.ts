@@ -75,7 +75,7 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
       try {
         res = await http.request({ method: 'POST', path: paths.tasks(project), route: 'POST /{project}/tasks', json: payload, signal })
       } catch (err) {
-        return explainWrite(err, http.name, project, 'task:create', what, TASK_FIELDS)
+        return explainWrite(err, http.name, project, 'task:create', what, { fields: TASK_FIELDS, post: true })
       }
       let task: Json & { id: string }
       try {
@@ -93,7 +93,7 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
       try {
         res = await http.request({ method: 'PATCH', path: paths.task(project, remoteId), route: 'PATCH /{project}/tasks/{taskId}', json: payload, signal })
       } catch (err) {
-        return explainWrite(err, http.name, project, 'task:update', what, TASK_FIELDS)
+        return explainWrite(err, http.name, project, 'task:update', what, { fields: TASK_FIELDS })
       }
       return normalized(project, parseTask(res.body, what), signal)
     },
@@ -126,7 +126,7 @@ function createCommentWriter(deps: EleanWriteDeps): CommentWriter {
       try {
         res = await http.request({ method: 'POST', path, route: 'POST /{project}/tasks/{taskId}/comments', json: { content: body }, signal })
       } catch (err) {
-        return explainWrite(err, http.name, project, 'task:update', what, ['content'])
+        return explainWrite(err, http.name, project, 'task:update', what, { fields: ['content'], post: true })
       }
       const answer = isObject(res.body) && isObject(res.body.data) ? res.body.data : res.body
       if (isObject(answer) && answer.id !== undefined) {

@@ -127,7 +127,7 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
           signal,
         })
       } catch (err) {
-        return translateWriteError(err, what, { limit: maxBytes, size: file.size, fields: ['file'] })
+        return translateWriteError(err, what, { limit: maxBytes, size: file.size, fields: ['file'], post: true })
       } finally {
         discard(file.body)
       }
@@ -154,7 +154,7 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
           })
         ).body
       } catch (err) {
-        return translateWriteError(err, what, { fields: ['url', 'description'] })
+        return translateWriteError(err, what, { fields: ['url', 'description'], post: true })
       }
       const a = attachmentIn(body) ?? (await findUploaded(s, parentRemoteId, link.url, signal))
       if (a === null) throw new UnconfirmedWriteError(`${what}: added, but neither the answer nor the attachment list names it`)

@@ -67,7 +67,7 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
       try {
         res = await http.request({ method: 'POST', path: paths.search(s), route: 'POST /{recordType}/{alias}', json: payload, signal })
       } catch (err) {
-        return translateWriteError(err, what, { fields: Object.keys(payload) })
+        return translateWriteError(err, what, { fields: Object.keys(payload), post: true })
       }
       try {
         // no id to read back by: an empty answer without a Location cannot be confirmed
@@ -125,7 +125,7 @@ function createCommentWriter(deps: ElementumWriteDeps, api: ElementumApi): Comme
           signal,
         })
       } catch (err) {
-        return translateWriteError(err, what, { fields: ['contents'] })
+        return translateWriteError(err, what, { fields: ['contents'], post: true })
       }
       const answer = answerOf(res.body)
       if (isObject(answer) && (answer.id !== undefined || answer.commentId !== undefined)) return toRemoteComment(parentRemoteId, parseComment(answer, what))
@@ -172,7 +172,7 @@ function createRelationWriter(deps: ElementumWriteDeps, api: ElementumApi): Rela
           signal,
         })
       } catch (err) {
-        return translateWriteError(err, what, { fields: ['id', 'alias'] })
+        return translateWriteError(err, what, { fields: ['id', 'alias'], post: true })
       }
       const relation = (body: unknown) => (isObject(body) ? parseRelation(body, what) : null)
       let relationId = relation(res.body)?.relationId ?? null

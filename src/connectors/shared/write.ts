@@ -1,5 +1,5 @@
 import { SyncError } from '../../engine/errors.js'
-import { HttpStatusError } from '../../http/errors.js'
+import { HttpStatusError, NetworkError } from '../../http/errors.js'
 
 /**
  * What the write side of every vendor shares: typed errors the engine acts on by `code`
@@ -61,6 +61,8 @@ export class AttachmentProcessingError extends SyncError {
   }
 }
 
+const LOST_ANSWER = new Set(['network_error', 'timeout', 'bad_response'])
+
 /** The vendor's own message of an HttpStatusError (what follows `answered <status>...: `). */
 function detailOf(err: HttpStatusError): string {
   return /answered \d{3}(?: \(request-id [^)]*\))?: ([\s\S]*)$/.exec(err.message)?.[1] ?? err.message
@@ -76,9 +78,23 @@ export function fieldNamed(detail: string, candidates: readonly string[]): strin
 
 /**
  * Rethrows a write's error in the engine's terms: 400 → RejectedError naming the field,
- * 404 → NotFoundError, 413 → TooLargeError. Other errors pass unchanged.
+ * 404 → NotFoundError, 413 → TooLargeError, and for a POST (`post`) an answer lost after
+ * the request may have reached the server → UnconfirmedWriteError. Other errors pass unchanged.
  */
-export function translateWriteError(err: unknown, what: string, o: { fields?: readonly string[]; limit?: number; size?: number | null } = {}): never {
+export function translateWriteError(
+  err: unknown,
+  what: string,
+  o: { fields?: readonly string[]; limit?: number; size?: number | null; post?: boolean } = {},
+): never {
+  // a POST whose answer was lost may have been applied: repeating it blindly could duplicate it
+  if (
+    o.post &&
+    err instanceof SyncError &&
+    !(err instanceof HttpStatusError) &&
+    LOST_ANSWER.has(err.code) &&
+    !(err instanceof NetworkError && err.phase === 'connect')
+  )
+    throw new UnconfirmedWriteError(`${what}: may have been applied, but its answer was lost (${err.message})`, { cause: err })
   if (!(err instanceof HttpStatusError)) throw err
   const detail = detailOf(err)
   if (err.status === 413)
