@@ -1,5 +1,6 @@
 import { onTestFinished } from 'vitest'
-import type { EleanStream, ElementumStream } from '../../src/config/schema.js'
+import type { EleanStream } from '../../src/connectors/elean/elean.config.js'
+import type { ElementumStream } from '../../src/connectors/elementum/elementum.config.js'
 import type { ElementumAttachmentOptions } from '../../src/connectors/elementum/elementum.attachments.js'
 import { createElementumWriters } from '../../src/connectors/elementum/elementum.write.js'
 import type { EleanAttachmentOptions } from '../../src/connectors/elean/elean.attachments.js'

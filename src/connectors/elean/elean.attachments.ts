@@ -1,4 +1,4 @@
-import type { EleanStream } from '../../config/schema.js'
+import type { EleanStream } from './elean.config.js'
 import type { AttachmentContent, AttachmentReader, AttachmentUploader } from '../../engine/ports.js'
 import type { RemoteAttachment } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'

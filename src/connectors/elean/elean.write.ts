@@ -1,4 +1,4 @@
-import type { EleanStream } from '../../config/schema.js'
+import type { EleanStream } from './elean.config.js'
 import type { CommentWriter, RecordWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
 import type { HttpClient, HttpResponse } from '../../http/client.js'

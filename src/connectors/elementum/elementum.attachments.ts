@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { ElementumStream } from '../../config/schema.js'
+import type { ElementumStream } from './elementum.config.js'
 import { SyncError } from '../../engine/errors.js'
 import type { AttachmentContent, AttachmentReader, AttachmentUploader } from '../../engine/ports.js'
 import type { RemoteAttachment } from '../../engine/types.js'

@@ -1,4 +1,4 @@
-import type { ElementumStream } from '../../config/schema.js'
+import type { ElementumStream } from './elementum.config.js'
 import type { CommentWriter, RecordWriter, RelationWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
 import type { HttpClient, HttpResponse } from '../../http/client.js'
