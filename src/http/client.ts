@@ -7,7 +7,7 @@ import { createRateBudget, type RateBudget } from './budget.js'
 import { BadResponseError, HttpStatusError, NetworkError, RateLimitedError } from './errors.js'
 import { noopMetrics, type HttpMetrics } from './metrics.js'
 import { backoffMs, DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from './retry.js'
-import type { HttpConnectionSettings, TokenVault, WaitEvent } from './types.js'
+import type { AuthSettings, HttpConnectionSettings, TokenVault, WaitEvent } from './types.js'
 
 /**
  * The connection layer: one client per connection, built from its config. Every request
@@ -48,6 +48,26 @@ export interface HttpClient {
   stats(): { requests: number; budgetLeft: number | null; skewMs: number }
 }
 
+/** One connection's pieces: its got instance, credentials, rate budget, retry policy and measures. */
+export interface HttpConnection {
+  readonly name: string
+  readonly base: URL
+  readonly auth: AuthSettings
+  readonly got: Got
+  readonly timeoutMs: number
+  readonly policy: RetryPolicy
+  readonly budget: RateBudget
+  readonly redactor: Redactor
+  readonly log: Logger
+  now(): number
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** The OAuth2 access token to send (fetched or refreshed as needed); undefined for the other modes. */
+  token(signal?: AbortSignal): Promise<string | undefined>
+  invalidateToken(token: string): void
+  /** Counts one request made outside `request` in the stats and metrics, and measures the clock skew. */
+  observe(route: string, status: number | 'error', started: number, date: string | undefined): void
+}
+
 export interface HttpClientDeps {
   logger: Logger
   redactor: Redactor
@@ -66,7 +86,7 @@ export interface HttpClientDeps {
 export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300
 
 const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'x-correlation-id', 'x-amzn-requestid']
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+export const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /** A failed attempt worth repeating; `code` names the failure for a wait line. */
 interface Retry {
@@ -91,7 +111,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 
-function requestIdOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+export function requestIdOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   for (const h of REQUEST_ID_HEADERS) {
     const v = headers[h]
     if (typeof v === 'string') return v
@@ -100,7 +120,7 @@ function requestIdOf(headers: Record<string, string | string[] | undefined>): st
 }
 
 /** A short, redacted excerpt of an error body: the vendor's message when it has one. */
-function excerpt(body: Buffer): string {
+export function excerpt(body: Buffer): string {
   const text = body.toString('utf8').slice(0, 2000)
   try {
     const j = JSON.parse(text) as Record<string, unknown>
@@ -177,13 +197,9 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
 
   async function attempt<T>(req: HttpRequest, url: URL, token: string | undefined): Promise<HttpResponse<T> | Retry> {
     const headers: Record<string, string> = { accept: req.expect === 'text' ? 'text/plain, */*' : 'application/json', ...req.headers }
-    if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-    if (auth.mode === 'bearer') headers.authorization = `Bearer ${auth.token}`
-    if (auth.mode === 'api-key' && auth.in === 'header') headers[auth.name.toLowerCase()] = auth.value
-    if (token) headers.authorization = `Bearer ${token}`
     const searchParams = new URLSearchParams(url.search)
     for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined) searchParams.set(k, String(v))
-    if (auth.mode === 'api-key' && auth.in === 'query') searchParams.set(auth.name, auth.value)
+    applyAuth(auth, headers, searchParams, token)
     const target = new URL(url)
     // RFC 3986 encoding (%20, not the form encoding's +): RSQL selectors contain spaces
     target.search = [...searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
@@ -304,15 +320,55 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     }
   }
 
-  return {
+  const client: HttpClient = {
     name: conn.name,
     baseUrl: base.toString(),
     request,
     stats: () => ({ requests, budgetLeft: budget.left(), skewMs }),
   }
+  connections.set(client, {
+    name: conn.name,
+    base,
+    auth,
+    got: instance,
+    timeoutMs: conn.timeoutMs ?? 60_000,
+    policy,
+    budget,
+    redactor: deps.redactor,
+    log,
+    now,
+    sleep,
+    token: (signal) => (tokens ? tokens.get(signal) : Promise.resolve(undefined)),
+    invalidateToken: (token) => tokens?.invalidate(token),
+    observe: (route, status, started, date) => {
+      const ms = now() - started
+      requests += 1
+      metrics.observe(conn.name, route, String(status), ms)
+      if (date !== undefined) measureSkew(date, started, ms)
+    },
+  })
+  return client
 }
 
-function parseBody<T>(req: HttpRequest, raw: Buffer, contentType: string, what: string): T | BadResponseError {
+const connections = new WeakMap<HttpClient, HttpConnection>()
+
+/** The connection behind a client made by `createHttpClient`, for streamed requests (stream.ts). */
+export function connectionOf(http: HttpClient): HttpConnection {
+  const conn = connections.get(http)
+  if (!conn) throw new Error(`http client ${http.name} was not made by createHttpClient: it cannot stream`)
+  return conn
+}
+
+/** The connection's credentials on one request: its auth header, or its API key in the query. */
+export function applyAuth(auth: AuthSettings, headers: Record<string, string>, search: URLSearchParams, token: string | undefined): void {
+  if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+  if (auth.mode === 'bearer') headers.authorization = `Bearer ${auth.token}`
+  if (auth.mode === 'api-key' && auth.in === 'header') headers[auth.name.toLowerCase()] = auth.value
+  if (token) headers.authorization = `Bearer ${token}`
+  if (auth.mode === 'api-key' && auth.in === 'query') search.set(auth.name, auth.value)
+}
+
+export function parseBody<T>(req: HttpRequest, raw: Buffer, contentType: string, what: string): T | BadResponseError {
   const expect = req.expect ?? 'json'
   if (expect === 'buffer') return raw as T
   const text = raw.toString('utf8')

@@ -1,6 +1,7 @@
 import { SyncError } from '../../engine/errors.js'
 import { serverTimeOf, type HttpClient } from '../../http/client.js'
 import { BadResponseError, HttpStatusError } from '../../http/errors.js'
+import { translateWriteError } from '../shared/write.js'
 import { parseComments, parseStatuses, parseTaskList, type EleanComment, type EleanStatus, type TaskListPage } from './elean.schemas.js'
 
 /**
@@ -32,6 +33,9 @@ export const paths = {
   statuses: (project: string): string => `${seg(project)}/statuses`,
   tasks: (project: string): string => `${seg(project)}/tasks`,
   comments: (project: string, taskId: string): string => `${seg(project)}/tasks/${seg(taskId)}/comments`,
+  task: (project: string, taskId: string): string => `${seg(project)}/tasks/${seg(taskId)}`,
+  attachments: (project: string, taskId: string): string => `${seg(project)}/tasks/${seg(taskId)}/attachments`,
+  attachment: (project: string, taskId: string, attachmentId: string): string => `${seg(project)}/tasks/${seg(taskId)}/attachments/${seg(attachmentId)}`,
 }
 
 export interface EleanApi {
@@ -101,4 +105,27 @@ export function createEleanApi(http: HttpClient): EleanApi {
         await http.request({ path, route: 'GET healthCheckPath', signal, expect: 'buffer' })
       }),
   }
+}
+
+/**
+ * Rethrows a write's error in Elean's terms: 401/403 explained (key, scope, project), then
+ * 400 → rejected naming the field, 404 → not found, 413 → too large.
+ */
+export function explainWrite(
+  err: unknown,
+  connection: string,
+  project: string,
+  scope: string,
+  what: string,
+  o: { fields: readonly string[]; post?: boolean },
+): never {
+  if (err instanceof HttpStatusError && err.status === 401)
+    throw new EleanAccessError(`elean connection ${connection}: ${what}: the API key was refused (401): it is missing, invalid or expired`, 401, err)
+  if (err instanceof HttpStatusError && err.status === 403)
+    throw new EleanAccessError(
+      `elean connection ${connection}: ${what}: denied (403): the key lacks the ${scope} scope or is restricted to another project than ${project}`,
+      403,
+      err,
+    )
+  return translateWriteError(err, what, o)
 }

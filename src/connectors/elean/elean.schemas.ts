@@ -1,4 +1,5 @@
 import type { StatusCategory } from '../../engine/types.js'
+import { BadResponseError } from '../../http/errors.js'
 import { extractList, firstStr, isObject, num, requireId, str, type Json } from '../shared/tolerant.js'
 
 /**
@@ -92,4 +93,11 @@ export function parseComments(body: unknown, what: string): EleanComment[] {
       document: c,
     }
   })
+}
+
+/** One task as an answer carries it: the object, or wrapped under `data` / `task`. */
+export function parseTask(body: unknown, what: string): Json & { id: string } {
+  const inner = isObject(body) && !('id' in body) ? (isObject(body.data) ? body.data : isObject(body.task) ? body.task : body) : body
+  if (!isObject(inner)) throw new BadResponseError(`${what}: expected a task object`)
+  return { ...inner, id: requireId(inner, ['id'], what) }
 }

@@ -66,6 +66,9 @@ export const paths = {
   comments: (ns: Namespace, id: string): string => `${paths.record(ns, id)}/comment`,
   attachments: (ns: Namespace, id: string): string => `${paths.record(ns, id)}/attachments`,
   related: (ns: Namespace, id: string): string => `${paths.record(ns, id)}/related-items`,
+  relation: (ns: Namespace, id: string, relationId: string): string => `${paths.related(ns, id)}/${seg(relationId)}`,
+  attachment: (ns: Namespace, id: string, attachmentId: string): string => `${paths.attachments(ns, id)}/${seg(attachmentId)}`,
+  urlLinks: (ns: Namespace, id: string): string => `${paths.attachments(ns, id)}/url-links`,
 }
 
 export interface SearchQuery {

@@ -84,6 +84,8 @@ export function attachmentRoutes(deps: EleanDeps): SimRoute[] {
       method: 'GET',
       pattern: '/_files/:token',
       handler: (req) => {
+        // Like an object store: the signature in the URL is the only credential, and a second one is refused.
+        if (req.headers.authorization !== undefined) throw new SimHttpError(400, 'Only one auth mechanism allowed: the URL is presigned')
         const claims = verify(req.params.token ?? '')
         const project = store.project(claims.p)
         const attachment = project && store.findTask(project, claims.t)?.attachments.find((a) => a.id === claims.a)

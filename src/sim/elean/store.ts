@@ -159,10 +159,8 @@ export function createEleanStore(opts: { clock: SimClock; seed: number }): Elean
           (q.statusId === undefined || t.statusId === q.statusId) &&
           (byCategory === undefined || (categoryOf.get(t.statusId ?? '') ?? 'todo') === byCategory) &&
           (q.priority === undefined || t.priority === q.priority) &&
-          (needle === undefined ||
-            t.title.toLowerCase().includes(needle) ||
-            (t.description?.toLowerCase().includes(needle) ?? false) ||
-            t.externalId.toLowerCase().includes(needle)),
+          // The docs: `search` looks in the title and the external id, not the description.
+          (needle === undefined || t.title.toLowerCase().includes(needle) || t.externalId.toLowerCase().includes(needle)),
       )
     }
     const start = (q.page - 1) * q.limit

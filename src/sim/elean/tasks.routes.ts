@@ -63,7 +63,8 @@ export function taskRoutes(deps: EleanDeps): SimRoute[] {
         keys.authorize(req, 'task:create')
         const project = projectOf(deps, req)
         const fields = readTaskFields(parseJsonBody(req), project, 'create')
-        const task = store.createTask(project, { ...fields, title: fields.title ?? '' })
+        // The docs: priority defaults to medium on create (the store's own default, none, is a human's blank task).
+        const task = store.createTask(project, { ...fields, title: fields.title ?? '', priority: fields.priority ?? 'medium' })
         return { status: 201, body: renderTask(project, task) }
       },
     },

@@ -3,7 +3,7 @@ import { SimHttpError, type SimRoute } from '../common/index.js'
 import { apiRoute, fieldsOf, jsonObject, namespaceOf, recordOf, type ElementumContext } from './context.js'
 import { childPage, encodeCursor, pageArgs, pageSorted } from './paging.js'
 import { compileRsql, RsqlSyntaxError, type RsqlPredicate } from '../../engine/rsql.js'
-import { RELATED_TYPE, type ElementumRelation, type Namespace } from './store.js'
+import { RELATED_TYPE, SYSTEM_FIELDS, type ElementumRelation, type FieldPatch, type Namespace } from './store.js'
 
 /** Search, create, get and update records, and their related items. */
 
@@ -19,8 +19,28 @@ function compileFilter(filter: string): RsqlPredicate {
   }
 }
 
+/** Fields every record type of the simulator defines, besides the system ones. */
+const STANDARD_FIELDS: ReadonlySet<string> = new Set(['Title', 'Description', 'Status', 'Priority', 'Due Date', 'Assignee'])
+
 export function recordRoutes(ctx: ElementumContext): SimRoute[] {
   const { store } = ctx
+  // A record type defines the standard fields and those its records carry (a human's or a seed's
+  // fields define them, as Admin would); the set is rebuilt only when the data changed.
+  const defined = new WeakMap<Namespace, { version: number; fields: Set<string> }>()
+  const refuseUndefined = (ns: Namespace, patch: FieldPatch): void => {
+    const unknown = Object.keys(patch).filter((k) => !SYSTEM_FIELDS.has(k) && !STANDARD_FIELDS.has(k))
+    if (unknown.length === 0) return
+    let hit = defined.get(ns)
+    if (!hit || hit.version !== ns.version) {
+      const fields = new Set<string>()
+      for (const record of ns.bySeq.values()) for (const k of Object.keys(record.data)) fields.add(k)
+      hit = { version: ns.version, fields }
+      defined.set(ns, hit)
+    }
+    const fields = hit.fields
+    const missing = unknown.find((k) => !fields.has(k))
+    if (missing !== undefined) throw new SimHttpError(400, `Unknown field "${missing}": ${ns.recordType}/${ns.alias} does not define it`)
+  }
   // The filtered total needs a scan; remember the last one per namespace until the data changes.
   const totals = new WeakMap<Namespace, { version: number; filter: string; total: number }>()
   const filteredTotal = (ns: Namespace, filter: string, predicate: RsqlPredicate): number => {
@@ -52,12 +72,16 @@ export function recordRoutes(ctx: ElementumContext): SimRoute[] {
     }),
     apiRoute(ctx, 'POST', '/:recordType/:alias', (req) => {
       const ns = namespaceOf(store, req)
-      return { status: 201, body: store.create(ns, fieldsOf(jsonObject(req))).data }
+      const fields = fieldsOf(jsonObject(req))
+      refuseUndefined(ns, fields)
+      return { status: 201, body: store.create(ns, fields).data }
     }),
     apiRoute(ctx, 'GET', '/:recordType/:alias/:id', (req) => ({ status: 200, body: recordOf(store, req).data })),
     apiRoute(ctx, 'PUT', '/:recordType/:alias/:id', (req) => {
       const record = recordOf(store, req)
-      store.update(record, fieldsOf(jsonObject(req)))
+      const fields = fieldsOf(jsonObject(req))
+      refuseUndefined(namespaceOf(store, req), fields)
+      store.update(record, fields)
       return { status: 200, body: record.data }
     }),
 

@@ -15,7 +15,7 @@ describe('Elean simulator: creating tasks', () => {
       description: null,
       category: 'todo',
       status: { name: 'To Do', category: 'todo' },
-      priority: 'none',
+      priority: 'medium',
       dueDate: null,
       assignees: [],
       attachments: [],
@@ -164,11 +164,14 @@ describe('Elean simulator: attachments', () => {
     expect(await (await fetch(fresh.body.url)).text()).toBe('hello elean')
   })
 
-  it('refuses a tampered URL, an unknown attachment and a missing file field', async () => {
-    const { api, control } = await start()
+  it('refuses a tampered URL, a URL sent with an API key, an unknown attachment and a missing file field', async () => {
+    const { sim, api, control } = await start()
     await control('POST', '/seed', { project: 'web', count: 1 })
     const { body } = await api('POST', '/web/tasks/WEB-1/attachments', { body: upload('abc') })
     expect((await fetch(`${body.url}x`)).status).toBe(403)
+    // a presigned URL is its own credential: an API key sent along is refused, as object stores do
+    const withKey = await fetch(body.url, { headers: { authorization: `Bearer ${sim.credentials.apiKey}` } })
+    expect(withKey.status).toBe(400)
     expect((await api('GET', '/web/tasks/WEB-1/attachments/nope')).status).toBe(404)
     const form = new FormData()
     form.append('other', 'value')

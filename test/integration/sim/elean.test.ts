@@ -166,14 +166,14 @@ describe('Elean simulator: statuses and task lists', () => {
     expect(precedence.body.tasks.every((t: any) => t.status.name === 'In Review')).toBe(true)
   })
 
-  it('searches title, description and external id case-insensitively', async () => {
+  it('searches title and external id case-insensitively, not the description (as documented)', async () => {
     const { api, control } = await start()
     await control('POST', '/projects/web')
     await api('POST', '/web/tasks', { body: { title: 'Fix the LOGIN page' } })
     await api('POST', '/web/tasks', { body: { title: 'Other', description: 'about login timeouts' } })
     await api('POST', '/web/tasks', { body: { title: 'Unrelated' } })
     const res = await api('GET', '/web/tasks?search=Login')
-    expect(res.body.tasks.map((t: any) => t.externalId)).toEqual(['WEB-1', 'WEB-2'])
+    expect(res.body.tasks.map((t: any) => t.externalId)).toEqual(['WEB-1'])
     expect((await api('GET', '/web/tasks?search=web-3')).body.tasks.map((t: any) => t.title)).toEqual(['Unrelated'])
   })
 

@@ -213,6 +213,18 @@ describe('records', () => {
     expect((await api('/tasks/ops', { method: 'POST', body: JSON.stringify({ Status: 'Open' }) })).status).toBe(400)
   })
 
+  it('refuses a create or update naming a field the record type does not define, naming the field', async () => {
+    await control('/records/tasks/ops', { fields: { Title: 'Defines Region', Region: 'EU' } })
+    expect((await api('/tasks/ops', { method: 'POST', body: JSON.stringify({ Title: 'x', Region: 'US' }) })).status).toBe(201)
+    const created = await api('/tasks/ops', { method: 'POST', body: JSON.stringify({ Title: 'x', Colour: 'red' }) })
+    expect(created.status).toBe(400)
+    expect((await json(created)).message).toMatch(/field "Colour"/)
+    const task = await createTask()
+    const updated = await api(`/tasks/ops/${task.id}`, { method: 'PUT', body: JSON.stringify({ Colour: 'red' }) })
+    expect(updated.status).toBe(400)
+    expect((await json(updated)).message).toMatch(/field "Colour"/)
+  })
+
   it('answers 404 for an unknown record type, alias or id', async () => {
     const types = await api('/widgets/ops')
     expect(types.status).toBe(404)
