@@ -8,6 +8,7 @@ import { type EleanConnection, type EleanStream, eleanConnectionSchema, eleanStr
 import { createStreamMemory, type StreamMemory } from './elean.comments.js'
 import { statusLookup, type StatusLookup } from './elean.normalize.js'
 import { createEleanFieldCatalog } from './elean.fields.js'
+import { createEleanWriters } from './elean.write.js'
 import { readProject } from './elean.read.js'
 
 /**
@@ -85,6 +86,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
 
     stats: () => http.stats(),
     fields: createEleanFieldCatalog({ connection: name, streams: config.streams, statuses }),
+    ...createEleanWriters({ http, streamConfig, statuses }),
   }
 }
 

@@ -5,6 +5,7 @@ import { type ConnectorDeps, defineConnector } from '../types.js'
 import { clampPageSize, createElementumApi, elementumTokenUrl } from './elementum.client.js'
 import { type ElementumConnection, type ElementumStream, elementumConnectionSchema, elementumStreamSchema } from './elementum.config.js'
 import { createElementumFieldCatalog } from './elementum.fields.js'
+import { createElementumWriters } from './elementum.write.js'
 import { readStream } from './elementum.read.js'
 
 /**
@@ -102,6 +103,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
     stats: () => http.stats(),
     fields: createElementumFieldCatalog({ streams: config.streams }),
+    ...createElementumWriters({ http, streamConfig }),
   }
 }
 
