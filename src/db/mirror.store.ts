@@ -13,13 +13,26 @@ import { createPgScanStore } from './scan.store.js'
  * scan store and the run store into the engine's `MirrorStore`.
  */
 
-/** The stored state of the page's records, locked until the page commits. Exported for the plan test. */
+/**
+ * The stored state of the page's records, locked until the page commits. Exported for the plan test.
+ *
+ * Shaped so that its plan is one index probe per id whatever the planner knows, because its
+ * cost per page must not grow with the stream (issue 13). `remote_id = any($ids)` was planned,
+ * on a table without statistics, as a scan of the whole stream filtering remote_id row by row;
+ * a plain join to `unnest($ids)` as a hash join over the whole stream. Here each id is its own
+ * subquery on the full natural key, kept apart (the `for update` inside it stops the planner
+ * from flattening it into a join), so the only index that matches is the unique one on all
+ * three columns. `applyPage` also plans it afresh on every page, see there.
+ */
 export function selectStored(tx: Tx, stream: StreamRef, ids: readonly string[]) {
   return tx<StoredRecord[]>`
-    select remote_id as "remoteId", content_hash as "contentHash", version, deleted_at is not null as deleted, snapshot
-    from elsync.records
-    where connection = ${stream.connection} and stream = ${stream.stream} and remote_id = any(${ids as string[]}::text[])
-    for update`
+    select r.remote_id as "remoteId", r.content_hash as "contentHash", r.version, r.deleted_at is not null as deleted, r.snapshot
+    from unnest(${ids as string[]}::text[]) as k(remote_id)
+    cross join lateral (
+      select * from elsync.records r
+      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id
+      for update
+    ) r`
 }
 
 async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]): Promise<Map<string, string>> {
@@ -84,6 +97,11 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
       const report: SanitizeReport = { nulBytesStripped: 0 }
       const read = page.records.map((r) => toMirrorRow(r, report))
       return sql.begin(async (tx) => {
+        // A prepared statement's cached generic plan is made for the table as it was then: one
+        // made while the mirror held a page or two rightly scans it, and would keep scanning it
+        // at 30 000 rows, once per id. Planning each page's statements for the table as it is costs
+        // a fraction of a millisecond.
+        await tx`set local plan_cache_mode = force_custom_plan`
         const ids = [...new Set(read.map((r) => r.remoteId))]
         const stored = await selectStored(tx, stream, ids)
         await step('existing')
