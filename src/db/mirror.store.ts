@@ -65,11 +65,13 @@ async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]):
   return new Map(rows.map((r) => [r.remote_id, r.id]))
 }
 
-async function appendChanges(tx: Tx, stream: StreamRef, writes: PlannedWrite[], ids: Map<string, string>, source: string): Promise<void> {
+async function appendChanges(tx: Tx, stream: StreamRef, writes: PlannedWrite[], ids: Map<string, string>, cause: ApplyOptions): Promise<void> {
   if (writes.length === 0) return
+  // txid is left to its default, the writing transaction: the change feed orders by it
   await tx`
-    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source)
-    select t.record_id, ${stream.connection}, ${stream.stream}, t.remote_id, t.version, t.op, t.changed::jsonb, ${source}
+    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source, run_id, outbox_id)
+    select t.record_id, ${stream.connection}, ${stream.stream}, t.remote_id, t.version, t.op, t.changed::jsonb,
+           ${cause.source ?? 'poll'}, ${cause.runId ?? null}::bigint, ${cause.outboxId ?? null}::bigint
     from unnest(${writes.map((w) => ids.get(w.row.remoteId) as string)}::bigint[], ${writes.map((w) => w.row.remoteId)}::text[],
                 ${writes.map((w) => w.version)}::int[], ${writes.map((w) => w.op)}::text[],
                 ${writes.map((w) => JSON.stringify(w.changed))}::text[])
@@ -108,7 +110,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
         const recordIds = await upsertRecords(tx, stream, plan.writes)
         await step('records')
-        await appendChanges(tx, stream, plan.writes, recordIds, opts.source ?? 'poll')
+        await appendChanges(tx, stream, plan.writes, recordIds, opts)
         await step('changes')
         if (opts.scanRunId !== undefined && ids.length > 0) {
           await tx`insert into elsync.scan_seen (run_id, remote_id)

@@ -47,9 +47,9 @@ export function createPgScanStore(sql: Sql): ScanStore {
                 and ${notSeen} and r.missed_scans + 1 >= ${threshold}
               returning r.id, r.remote_id, r.version, r.deleted_at
             )
-            insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source)
+            insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source, run_id)
             select id, ${key.c}, ${key.s}, remote_id, version, 'delete',
-                   jsonb_build_object('deleted_at', jsonb_build_object('old', null, 'new', to_jsonb(deleted_at))), ${opts.source ?? 'poll'}
+                   jsonb_build_object('deleted_at', jsonb_build_object('old', null, 'new', to_jsonb(deleted_at))), ${opts.source ?? 'poll'}, ${runId}
             from gone`
         }
         await tx`
