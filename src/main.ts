@@ -9,7 +9,7 @@ import type { EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import { openStreamLocks } from './db/locks.js'
-import { migrationsApplied } from './db/migrate.js'
+import { migrationReadiness } from './db/migrate.js'
 import { createPgMirror } from './db/mirror.store.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import type { Connector } from './engine/ports.js'
@@ -156,8 +156,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
   // without a configured token the admin API is reachable from this machine only
   const host = ctx.env.adminToken ? (ctx.env.adminHost ?? '0.0.0.0') : '127.0.0.1'
-  const migrationCount = (await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.__migrations`)[0]?.n ?? 0
-  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: () => migrationsApplied(db.sql, migrationCount) })
+  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql) })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
   scheduler.start()
   log.info({ admin: address, database: db.displayUrl }, 'elsync running')

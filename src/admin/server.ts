@@ -12,8 +12,8 @@ export interface AdminDeps {
   adminToken: string
   registry: Registry
   logger: Logger
-  /** True when the database answers and every migration is applied. */
-  ready: () => Promise<boolean>
+  /** Ready when the database answers and every migration is applied; else the reason, for `/readyz`. */
+  ready: () => Promise<{ ready: boolean; reason?: string }>
 }
 
 export function tokenMatches(expected: string, header: string | undefined): boolean {
