@@ -3,7 +3,7 @@
  * cron expressions and custom headers. Messages say what was expected and, where the value
  * cannot be a secret, what was found.
  */
-import { parseRsql, RsqlSyntaxError } from '../engine/rsql.js'
+import { parseRsql, RsqlSyntaxError, type RsqlOptions } from '../engine/rsql.js'
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron'
 import { z } from 'zod'
 
@@ -157,12 +157,23 @@ export const customHeaders = z.record(z.string(), scalarText).superRefine((heade
 /** A header name for auth (api-key), where Authorization is legitimate. */
 export const headerName = z.string().regex(HEADER_NAME, { error: 'must be a valid HTTP header name' })
 
-/** An RSQL filter (DESIGN.md section 1); a syntax error names the position. */
-export const rsqlFilter = nonEmpty.superRefine((s, ctx) => {
+/**
+ * Adds an issue for each problem of an RSQL filter (there is at most one: the parser stops at
+ * the first), naming its position and quoting the text there so a typo is easy to find.
+ */
+export function refineRsqlFilter(ctx: z.core.$RefinementCtx, filter: string, options: RsqlOptions = {}, path: PropertyKey[] = []): void {
   try {
-    parseRsql(s)
+    parseRsql(filter, options)
   } catch (err) {
-    if (err instanceof RsqlSyntaxError) ctx.addIssue({ code: 'custom', message: `not a valid RSQL filter: ${err.message}` })
-    else throw err
+    if (!(err instanceof RsqlSyntaxError)) throw err
+    const rest = filter.slice(err.position)
+    const near = rest.trim() === '' ? 'at the end' : `at ${JSON.stringify(rest.length > 24 ? `${rest.slice(0, 24)}…` : rest)}`
+    ctx.addIssue({ code: 'custom', path, message: `not a valid RSQL filter: position ${err.position} (${near}): ${err.reason}` })
   }
-})
+}
+
+/**
+ * An RSQL filter (DESIGN.md section 1). Selectors whose names read as dates (`Created on`,
+ * `Updated on`, `Due Date`, `updatedAt`, …) must be compared with dates; see engine/rsql.dates.ts.
+ */
+export const rsqlFilter = nonEmpty.superRefine((s, ctx) => refineRsqlFilter(ctx, s))

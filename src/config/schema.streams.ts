@@ -4,17 +4,25 @@
  * reading elsewhere.
  */
 import { z } from 'zod'
-import { relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
+import { RSQL_MAX_DEPTH } from '../engine/rsql.js'
+import { nonEmpty, refineRsqlFilter, relativePath, rsqlFilter, singleLine } from './schema.primitives.js'
 
 const filter = rsqlFilter.optional()
 
-export const elementumStreamSchema = z.strictObject({
-  recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
-  alias: singleLine,
-  /** Display name of the date field used for incremental windows. */
-  cursorField: singleLine.default('Updated on'),
-  filter,
-})
+export const elementumStreamSchema = z
+  .strictObject({
+    recordType: z.enum(['apps', 'elements', 'tasks', 'transactions']),
+    alias: singleLine,
+    /** Display name of the date field used for incremental windows. */
+    cursorField: singleLine.default('Updated on'),
+    /** Checked below, where the cursorField is known to be a date field. */
+    filter: nonEmpty.optional(),
+  })
+  .superRefine((s, ctx) => {
+    // One level of nesting is left for the connector, which sends `(<filter>);<cursorField>=bt=<window>`.
+    const options = { dateFields: [s.cursorField], maxDepth: RSQL_MAX_DEPTH - 1 }
+    if (s.filter !== undefined) refineRsqlFilter(ctx, s.filter, options, ['filter'])
+  })
 
 export const eleanStreamSchema = z.strictObject({
   project: singleLine,

@@ -1,4 +1,5 @@
 import type { Snapshot } from './record.js'
+import { SyncError } from './errors.js'
 
 /**
  * A vendor's field catalog, both ways: from a mirrored record to the value a mapping names,
@@ -28,4 +29,35 @@ export interface FieldCatalog {
   normalize(stream: string, name: string, value: unknown): unknown
   /** The wire payload that sets these fields (Elean: a status name becomes its `statusId`). */
   toPayload(stream: string, values: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<Record<string, unknown>>
+}
+
+/** How much of a value an error message shows: values are record data, and may be long. */
+function preview(value: unknown): string {
+  const s = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value)
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+}
+
+/** A push named a field the vendor does not let it set (an id, a timestamp, a read-only vendor). */
+export class FieldNotWritableError extends SyncError {
+  override readonly code = 'field_not_writable'
+  constructor(
+    readonly stream: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`stream ${stream}: field "${field}" cannot be written: ${reason}`)
+  }
+}
+
+/** A value the target cannot store in that field (an unknown status name, a malformed date). */
+export class UnmappableValueError extends SyncError {
+  override readonly code = 'unmappable_value'
+  constructor(
+    readonly stream: string,
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`stream ${stream}: field "${field}" cannot take the value ${preview(value)}: ${reason}`)
+  }
 }

@@ -34,6 +34,17 @@ export class InvalidRecordError extends SyncError {
   override readonly code = 'invalid_record'
 }
 
+/** A filter that is not valid RSQL in Elementum's dialect; `position` is a 0-based character offset. */
+export class RsqlSyntaxError extends SyncError {
+  override readonly code = 'rsql_syntax'
+  constructor(
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(`Invalid filter at position ${position}: ${reason}`)
+  }
+}
+
 export function toSyncError(err: unknown): SyncError {
   if (err instanceof SyncError) return err
   if (err instanceof Error) return new SyncError(err.message, { cause: err })

@@ -5,7 +5,7 @@ import { firstStr, isObject, otherFields, requireId, str } from '../shared/toler
 /** AvePoint Elements items (customers, tenants, services, users) to the common record shape. */
 
 /** Which property names an item by resource; the first present one wins. */
-const TITLE_KEYS = ['displayName', 'customerName', 'tenantName', 'serviceName', 'userPrincipalName'] as const
+export const TITLE_KEYS = ['displayName', 'customerName', 'tenantName', 'serviceName', 'userPrincipalName'] as const
 
 export function normalizeAvepoint(item: unknown, what: string): RemoteRecord {
   if (!isObject(item)) throw new BadResponseError(`${what}: expected each item to be an object, got ${Array.isArray(item) ? 'array' : typeof item}`)

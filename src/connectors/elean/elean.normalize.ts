@@ -1,3 +1,4 @@
+import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
 import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
 import { category, parseStatus, type EleanComment, type EleanStatus } from './elean.schemas.js'
@@ -55,14 +56,15 @@ function assigneesOf(v: unknown): { id: string | null; name: string | null }[] {
   })
 }
 
-export function normalizeTask(task: Json & { id: string }, lookup: StatusLookup | null): RemoteRecord {
+/** `markers`: the create-marker formats of the mappings, stripped from `description` (the raw text stays in the document). */
+export function normalizeTask(task: Json & { id: string }, lookup: StatusLookup | null, markers: readonly MarkerFormat[] = [DEFAULT_MARKER]): RemoteRecord {
   const st = parseStatus(task.status)
   const listed = st && lookup ? ((st.id ? lookup.byId.get(st.id) : undefined) ?? (st.name ? lookup.byName.get(st.name.toLowerCase()) : undefined)) : undefined
   return {
     remoteId: task.id,
     externalKey: str(task.externalId),
     title: str(task.title),
-    description: str(task.description),
+    description: stripMarker(str(task.description), markers),
     status: st?.name ?? listed?.name ?? null,
     statusCategory: st?.category ?? category(task.category) ?? listed?.category ?? null,
     priority: str(task.priority),
@@ -82,6 +84,8 @@ export function normalizeComment(parentRemoteId: string, c: EleanComment): Remot
     body: c.content,
     author: c.authorName,
     createdAt: c.createdAt,
+    // a comment we copied here carries the attribution footer; it must never be copied back
+    origin: hasAttribution(c.content) ? 'synced' : 'native',
     document: c.document,
   }
 }

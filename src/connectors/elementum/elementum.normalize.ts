@@ -1,3 +1,4 @@
+import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
 import type { RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, StatusCategory } from '../../engine/types.js'
 import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
 import type { RawAttachment, RawComment, RawRelation } from './elementum.schemas.js'
@@ -45,7 +46,8 @@ export function assigneesOf(v: unknown): { id: string | null; name: string | nul
   return s ? [{ id: null, name: s }] : []
 }
 
-export function toRemoteRecord(data: Json & { id: string }, cursorField: string): RemoteRecord {
+/** `markers`: the create-marker formats of the mappings, stripped from `description` (the raw text stays in the document). */
+export function toRemoteRecord(data: Json & { id: string }, cursorField: string, markers: readonly MarkerFormat[] = [DEFAULT_MARKER]): RemoteRecord {
   const status = str(data.Status)
   return {
     remoteId: data.id,
@@ -55,7 +57,7 @@ export function toRemoteRecord(data: Json & { id: string }, cursorField: string)
     statusCategory: statusCategory(status),
     priority: str(data.Priority),
     dueAt: str(data['Due Date']),
-    description: str(data.Description),
+    description: stripMarker(str(data.Description), markers),
     assignees: assigneesOf(data.Assignee),
     remoteCreatedAt: str(data['Created on']),
     remoteUpdatedAt: str(data[cursorField]),
@@ -63,9 +65,6 @@ export function toRemoteRecord(data: Json & { id: string }, cursorField: string)
     document: data,
   }
 }
-
-/** Our attribution footer (DESIGN.md §2): the text, a blank line, then `— <author> via <system>`. */
-const ATTRIBUTION_FOOTER = /\n[ \t]*\n[ \t]*— [^\n]+ via [^\n]+\s*$/u
 
 export function commentAuthor(createdBy: unknown): string | null {
   if (isObject(createdBy)) return fullName(createdBy) ?? firstStr(createdBy, ['name', 'email', 'id'])
@@ -80,7 +79,7 @@ export function toRemoteComment(parentRemoteId: string, c: RawComment): RemoteCo
     author: commentAuthor(c.createdBy),
     createdAt: c.createdAt,
     // a comment we copied here carries the footer; it must never be copied back
-    origin: c.contents !== null && ATTRIBUTION_FOOTER.test(c.contents) ? 'synced' : 'native',
+    origin: hasAttribution(c.contents) ? 'synced' : 'native',
     document: c.document,
   }
 }

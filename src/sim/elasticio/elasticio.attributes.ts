@@ -1,5 +1,7 @@
 import { isJsonObject } from '../common/server.js'
-import type { ElasticioResource } from './elasticio.store.js'
+
+/** The resources the simulator serves (the store re-exports this). */
+export type ElasticioResource = 'flows' | 'lookups' | 'credentials' | 'users' | 'organizations'
 
 /**
  * Writable attributes per resource and how each is checked; a rule returns what is wrong

@@ -1,7 +1,7 @@
 import type { SimClock } from '../common/clock.js'
 import { createPrng, type Prng } from '../common/prng.js'
 import { SimHttpError } from '../common/server.js'
-import { ATTRIBUTE_RULES } from './elasticio.attributes.js'
+import { ATTRIBUTE_RULES, type ElasticioResource } from './elasticio.attributes.js'
 
 /**
  * In-memory elastic.io data as JSON:API resource objects. Ids are Mongo-style ObjectIds
@@ -10,7 +10,7 @@ import { ATTRIBUTE_RULES } from './elasticio.attributes.js'
  * id older than the current head.
  */
 
-export type ElasticioResource = 'flows' | 'lookups' | 'credentials' | 'users' | 'organizations'
+export type { ElasticioResource }
 export const ELASTICIO_RESOURCES: readonly ElasticioResource[] = ['flows', 'lookups', 'credentials', 'users', 'organizations']
 
 /** JSON:API `type` of each collection (singular, as the vendor spells it). */

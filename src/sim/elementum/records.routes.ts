@@ -7,9 +7,12 @@ import { RELATED_TYPE, type ElementumRelation, type Namespace } from './store.js
 
 /** Search, create, get and update records, and their related items. */
 
+/** The fields this simulator stores as dates; any other value there makes a filter a 400, as in Elementum. */
+const DATE_FIELDS = ['Created on', 'Updated on', 'Due Date']
+
 function compileFilter(filter: string): RsqlPredicate {
   try {
-    return compileRsql(filter)
+    return compileRsql(filter, { dateFields: DATE_FIELDS })
   } catch (err) {
     if (err instanceof RsqlSyntaxError) throw new SimHttpError(400, err.message)
     throw err

@@ -117,28 +117,41 @@ const MATCHES: Array<[filter: string, expected: string[]]> = [
   ['Due Date=le=2099-01-01T00:00:00.000Z', ids(1, 2, 3, 4, 5)],
 ]
 
-const INVALID: Array<[filter: string, message: string]> = [
-  ['Status', 'Invalid filter at position 6: expected an operator'],
-  ['Status Open', 'Invalid filter at position 11: expected an operator'],
-  ['Status==Open;', 'Invalid filter at position 13: unexpected end of filter, expected a selector'],
-  ['==Open', 'Invalid filter at position 0: expected a selector'],
-  ['Status==Open,,Status==Closed', 'Invalid filter at position 13: expected a selector'],
-  ['Status=eq=Open', "Invalid filter at position 6: unknown operator '=eq='"],
-  ['Status==Open;Priority=in=(P1,P2', "Invalid filter at position 31: unclosed '(' opened at position 25"],
-  ['(Status==Open', "Invalid filter at position 13: expected ')'"],
-  ['Status==Open)', "Invalid filter at position 12: unexpected character ')'"],
-  ["Title=='unterminated", 'Invalid filter at position 7: unterminated quoted value'],
-  ["Status=='Open' x", "Invalid filter at position 15: unexpected character 'x'"],
-  ['Status==', 'Invalid filter at position 8: unexpected end of filter, expected a value'],
-  ['Status==;Region==EU', 'Invalid filter at position 8: expected a value'],
-  ['Title==Fix (legacy) login', "Invalid filter at position 11: unexpected '(' in an unquoted value (quote the value)"],
-  ['Status==(Open,Closed)', 'Invalid filter at position 6: operator == takes a single value'],
-  ['Status=in=(Open;Closed)', "Invalid filter at position 15: expected ',' or ')'"],
-  ['Due Date=bt=2024-03-01T00:00:00.000Z', 'Invalid filter at position 12: =bt= expects from:to (ISO-8601 YYYY-MM-DDTHH:MM:SS.SSSZ bounds)'],
+/** Each is refused with a 400 whose message names the position and what was expected. */
+const INVALID: Array<[filter: string, position: number, reason: string]> = [
+  ['Status', 6, "unexpected end of filter, expected an operator after 'Status'"],
+  ['Status Open', 11, "unexpected end of filter, expected an operator after 'Status Open'"],
+  ['Status==Open;', 13, 'unexpected end of filter, expected a selector'],
+  ['==Open', 0, "expected a selector, found '='"],
+  ['Status==Open,,Status==Closed', 13, "expected a selector, found ','"],
+  ['Status=eq=Open', 6, "unknown operator '=eq=', expected one of == != =gt= =ge= =lt= =le= =bt= =nbt= !bt= =!bt= =in= =out= =lk="],
+  ['Status==Open;Priority=in=(P1,P2', 31, "unexpected end of filter, expected ',' or ')' to close the value list at position 25"],
+  ['(Status==Open', 13, "unexpected end of filter, expected ';', ',' or ')' to close the '(' at position 0"],
+  ['Status==Open)', 12, "unbalanced ')': there is no '(' to close"],
+  ["Title=='unterminated", 7, "unterminated quoted value, expected a closing '"],
+  ["Status=='Open' x", 15, "unexpected 'x', expected ';' (AND), ',' (OR) or the end of the filter"],
+  ['Status==', 8, 'unexpected end of filter, expected a value'],
+  ['Status==;Region==EU', 8, "expected a value, found ';'"],
+  ['Title==Fix (legacy) login', 11, `reserved character '(' in an unquoted value; quote the value ('...' or "...") to use it`],
+  ['Status==(Open,Closed)', 6, 'operator == takes a single value, not a list'],
+  ['Status=in=(Open;Closed)', 15, "unexpected ';', expected ',' or ')' to close the value list at position 10"],
+  ['Due Date=bt=2024-03-01T00:00:00.000Z', 12, '=bt= takes exactly two bounds, from:to, got 1'],
   [
     'Due Date=bt=2024-03-01T00:00:00+01:00:2024-03-02T00:00:00+01:00',
-    'Invalid filter at position 12: =bt= expects from:to (ISO-8601 YYYY-MM-DDTHH:MM:SS.SSSZ bounds)',
+    12,
+    "'2024-03-01T00:00:00+01:00' is not an ISO-8601 instant: =bt= bounds are YYYY-MM-DDTHH:MM:SS.SSSZ",
   ],
+  // issue 7 §7: each of these used to answer 200 with no items
+  ['Status===Open', 6, "unknown operator '==='"],
+  ['Status~==Open', 6, "unknown operator '~=='"],
+  ['Status==Open<', 12, "reserved character '<' in an unquoted value"],
+  ['Status==Open and Priority==P1', 13, "plain-text 'and' is not an RSQL operator: use ';' for AND and ',' for OR"],
+  ['Created on=bt=A:B:C', 14, '=bt= takes exactly two bounds, from:to, got 3'],
+  ['Created on=bt=A:B', 14, "'A' is not an ISO-8601 instant"],
+  ['Created on=gt=garbage', 14, "'garbage' is not a date, and 'Created on' is a date field: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.SSSZ"],
+  ['Created on=gt=2026-13-45T99:00:00.000Z', 14, "'2026-13-45T99:00:00.000Z' is not a date"],
+  ['Due Date==soon', 10, "'soon' is not a date, and 'Due Date' is a date field"],
+  ["Status==''", 8, 'empty value, expected a value'],
 ]
 
 let sim: StartedElementum
@@ -174,10 +187,21 @@ describe('RSQL filter on search', () => {
     expect(body.total).toBe(expected.length)
   })
 
-  it.each(INVALID)('rejects %s with a 400 naming the position', async (filter, message) => {
+  it.each(INVALID)('rejects %s with a 400 naming position %i', async (filter, position, reason) => {
     const { status, body } = await byFilter(filter)
     expect(status).toBe(400)
-    expect(body).toEqual({ status: 400, message })
+    expect(body).toEqual({ status: 400, message: expect.stringMatching(/^Invalid filter at position \d+: /) })
+    expect(body.message).toContain(`Invalid filter at position ${position}: ${reason}`)
+  })
+
+  // Sent unencoded: percent-encoded, 10 000 parentheses would pass Node's 16 KB header limit (431) before the parser.
+  it.each([
+    ['7 000 balanced', `${'('.repeat(7_000)}Status==Open${')'.repeat(7_000)}`],
+    ['10 000 unclosed', `${'('.repeat(10_000)}Status==Open`],
+  ])('answers %s nested parentheses with a 400, not a 500', async (_, filter) => {
+    const { status, body } = await search(`filter=${filter}`)
+    expect(status).toBe(400)
+    expect(body.message).toBe('Invalid filter at position 64: parentheses nested more than 64 levels deep')
   })
 
   it('decodes percent-encoded ; , = as in the vendor docs', async () => {
