@@ -1,19 +1,15 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
 import type { Logger } from '../logger.js'
-import { registerHealth } from './routes/health.js'
+import { type HealthDeps, registerHealth } from './routes/health.js'
 
 /**
  * The admin HTTP API, built without `listen` so tests use `app.inject()`. Health and
  * metrics are open; everything under `/v1` needs the admin bearer token.
  */
-export interface AdminDeps {
+export interface AdminDeps extends HealthDeps {
   adminToken: string
-  registry: Registry
   logger: Logger
-  /** Ready when the database answers and every migration is applied; else the reason, for `/readyz`. */
-  ready: () => Promise<{ ready: boolean; reason?: string }>
 }
 
 export function tokenMatches(expected: string, header: string | undefined): boolean {

@@ -1,12 +1,24 @@
 import type { FastifyInstance } from 'fastify'
-import type { AdminDeps } from '../server.js'
+import type { Registry } from 'prom-client'
+
+export interface Readiness {
+  ready: boolean
+  /** Why not, for the probe's body (never driver text). */
+  reason?: string
+}
+
+export interface HealthDeps {
+  registry: Registry
+  /** Ready when the database answers and every migration is applied. */
+  ready: () => Promise<Readiness>
+}
 
 /** `/healthz` (process alive), `/readyz` (database reachable, migrations applied), `/metrics`. */
-export function registerHealth(app: FastifyInstance, deps: AdminDeps): void {
+export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     // the driver's error text may name hosts and users: the probe only says which check failed
-    const check = await deps.ready().catch(() => ({ ready: false, reason: 'database unreachable' }))
+    const check = await deps.ready().catch((): Readiness => ({ ready: false, reason: 'database unreachable' }))
     if (check.ready) return reply.code(200).send({ status: 'ready' })
     return reply.code(503).send({ status: 'not ready', reason: check.reason ?? 'not ready' })
   })
