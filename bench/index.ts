@@ -4,7 +4,7 @@
  * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000).
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
-import { elementumConnectionSchema } from '../src/config/schema.js'
+import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
 import { createElementum } from '../src/connectors/elementum/index.js'
 import { createPgMirror } from '../src/db/mirror.store.js'
 import type { Connector } from '../src/engine/ports.js'

@@ -14,7 +14,8 @@ export interface Scheduler {
 export interface ScheduleEntry {
   name: string
   expression: string
-  tick: (signal: AbortSignal) => Promise<void>
+  /** `at` is the schedule time of this tick (the same on every replica), not when it fired. */
+  tick: (signal: AbortSignal, at: Date) => Promise<void>
 }
 
 export function createScheduler(entries: readonly ScheduleEntry[], logger: Logger): Scheduler {
@@ -27,9 +28,9 @@ export function createScheduler(entries: readonly ScheduleEntry[], logger: Logge
       tasks = entries.map((e) =>
         cron.schedule(
           e.expression,
-          () => {
+          (context) => {
             if (controller.signal.aborted) return
-            const run = e.tick(controller.signal).catch((err: unknown) => log.error({ err, schedule: e.name }, 'scheduled run failed'))
+            const run = e.tick(controller.signal, context.date).catch((err: unknown) => log.error({ err, schedule: e.name }, 'scheduled run failed'))
             running.add(run)
             void run.finally(() => running.delete(run))
             return run

@@ -1,16 +1,14 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Logger } from '../logger.js'
-import { type HealthDeps, registerHealth } from './routes/health.js'
+import { registerHealth } from './routes/health.js'
+import type { AdminDeps } from './types.js'
+
+export type { AdminDeps } from './types.js'
 
 /**
  * The admin HTTP API, built without `listen` so tests use `app.inject()`. Health and
  * metrics are open; everything under `/v1` needs the admin bearer token.
  */
-export interface AdminDeps extends HealthDeps {
-  adminToken: string
-  logger: Logger
-}
 
 export function tokenMatches(expected: string, header: string | undefined): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? '')

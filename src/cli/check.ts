@@ -8,21 +8,14 @@ import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { parseCommandArgs } from './args.js'
+import type { ConnectionTestResult, TestConnections } from './connection-tests.js'
+
+export type { ConnectionTestResult, TestConnections } from './connection-tests.js'
 
 export interface CheckOutput {
   readonly stdout: { write(text: string): unknown }
   readonly stderr: { write(text: string): unknown }
 }
-
-export interface ConnectionTestResult {
-  readonly connection: string
-  readonly ok: boolean
-  /** Why it failed (or a detail such as the health-check status); never a secret. */
-  readonly message?: string
-}
-
-/** Tests auth and the health check of every connection; supplied once connectors exist. */
-export type TestConnections = (config: Config) => Promise<readonly ConnectionTestResult[]>
 
 export interface RunCheckOptions {
   readonly configDir: string

@@ -7,7 +7,16 @@ import { createConnector } from '../connectors/index.js'
 import { toSyncError } from '../engine/errors.js'
 import { createLogger, createRedactor } from '../logger.js'
 import { collectSecrets } from '../config/secrets.js'
-import type { ConnectionTestResult } from './check.js'
+
+export interface ConnectionTestResult {
+  readonly connection: string
+  readonly ok: boolean
+  /** Why it failed (or a detail such as the health-check status); never a secret. */
+  readonly message?: string
+}
+
+/** Tests auth and the health check of every connection (`runCheck` takes it as an option so that tests can fake it). */
+export type TestConnections = (config: Config) => Promise<readonly ConnectionTestResult[]>
 
 export async function testConnections(config: Config): Promise<ConnectionTestResult[]> {
   const redactor = createRedactor(collectSecrets(config))

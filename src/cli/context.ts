@@ -3,34 +3,19 @@
  * config (invalid → exit 2 before the database is touched), build the redactor and
  * logger, open and migrate the database.
  */
-import { processEnv, readEnv, configDirFromEnv, envSecrets, type Env, type EnvSettings } from '../config/env.js'
+import type { AppContext } from '../app.js'
+import { processEnv, readEnv, configDirFromEnv, envSecrets, type Env } from '../config/env.js'
 import { ConfigError, formatIssue } from '../config/errors.js'
 import { loadConfig } from '../config/load.js'
-import type { Config } from '../config/schema.js'
 import { collectSecrets } from '../config/secrets.js'
 import { openDatabase, type OpenedDatabase } from '../db/open.js'
-import { createLogger, createRedactor, type Logger, type Redactor } from '../logger.js'
-
-export interface CommandContext {
-  env: EnvSettings
-  config: Config
-  redactor: Redactor
-  logger: Logger
-}
-
-export class ExitError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+import { createLogger, createRedactor, type Redactor } from '../logger.js'
+import { ExitError } from './errors.js'
 
 /** The loaded config's redactor, so that an unexpected error printed by runCommand is scrubbed too. */
 let activeRedactor: Redactor | undefined
 
-export async function loadContext(opts: { configDir?: string | undefined; extraEnv?: Env } = {}): Promise<CommandContext> {
+export async function loadContext(opts: { configDir?: string | undefined; extraEnv?: Env } = {}): Promise<AppContext> {
   const raw: Env = { ...processEnv(), ...opts.extraEnv }
   try {
     const env = readEnv(raw)
@@ -40,12 +25,13 @@ export async function loadContext(opts: { configDir?: string | undefined; extraE
     activeRedactor = redactor
     return { env, config, redactor, logger }
   } catch (err) {
-    if (err instanceof ConfigError) throw new ExitError(2, `${err.issues.map(formatIssue).join('\n')}\nconfig invalid: ${err.issues.length} error(s)`)
+    if (err instanceof ConfigError)
+      throw new ExitError(2, `${err.issues.map(formatIssue).join('\n')}\nconfig invalid: ${err.issues.length} error(s)`, { cause: err })
     throw err
   }
 }
 
-export async function openContextDatabase(ctx: CommandContext, say: (line: string) => void): Promise<OpenedDatabase> {
+export async function openContextDatabase(ctx: AppContext, say: (line: string) => void): Promise<OpenedDatabase> {
   return openDatabase({ databaseUrl: ctx.env.databaseUrl, dataDir: ctx.env.dataDir, onProgress: say })
 }
 

@@ -6,11 +6,10 @@
  */
 import { processEnv } from '../config/env.js'
 import { type Daemon, startDaemon } from '../main.js'
-import { startAllSims } from '../sim/index.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, runCommand } from './context.js'
 import { untilSignal } from './run.js'
-import { SAMPLE, seedAll } from './sim.js'
+import { exampleConfigEnv, printSims, SAMPLE, seedAll, startOnDefaultPorts } from './sim.js'
 
 const USAGE = `usage: elsync demo [--records N] [--config-dir <dir>] [--no-activity]
 
@@ -33,24 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   return runCommand('demo', async () => {
     const say = (l: string) => process.stdout.write(`${l}\n`)
-    const sims = await startAllSims({ seed: 1 })
-    const [elementum, elean, avepoint, elasticio] = sims
+    const { sims, moved } = await startOnDefaultPorts({ seed: 1 })
+    const elean = sims[1]
     seedAll(sims, records, 1)
-    const extraEnv = {
-      ELEMENTUM_BASE_URL: elementum.baseUrl,
-      ELEMENTUM_CLIENT_ID: elementum.credentials.clientId,
-      ELEMENTUM_CLIENT_SECRET: elementum.credentials.clientSecret,
-      ELEAN_BASE_URL: elean.baseUrl,
-      ELEAN_API_KEY: elean.credentials.apiKey,
-      AVEPOINT_BASE_URL: avepoint.baseUrl,
-      AVEPOINT_TOKEN_URL: avepoint.credentials.tokenUrl,
-      AVEPOINT_CLIENT_ID: avepoint.credentials.clientId,
-      AVEPOINT_CLIENT_SECRET: avepoint.credentials.clientSecret,
-      ELASTICIO_BASE_URL: elasticio.baseUrl,
-      ELASTICIO_EMAIL: elasticio.credentials.email,
-      ELASTICIO_API_KEY: elasticio.credentials.apiKey,
-      ELASTICIO_WORKSPACE_ID: elasticio.store.workspaceId,
-    }
+    const extraEnv = exampleConfigEnv(sims)
     let daemon: Daemon | undefined
     try {
       // the demo's own log level: its story is told by the lines it prints
@@ -60,7 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       await Promise.all(sims.map((s) => s.close()))
       throw err
     }
-    for (const s of sims) say(`simulator ${s.kind.padEnd(9)} ${s.baseUrl}`)
+    say('simulators (sample data of seed 1; the curls in README.md and docs/simulators.md use these ports and credentials):')
+    printSims(sims, say)
+    if (moved.length > 0) say(`note: ports 4101–4104 were partly taken; ${moved.join(', ')} moved to the port printed above`)
+    say('')
     say('first poll of every stream…')
     await daemon.pollAll()
     say('')

@@ -3,15 +3,13 @@
  * selected streams, a progress line per page and a summary. Exit 0 when every stream
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
-import { Registry } from 'prom-client'
+import { type App, allStreams, createApp, summaryLine } from '../app.js'
 import type { Config } from '../config/schema.js'
-import { createPgMirror } from '../db/mirror.store.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
-import { openStreamLocks } from '../db/locks.js'
-import { syncPass } from '../engine/sync.js'
-import { allStreams, buildTargets, summaryLine, vaultFor } from '../main.js'
+import type { StreamRef } from '../engine/types.js'
 import { parseCommandArgs } from './args.js'
-import { ExitError, loadContext, openContextDatabase, runCommand } from './context.js'
+import { loadContext, openContextDatabase, runCommand } from './context.js'
+import { ExitError } from './errors.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--confirm-deletes] [--dry-run] [--config-dir <dir>]
 
@@ -25,7 +23,7 @@ One poll of the selected streams (all by default), then exit.
 `
 
 /** The streams a selection names; an unknown connection or stream is a usage error. */
-export function selectStreams(config: Config, connection?: string, stream?: string): { connection: string; stream: string }[] {
+export function selectStreams(config: Config, connection?: string, stream?: string): StreamRef[] {
   if (connection !== undefined && !Object.hasOwn(config.connections, connection)) {
     throw new ExitError(2, `unknown connection "${connection}" (known: ${Object.keys(config.connections).join(', ') || 'none'})`)
   }
@@ -73,24 +71,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     const onSignal = () => controller.abort(new Error('interrupted'))
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const locks = openStreamLocks(db.url, new Set(selection.map((s) => s.connection)).size)
+    let app: App | undefined
     try {
+      app = createApp(ctx, { db, streams: selection })
       let busy = 0
-      const targets = buildTargets(ctx, selection, new Registry(), vaultFor(ctx, db.sql))
-      const results = await syncPass(createPgMirror(db.sql), targets, {
+      const results = await app.pollPass({
         mode: values.full ? 'full' : 'incremental',
         signal: controller.signal,
         source: values.full ? 'resync' : 'poll',
         forceDelete: values['confirm-deletes'],
         onPage: (p) => process.stdout.write(progressLine(p)),
-        // a daemon (or another sync) running the same stream holds its lock: skip it rather
-        // than interleave two scans of one stream
-        exclusive: (stream, fn) => locks.tryRun(stream, fn),
+        // a daemon (or another sync) running the same stream holds its lock: the stream is skipped
         onBusy: (s) => {
           busy += 1
           process.stdout.write(`skipped ${s.connection}/${s.stream}: another elsync process is running it\n`)
         },
-        redact: ctx.redactor.redact,
       })
       process.stdout.write(summaryLines(results))
       if (busy) process.stdout.write(`${busy} stream(s) skipped: busy in another process\n`)
@@ -98,7 +93,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
-      await locks.close()
+      await app?.close()
       await db.close()
     }
   })

@@ -4,6 +4,7 @@
  * at once in a single ConfigError.
  */
 import type { z } from 'zod'
+import { SyncError } from '../engine/errors.js'
 
 export type PathSegment = string | number
 
@@ -19,14 +20,12 @@ export function formatIssue(issue: ConfigIssue): string {
   return `${issue.file}: ${issue.path}: ${issue.message}`
 }
 
-export class ConfigError extends Error {
-  readonly code = 'invalid_config'
-  readonly retryable = false
+export class ConfigError extends SyncError {
+  override readonly code = 'invalid_config'
   readonly issues: readonly ConfigIssue[]
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
     super(issues.map(formatIssue).join('\n'), options)
-    this.name = 'ConfigError'
     this.issues = issues
   }
 }

@@ -3,8 +3,9 @@
  * existing connections and streams, ask only for what both sides can do, ids are unique, and
  * a connection's auth is consistent with its kind and headers.
  */
-import { CAPABILITIES, kindsWith, type Capability } from './capabilities.js'
+import { CONNECTOR_MODULES, connectorModule, kindsWith } from '../connectors/registry.js'
 import { formatPath, type ConfigIssue, type PathSegment } from './errors.js'
+import { mappingNeeds, type Side } from './needs.js'
 import { forbiddenHeaderReason, type ConnectionConfig, type MappingConfig } from './schema.js'
 
 export const CONNECTIONS_FILE = 'connections.yaml'
@@ -32,8 +33,9 @@ export function checkConnections(connections: Readonly<Record<string, Connection
 
   for (const [name, c] of Object.entries(connections)) {
     const auth = c.auth
-    if (auth.mode === 'oauth2-client-credentials' && auth.tokenUrl === undefined && !CAPABILITIES[c.kind].impliedTokenUrl) {
-      add([name, 'auth', 'tokenUrl'], `is required for kind ${c.kind} (only ${kindsWith('impliedTokenUrl').join(' and ')} imply a token endpoint)`)
+    if (auth.mode === 'oauth2-client-credentials' && auth.tokenUrl === undefined && !connectorModule(c.kind).defaults.tokenUrl) {
+      const implied = CONNECTOR_MODULES.filter((m) => m.defaults.tokenUrl).map((m) => m.kind)
+      add([name, 'auth', 'tokenUrl'], `is required for kind ${c.kind} (only ${implied.join(' and ')} imply a token endpoint)`)
     }
     if (auth.mode === 'api-key' && auth.in === 'header') {
       const reason = auth.name.toLowerCase() === 'authorization' ? null : forbiddenHeaderReason(auth.name)
@@ -46,30 +48,6 @@ export function checkConnections(connections: Readonly<Record<string, Connection
     }
   }
   return issues
-}
-
-const CAPABILITY_LABEL: Record<Capability, string> = {
-  comments: 'comments',
-  attachments: 'attachments',
-  related: 'related items',
-}
-
-type Side = 'left' | 'right'
-
-/** Which sides a mapping writes to (a side is written when data flows towards it). */
-function sidesWritten(m: MappingConfig): Set<Side> {
-  const out = new Set<Side>()
-  const flows = (d: string) => {
-    if (d === 'both' || d === 'left-to-right') out.add('right')
-    if (d === 'both' || d === 'right-to-left') out.add('left')
-  }
-  flows(m.create)
-  for (const f of m.fields) flows(f.direction)
-  flows(m.comments)
-  flows(m.attachments.direction)
-  flows(m.related)
-  if (m.delete === 'propagate') flows('both')
-  return out
 }
 
 export function checkMappings(
@@ -108,28 +86,12 @@ export function checkMappings(
       if (conn) resolved[side] = conn
     }
 
-    for (const capability of ['comments', 'attachments', 'related'] as const) {
-      const direction = capability === 'attachments' ? m.attachments.direction : m[capability]
-      if (direction === 'none') continue
-      for (const side of ['left', 'right'] as const) {
-        const conn = resolved[side]
-        if (conn && !CAPABILITIES[conn.kind][capability]) {
-          add(
-            capability === 'attachments' ? ['attachments', 'direction'] : [capability],
-            `${CAPABILITY_LABEL[capability]} are not supported by the ${side} side: connection "${m[side].connection}" is kind ${conn.kind} (supported by ${kindsWith(capability).join(', ')})`,
-          )
-        }
-      }
-    }
-
-    for (const side of sidesWritten(m)) {
-      const conn = resolved[side]
-      if (conn && !CAPABILITIES[conn.kind].write) {
-        add(
-          [side, 'connection'],
-          `connection "${m[side].connection}" is kind ${conn.kind}, which is read-only, but this mapping writes to its side (check create, delete and the direction of fields)`,
-        )
-      }
+    for (const need of mappingNeeds(m)) {
+      const conn = resolved[need.side]
+      if (!conn) continue
+      const { ports, children } = connectorModule(conn.kind)
+      if (need.ports.every((p) => ports.includes(p)) && need.children.every((c) => children.includes(c))) continue
+      add([...need.path], need.message(m[need.side].connection, conn.kind, kindsWith(need.ports, need.children)))
     }
 
     m.fields.forEach((f, i) => {

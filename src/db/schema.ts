@@ -195,3 +195,25 @@ export const connectionSecrets = elsync.table('connection_secrets', {
   ciphertext: text('ciphertext').notNull(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 })
+
+/**
+ * Who polls each stream: a lease with an owner, an expiry kept alive by a heartbeat, and
+ * the last schedule tick that ran, per schedule, so that one cron tick of one stream runs
+ * once across replicas. A row, not a session lock: it survives a dropped connection and
+ * works behind a pooler in transaction mode; a replica that dies loses its leases at expiry.
+ */
+export const streamLeases = elsync.table(
+  'stream_leases',
+  {
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    /** Null when released. */
+    owner: text('owner'),
+    expiresAt: tz('expires_at').notNull(),
+    heartbeatAt: tz('heartbeat_at').notNull().defaultNow(),
+    acquiredAt: tz('acquired_at').notNull().defaultNow(),
+    /** `{schedule name: tick time}` of the last tick of each schedule that ran. */
+    lastTicks: jsonb('last_ticks').notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [primaryKey({ columns: [t.connection, t.stream] })],
+)

@@ -45,6 +45,14 @@ export class RsqlSyntaxError extends SyncError {
   }
 }
 
+/** A stream (or its connection) that the config does not declare. */
+export class UnknownStreamError extends SyncError {
+  override readonly code = 'unknown_stream'
+  constructor(readonly stream: StreamRef) {
+    super(`connection ${stream.connection} has no stream "${stream.stream}"`)
+  }
+}
+
 export function toSyncError(err: unknown): SyncError {
   if (err instanceof SyncError) return err
   if (err instanceof Error) return new SyncError(err.message, { cause: err })

@@ -41,7 +41,8 @@ export interface StreamRunOptions {
 }
 
 export interface StreamRunResult {
-  runId: number
+  /** Null when the run could not even be recorded. */
+  runId: number | null
   stream: StreamRef
   mode: ReadMode
   status: 'succeeded' | 'failed'
@@ -53,6 +54,25 @@ export interface StreamRunResult {
   nulBytesStripped: number
   durationMs: number
   error?: { code: string; message: string }
+}
+
+/** A run that failed before it could be recorded (the database was unreachable at its start). */
+export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknown, redact: (s: string) => string = (s) => s): StreamRunResult {
+  const e = toSyncError(err)
+  return {
+    runId: null,
+    stream,
+    mode,
+    status: 'failed',
+    pages: 0,
+    seen: 0,
+    changed: 0,
+    deleted: 0,
+    requests: 0,
+    nulBytesStripped: 0,
+    durationMs: 0,
+    error: { code: e.code, message: redact(e.message) },
+  }
 }
 
 export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Promise<StreamRunResult> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ChangedFields, RemoteRecord, StatusCategory } from './types.js'
+import { InvalidRecordError } from './errors.js'
 
 /**
  * Pure record handling for the mirror: sanitising text Postgres cannot store,
@@ -84,7 +85,7 @@ const text = (v: string | null | undefined): string | null => (v === undefined |
 
 export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): MirrorRow {
   const r = sanitize(record, report)
-  if (typeof r.remoteId !== 'string' || r.remoteId === '') throw new Error('record without a remote id')
+  if (typeof r.remoteId !== 'string' || r.remoteId === '') throw new InvalidRecordError('record without a remote id')
   const snapshot: Snapshot = {
     external_key: text(r.externalKey),
     title: text(r.title),

@@ -1,5 +1,5 @@
 import type { Connector, MirrorStore } from './ports.js'
-import { runStream, type PageProgress, type StreamRunResult } from './poll.js'
+import { runStream, unrecordedFailure, type PageProgress, type StreamRunResult } from './poll.js'
 import type { ChangeSource, ReadMode, StreamRef } from './types.js'
 
 /**
@@ -25,10 +25,16 @@ export interface SyncPassOptions {
   onPage?: (p: PageProgress) => void
   onStreamDone?: (r: StreamRunResult) => void
   redact?: (text: string) => string
-  /** Runs a stream exclusively (across replicas); 'busy' means another holder is running it. */
-  exclusive?: <T>(stream: StreamRef, fn: () => Promise<T>) => Promise<T | 'busy'>
-  onBusy?: (stream: StreamRef) => void
+  /**
+   * Runs a stream exclusively (across replicas). `fn` gets a signal that aborts when
+   * exclusivity is lost. 'busy': another holder is running it; 'tick-done': this
+   * scheduled tick already ran on another replica.
+   */
+  exclusive?: <T>(stream: StreamRef, fn: (lost: AbortSignal) => Promise<T>) => Promise<T | StreamSkip>
+  onBusy?: (stream: StreamRef, why: StreamSkip) => void
 }
+
+export type StreamSkip = 'busy' | 'tick-done'
 
 export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget[], opts: SyncPassOptions): Promise<StreamRunResult[]> {
   const byConnection = new Map<string, SyncTarget[]>()
@@ -37,12 +43,12 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
     const results: StreamRunResult[] = []
     for (const t of lane) {
       if (opts.signal.aborted) break
-      const run = () =>
+      const run = (lost?: AbortSignal) =>
         runStream(mirror, {
           stream: t.stream,
           connector: t.connector,
           mode: opts.mode,
-          signal: opts.signal,
+          signal: lost ? AbortSignal.any([opts.signal, lost]) : opts.signal,
           // a server clock ahead of ours would make a window miss changes: widen by the skew
           lookbackMs: t.lookbackSeconds * 1000 + t.connector.stats().skewMs,
           maxDeleteFraction: t.maxDeleteFraction,
@@ -53,9 +59,13 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
           ...(opts.onPage ? { onPage: opts.onPage } : {}),
           ...(opts.redact ? { redact: opts.redact } : {}),
         })
-      const result = opts.exclusive ? await opts.exclusive(t.stream, run) : await run()
-      if (result === 'busy') {
-        opts.onBusy?.(t.stream)
+      // runStream records its own failures; what escapes it (the database gone before the run
+      // could even be recorded, the lease table unreachable) fails this stream, never the pass
+      const result = await (opts.exclusive ? opts.exclusive(t.stream, run) : run()).catch((err: unknown) =>
+        unrecordedFailure(t.stream, opts.mode, err, opts.redact),
+      )
+      if (result === 'busy' || result === 'tick-done') {
+        opts.onBusy?.(t.stream, result)
         continue
       }
       opts.onStreamDone?.(result)

@@ -98,10 +98,15 @@ describe('elsync sync', () => {
   })
 
   it('skips a stream that another elsync process is running instead of interleaving two scans', async () => {
-    const { createStreamLocks } = await import('../../src/db/locks.js')
+    const { createStreamLeases } = await import('../../src/db/leases.store.js')
     let release!: () => void
-    const held = createStreamLocks(db.sql).tryRun({ connection: 'elean', stream: 'web' }, () => new Promise<void>((r) => (release = r)))
-    await new Promise((r) => setTimeout(r, 100))
+    let holding!: () => void
+    const taken = new Promise<void>((r) => (holding = r))
+    const held = createStreamLeases(db.sql).tryRun({ connection: 'elean', stream: 'web' }, () => {
+      holding()
+      return new Promise<void>((r) => (release = r))
+    })
+    await taken
     const r = await elsync(['sync', '--connection', 'elean'])
     release()
     await held

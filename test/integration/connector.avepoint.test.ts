@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { avepointConnectionSchema, type AvepointConnection } from '../../src/config/schema.js'
+import { avepointConnectionSchema, type AvepointConnection } from '../../src/connectors/avepoint/index.js'
 import { createAvepoint } from '../../src/connectors/avepoint/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'

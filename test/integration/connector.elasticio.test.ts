@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { elasticioConnectionSchema, type ElasticioConnection } from '../../src/config/schema.js'
+import { elasticioConnectionSchema, type ElasticioConnection } from '../../src/connectors/elasticio/index.js'
 import { createElasticio } from '../../src/connectors/elasticio/index.js'
 import { REDACTED } from '../../src/connectors/shared/tolerant.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { EleanConnection } from '../../src/config/schema.js'
+import type { EleanConnection } from '../../src/connectors/elean/index.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { elementumConnectionSchema } from '../../src/config/schema.js'
+import { elementumConnectionSchema } from '../../src/connectors/elementum/index.js'
 import { createElementum } from '../../src/connectors/elementum/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { restConnectionSchema } from '../../src/config/schema.js'
+import { restConnectionSchema } from '../../src/connectors/rest/index.js'
 import { createRest, type RestOptions } from '../../src/connectors/rest/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
@@ -113,10 +113,15 @@ describe('rest connector', () => {
     expect(ids(rows)).toEqual(allIds.slice(0, 200))
   })
 
-  it('pages by offset and limit, reads a dotted id field, and stops on a short page', async () => {
+  it('pages by offset and limit, reads a dotted id field, and stops on a short page when the config says the API honours the size', async () => {
     const keyed = ITEMS.map(({ id, ...rest }) => ({ key: { id }, ...rest }))
     const api = await serve((url) => ({ body: { rows: keyed.slice(num(url, 'offset', 0), num(url, 'offset', 0) + num(url, 'limit', 10)) } }))
-    const { result, rows } = await sync(api, { path: 'things', itemsPath: 'rows', idField: 'key.id', pagination: { style: 'offset', pageSize: 100 } })
+    const { result, rows } = await sync(api, {
+      path: 'things',
+      itemsPath: 'rows',
+      idField: 'key.id',
+      pagination: { style: 'offset', pageSize: 100, stopWhen: 'shortPage' },
+    })
     expect(result).toMatchObject({ status: 'succeeded', seen: 250, pages: 3 })
     expect(api.requests).toEqual(['/api/things?offset=0&limit=100', '/api/things?offset=100&limit=100', '/api/things?offset=200&limit=100'])
     expect(ids(rows)).toEqual(allIds)
@@ -214,5 +219,61 @@ describe('rest connector', () => {
     await build({}).check(AbortSignal.timeout(5_000))
     await build({ healthCheckPath: '/health' }).check(AbortSignal.timeout(5_000))
     expect(api.requests).toEqual(['/api/things?offset=0&limit=1', '/api/health'])
+  })
+
+  describe('a scan ends on an empty page or a declared end marker, never on a short page alone', () => {
+    const FIFTY = ITEMS.slice(0, 50)
+
+    it('reads every record from an API that ignores the page size', async () => {
+      // always 20 a page, whatever pageSize asks: the first page is "short"
+      const api = await serve((url) => ({ body: FIFTY.slice((num(url, 'page', 1) - 1) * 20, num(url, 'page', 1) * 20) }))
+      const { result, rows } = await sync(api, { path: 'things', pagination: { style: 'page', pageSize: 50 } })
+      expect(result).toMatchObject({ status: 'succeeded', seen: 50 })
+      expect(ids(rows)).toEqual(FIFTY.map((i) => i.id))
+      expect(api.requests).toEqual([1, 2, 3, 4].map((p) => `/api/things?page=${p}&pageSize=50`))
+    })
+
+    it('reads every record from an API that caps the limit, moving the offset by what it returned', async () => {
+      const api = await serve((url) => ({ body: FIFTY.slice(num(url, 'offset', 0), num(url, 'offset', 0) + Math.min(20, num(url, 'limit', 10))) }))
+      const { result, rows } = await sync(api, { path: 'things', pagination: { style: 'offset', pageSize: 100 } })
+      expect(result).toMatchObject({ status: 'succeeded', seen: 50 })
+      expect(ids(rows)).toEqual(FIFTY.map((i) => i.id))
+      expect(api.requests).toEqual([0, 20, 40, 50].map((o) => `/api/things?offset=${o}&limit=100`))
+    })
+
+    it('stops at the declared total without an extra request', async () => {
+      const api = await serve((url) => ({ body: { items: FIFTY.slice((num(url, 'page', 1) - 1) * 20, num(url, 'page', 1) * 20), meta: { total: 50 } } }))
+      const { result } = await sync(api, {
+        path: 'things',
+        itemsPath: 'items',
+        pagination: { style: 'page', pageSize: 20, stopWhen: { totalPath: 'meta.total' } },
+      })
+      expect(result).toMatchObject({ status: 'succeeded', seen: 50 })
+      expect(api.requests).toHaveLength(3)
+    })
+
+    it('stops when the declared hasMore is false, and reads on while it is true though pages are short', async () => {
+      const api = await serve((url) => {
+        const page = num(url, 'page', 1)
+        return { body: { items: FIFTY.slice((page - 1) * 10, page * 10), hasMore: page * 10 < 50 } }
+      })
+      const { result } = await sync(api, {
+        path: 'things',
+        itemsPath: 'items',
+        pagination: { style: 'page', pageSize: 25, stopWhen: { hasMorePath: 'hasMore' } },
+      })
+      expect(result).toMatchObject({ status: 'succeeded', seen: 50 })
+      expect(api.requests).toHaveLength(5)
+    })
+
+    it('fails the scan, deleting nothing, when the declared end marker is missing', async () => {
+      const api = await serve(() => ({ body: { items: FIFTY.slice(0, 10) } }))
+      const { result } = await sync(api, {
+        path: 'things',
+        itemsPath: 'items',
+        pagination: { style: 'page', pageSize: 10, stopWhen: { totalPath: 'meta.total' } },
+      })
+      expect(result).toMatchObject({ status: 'failed', deleted: 0, error: { message: expect.stringContaining('no usable end marker at "meta.total"') } })
+    })
   })
 })

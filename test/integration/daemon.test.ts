@@ -50,23 +50,3 @@ describe('the daemon', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow()
   })
 })
-
-describe('stream locks across replicas', () => {
-  it('lets one replica run a stream while another gets busy, and frees it afterwards', async () => {
-    const { createStreamLocks } = await import('../../src/db/locks.js')
-    const { createDb } = await import('../../src/db/client.js')
-    const other = createDb(db.url, { max: 2 })
-    const a = createStreamLocks(db.sql)
-    const b = createStreamLocks(other.sql)
-    const stream = { connection: 'elean', stream: 'web' }
-    let release!: () => void
-    const held = a.tryRun(stream, () => new Promise<string>((r) => (release = () => r('done'))))
-    await new Promise((r) => setTimeout(r, 100))
-    expect(await b.tryRun(stream, async () => 'ran')).toBe('busy')
-    expect(await b.tryRun({ connection: 'elean', stream: 'other' }, async () => 'ran')).toBe('ran')
-    release()
-    expect(await held).toBe('done')
-    expect(await b.tryRun(stream, async () => 'ran')).toBe('ran')
-    await other.close()
-  })
-})

@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { eleanConnectionSchema, elementumConnectionSchema } from '../../src/config/schema.js'
+import { eleanConnectionSchema } from '../../src/connectors/elean/index.js'
+import { elementumConnectionSchema } from '../../src/connectors/elementum/index.js'
 import { createElean } from '../../src/connectors/elean/index.js'
 import { createElementum } from '../../src/connectors/elementum/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { eleanConnectionSchema } from '../../src/config/schema.js'
+import { eleanConnectionSchema } from '../../src/connectors/elean/elean.config.js'
 import { createEleanApi } from '../../src/connectors/elean/elean.client.js'
 import { createEleanFieldCatalog } from '../../src/connectors/elean/elean.fields.js'
 import { statusLookup } from '../../src/connectors/elean/elean.normalize.js'
@@ -37,7 +37,11 @@ async function harness() {
   )
   const connector = createElean({ name: connection, config, http, logger: logs.logger })
   const client = createEleanApi(http)
-  const fields = createEleanFieldCatalog({ streams: config.streams, statuses: (project, signal) => client.statuses(project, signal).then(statusLookup) })
+  const fields = createEleanFieldCatalog({
+    connection: 'elean',
+    streams: config.streams,
+    statuses: (project, signal) => client.statuses(project, signal).then(statusLookup),
+  })
   const poll = async () => {
     const summary = await runStream(mirror, {
       stream: { connection, stream: 'web' },

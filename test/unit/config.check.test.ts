@@ -59,6 +59,17 @@ describe('elsync check', () => {
       { 'connections.yaml': CONNECTIONS.replace('${ELEAN_API_KEY}', '${ELEAN_KEY_MISSING}') },
       'connections.yaml: connections.elean.auth.token: environment variable ELEAN_KEY_MISSING is not set',
     ],
+    [
+      'a mapping writing fields to an avepoint stream (no record writer)',
+      {
+        'connections.yaml': `${CONNECTIONS}  graph:\n    kind: avepoint\n    baseUrl: https://graph.avepointonlineservices.com\n    auth: { mode: bearer, token: t0ken-value }\n    streams:\n      users: { resource: users }\n`,
+        'it-requests.mapping.yaml': MAPPING.replace('{ connection: elean, stream: web }', '{ connection: graph, stream: users }').replace(
+          /^(comments|attachments): both\n/gm,
+          '',
+        ),
+      },
+      'it-requests.mapping.yaml: right.connection: connection "graph" is kind avepoint, which is read-only (records are written to elementum, elean)',
+    ],
   ])('exits 2 naming file and path for %s', async (_, files, line) => {
     const result = await check({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': MAPPING, ...files })
     expect(result.code).toBe(2)

@@ -213,8 +213,7 @@ describe('loadConfig', () => {
     ])
   })
 
-  it('refuses comments and attachments on an avepoint side', async () => {
-    const avepoint = `
+  const graph = `
   graph:
     kind: avepoint
     baseUrl: https://graph.avepointonlineservices.com
@@ -222,11 +221,50 @@ describe('loadConfig', () => {
     streams:
       users: { resource: users }
 `
+
+  it('refuses comments, attachments and record writes on an avepoint side', async () => {
     const issues = await issuesOf({
-      'connections.yaml': CONNECTIONS + avepoint,
+      'connections.yaml': CONNECTIONS + graph,
       'it-requests.mapping.yaml': MAPPING.replace('{ connection: elean, stream: web }', '{ connection: graph, stream: users }'),
     })
-    expect(issues.map((i) => i.path)).toEqual(['comments', 'attachments.direction'])
+    expect(issues.map((i) => i.path)).toEqual(['comments', 'attachments.direction', 'right.connection'])
+  })
+
+  const eleanToGraph = (extra = '') =>
+    `id: m\nleft: { connection: elean, stream: web }\nright: { connection: graph, stream: users }\nfields:\n  - { left: title, right: displayName${extra} }\n`
+
+  it('refuses a mapping that writes fields to an avepoint stream, naming the kinds that write records', async () => {
+    const issues = await issuesOf({ 'connections.yaml': CONNECTIONS + graph, 'm.mapping.yaml': eleanToGraph() })
+    expect(issues).toEqual([
+      {
+        file: 'm.mapping.yaml',
+        path: 'right.connection',
+        message:
+          'connection "graph" is kind avepoint, which is read-only (records are written to elementum, elean), but this mapping writes to its side (check create, delete and the direction of fields)',
+      },
+    ])
+    // reading from it is fine
+    const dir = await writeConfigDir({ 'connections.yaml': CONNECTIONS + graph, 'm.mapping.yaml': eleanToGraph(', direction: right-to-left') })
+    await expect(loadConfig({ dir, env: ENV })).resolves.toBeDefined()
+  })
+
+  it('names the side a one-way flow of comments or related items cannot use', async () => {
+    const fromGraph = `${eleanToGraph(', direction: right-to-left')}comments: right-to-left\n`
+    expect(await issuesOf({ 'connections.yaml': CONNECTIONS + graph, 'm.mapping.yaml': fromGraph })).toEqual([
+      {
+        file: 'm.mapping.yaml',
+        path: 'comments',
+        message: 'comments cannot be copied from the right side: connection "graph" is kind avepoint (supported by elementum, elean)',
+      },
+    ])
+    const intoElean = `${MAPPING}related: left-to-right\n`
+    expect(await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': intoElean })).toEqual([
+      {
+        file: 'it-requests.mapping.yaml',
+        path: 'related',
+        message: 'related items cannot be copied to the right side: connection "elean" is kind elean (supported by elementum)',
+      },
+    ])
   })
 
   it('refuses a mapping that writes to a read-only rest connection', async () => {

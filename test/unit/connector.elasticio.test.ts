@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { elasticioConnectionSchema } from '../../src/config/schema.js'
+import { elasticioConnectionSchema } from '../../src/connectors/elasticio/index.js'
 import { createElasticio, hasNextPage } from '../../src/connectors/elasticio/index.js'
 import { normalizeElasticio, redactCredential } from '../../src/connectors/elasticio/elasticio.normalize.js'
 import { REDACTED } from '../../src/connectors/shared/tolerant.js'

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { eleanConnectionSchema } from '../../src/config/schema.js'
+import { eleanConnectionSchema } from '../../src/connectors/elean/index.js'
 import { createStreamMemory, planComments, type StreamMemory, type TaskVersion } from '../../src/connectors/elean/elean.comments.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { needsStatusList, normalizeTask, statusLookup } from '../../src/connectors/elean/elean.normalize.js'

@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { ElementumStream } from '../../src/config/schema.js'
+import type { ElementumStream } from '../../src/connectors/elementum/index.js'
 import type { ElementumApi, SearchQuery } from '../../src/connectors/elementum/elementum.client.js'
 import { andFilters, clampPageSize, elementumTokenUrl, paths, windowFilter } from '../../src/connectors/elementum/elementum.client.js'
 import { toRemoteComment, toRemoteRecord } from '../../src/connectors/elementum/elementum.normalize.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { restStreamSchema } from '../../src/config/schema.js'
+import { restStreamSchema } from '../../src/connectors/rest/index.js'
 import { itemsOf, normalizeRest } from '../../src/connectors/rest/rest.normalize.js'
 import { getPath, nextFromLinkHeader } from '../../src/connectors/shared/paging.js'
 

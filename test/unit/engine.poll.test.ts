@@ -107,4 +107,44 @@ describe('syncPass', () => {
     expect(busy).toEqual(['a'])
     expect(calls).toEqual([])
   })
+
+  it('fails only the stream whose run could not even be recorded, and runs the others', async () => {
+    const { mirror, calls } = fakeMirror()
+    const start = mirror.startRun
+    mirror.startRun = async (stream, mode) => {
+      if (stream.stream === 'a') throw Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' })
+      return start(stream, mode)
+    }
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }], b: [{ records: [rec('2')] }] })
+    const results = await syncPass(
+      mirror,
+      ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 })),
+      { mode: 'incremental', signal: new AbortController().signal },
+    )
+    expect(results.map((r) => [r.stream.stream, r.status, r.runId === null])).toEqual([
+      ['a', 'failed', true],
+      ['b', 'succeeded', false],
+    ])
+    expect(results[0]?.error?.message).toContain('CONNECTION_CLOSED')
+    expect(calls).toEqual(['apply b 1'])
+  })
+
+  it('stops a run whose exclusivity was lost between pages', async () => {
+    const { mirror, runs } = fakeMirror()
+    const lost = new AbortController()
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('2')] }] })
+    const pages: number[] = []
+    const results = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode: 'incremental',
+      signal: new AbortController().signal,
+      exclusive: (_s, fn) => fn(lost.signal),
+      onPage: (p) => {
+        pages.push(p.page)
+        lost.abort(new Error('lost the lease of stream c/a'))
+      },
+    })
+    expect(pages).toEqual([1])
+    expect(results[0]).toMatchObject({ status: 'failed', pages: 1 })
+    expect(runs.get(1)).toMatchObject({ status: 'failed', error: expect.stringContaining('lost the lease') })
+  })
 })

@@ -21,6 +21,7 @@ const signal = AbortSignal.timeout(10_000)
 
 function catalog() {
   return createEleanFieldCatalog({
+    connection: 'elean',
     streams: { web: { project: 'web' } },
     statuses: async (p) => {
       statusReads += 1

@@ -1,20 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
-
-export interface Readiness {
-  ready: boolean
-  /** Why not, for the probe's body (never driver text). */
-  reason?: string
-}
-
-export interface HealthDeps {
-  registry: Registry
-  /** Ready when the database answers and every migration is applied. */
-  ready: () => Promise<Readiness>
-}
+import type { AdminDeps, Readiness } from '../types.js'
 
 /** `/healthz` (process alive), `/readyz` (database reachable, migrations applied), `/metrics`. */
-export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
+export function registerHealth(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     // the driver's error text may name hosts and users: the probe only says which check failed

@@ -1,16 +1,19 @@
-import type { AvepointConnection, AvepointStream } from '../../config/schema.js'
+import { createAvepointFieldCatalog } from './avepoint.fields.js'
 import type { Connector } from '../../engine/ports.js'
 import type { HttpClient } from '../../http/client.js'
-import type { ConnectorDeps } from '../types.js'
+import { type ConnectorDeps, defineConnector } from '../types.js'
 import { createFullScanConnector } from '../shared/full-scan.js'
 import { createPageGuard, type RawPage } from '../shared/paging.js'
 import { normalizeAvepoint } from './avepoint.normalize.js'
+import { type AvepointConnection, type AvepointStream, avepointConnectionSchema, avepointStreamSchema } from './avepoint.config.js'
 import { firstId, PAGE_SIZE, parseAvepointPage, type NextPage } from './avepoint.pages.js'
 
 /**
  * AvePoint Elements (graph API), read-only. The API has no modified-since filter, so
  * every read is a full scan and deletions are found by the engine after a complete one.
  */
+
+export { avepointConnectionSchema, avepointStreamSchema, type AvepointConnection, type AvepointStream } from './avepoint.config.js'
 
 export const AVEPOINT_TOKEN_URL = 'https://identity.avepointonlineservices.com/connect/token'
 
@@ -50,6 +53,17 @@ export function createAvepoint(deps: ConnectorDeps<AvepointConnection>, opts: { 
     pages: (s, { signal, what, probe }) =>
       probe ? listPages(http, pathOf(s), 1, signal, what) : listPages(http, pathOf(s), PAGE_SIZE, signal, what, opts.maxPages),
     normalize: (item, _s, what) => normalizeAvepoint(item, what),
+    fields: createAvepointFieldCatalog(),
     checkPathWithoutStreams: '',
   })
 }
+
+export const avepointModule = defineConnector({
+  kind: 'avepoint',
+  connectionSchema: avepointConnectionSchema,
+  streamSchema: avepointStreamSchema,
+  defaults: { tokenUrl: () => AVEPOINT_TOKEN_URL },
+  ports: ['fields'],
+  children: [],
+  create: (deps) => createAvepoint(deps),
+})

@@ -1,9 +1,10 @@
-import type { ElasticioConnection, ElasticioStream } from '../../config/schema.js'
+import { createElasticioFieldCatalog } from './elasticio.fields.js'
 import { SyncError } from '../../engine/errors.js'
 import type { Connector } from '../../engine/ports.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
-import type { ConnectorDeps } from '../types.js'
+import { type ConnectorDeps, defineConnector } from '../types.js'
+import { type ElasticioConnection, type ElasticioStream, elasticioConnectionSchema, elasticioStreamSchema } from './elasticio.config.js'
 import { createFullScanConnector } from '../shared/full-scan.js'
 import { badShape, createPageGuard, type RawPage } from '../shared/paging.js'
 import { extractList, isObject, num } from '../shared/tolerant.js'
@@ -13,6 +14,8 @@ import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
  * elastic.io REST API v2, read-only. JSON:API lists paged by `page[number]`/`page[size]`;
  * no modified-since filter, so every read is a full scan.
  */
+
+export { elasticioConnectionSchema, elasticioStreamSchema, type ElasticioConnection, type ElasticioStream } from './elasticio.config.js'
 
 export const PAGE_SIZE = 100
 
@@ -64,6 +67,7 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
     describe: (s) => `GET /${s.resource}`,
     pages: (s, { signal, what, probe }) => listPages(http, s, probe ? 1 : PAGE_SIZE, signal, what),
     normalize: (item, _s, what) => normalizeElasticio(item, what),
+    fields: createElasticioFieldCatalog(),
     checkPathWithoutStreams: 'users/me',
     validate: (s, stream) => {
       if (s.resource === 'flows' && !s.workspaceId)
@@ -71,3 +75,13 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
     },
   })
 }
+
+export const elasticioModule = defineConnector({
+  kind: 'elasticio',
+  connectionSchema: elasticioConnectionSchema,
+  streamSchema: elasticioStreamSchema,
+  defaults: {},
+  ports: ['fields'],
+  children: [],
+  create: (deps) => createElasticio(deps),
+})

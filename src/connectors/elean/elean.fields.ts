@@ -1,6 +1,6 @@
-import type { EleanStream } from '../../config/schema.js'
+import type { EleanStream } from './elean.config.js'
 import { FieldNotWritableError, UnmappableValueError, type FieldCatalog, type FieldInfo } from '../../engine/catalog.js'
-import { UnknownStreamError } from '../shared/paging.js'
+import { UnknownStreamError } from '../../engine/errors.js'
 import { canonicalValue, peopleNames, readSource, textOf, timestampOf, type Columns } from '../shared/fields.js'
 import type { StatusLookup } from './elean.normalize.js'
 
@@ -50,6 +50,8 @@ const COLUMNS: Columns = {
 }
 
 export interface EleanFieldsDeps {
+  /** The connection's name, for errors. */
+  connection: string
   streams: Readonly<Record<string, EleanStream>>
   /** The project's statuses; the connector's cached read (GET /{project}/statuses). */
   statuses(project: string, signal: AbortSignal): Promise<StatusLookup>
@@ -61,7 +63,7 @@ export function createEleanFieldCatalog(deps: EleanFieldsDeps): FieldCatalog {
 
   const projectOf = (stream: string): string => {
     const s = deps.streams[stream]
-    if (!s) throw new UnknownStreamError(`elean: no stream ${stream}`)
+    if (!s) throw new UnknownStreamError({ connection: deps.connection, stream })
     return s.project
   }
 

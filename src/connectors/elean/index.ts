@@ -1,11 +1,13 @@
-import type { EleanConnection, EleanStream } from '../../config/schema.js'
+import { UnknownStreamError } from '../../engine/errors.js'
 import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page } from '../../engine/types.js'
-import { logReadErrors, UnknownStreamError } from '../shared/paging.js'
-import type { ConnectorDeps } from '../types.js'
+import { logReadErrors } from '../shared/paging.js'
+import { type ConnectorDeps, defineConnector } from '../types.js'
 import { createEleanApi } from './elean.client.js'
+import { type EleanConnection, type EleanStream, eleanConnectionSchema, eleanStreamSchema } from './elean.config.js'
 import { createStreamMemory, type StreamMemory } from './elean.comments.js'
 import { statusLookup, type StatusLookup } from './elean.normalize.js'
+import { createEleanFieldCatalog } from './elean.fields.js'
 import { readProject } from './elean.read.js'
 
 /**
@@ -17,8 +19,11 @@ import { readProject } from './elean.read.js'
 
 export { EleanAccessError, PAGE_LIMIT } from './elean.client.js'
 export { PagingDriftError, type EleanCursor } from './elean.read.js'
+export { eleanConnectionSchema, eleanStreamSchema, type EleanConnection, type EleanStream } from './elean.config.js'
 
 export const DEFAULT_COMMENTS_PER_SCAN = 20
+/** Elean documents 60 requests per minute per key: the connection's budget unless its config says otherwise. */
+export const ELEAN_PER_MINUTE = 60
 
 export interface EleanOptions {
   /**
@@ -39,7 +44,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
 
   const streamConfig = (stream: string): EleanStream => {
     const s = config.streams[stream]
-    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
+    if (!s) throw new UnknownStreamError({ connection: name, stream })
     return s
   }
 
@@ -79,5 +84,16 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
     },
 
     stats: () => http.stats(),
+    fields: createEleanFieldCatalog({ connection: name, streams: config.streams, statuses }),
   }
 }
+
+export const eleanModule = defineConnector({
+  kind: 'elean',
+  connectionSchema: eleanConnectionSchema,
+  streamSchema: eleanStreamSchema,
+  defaults: { perMinute: ELEAN_PER_MINUTE },
+  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
+  children: ['comments'],
+  create: (deps) => createElean(deps, { commentsPerScan: deps.config.commentsPerScan }),
+})

@@ -1,4 +1,4 @@
-import type { ElementumStream } from '../../config/schema.js'
+import type { ElementumStream } from './elementum.config.js'
 import { FieldNotWritableError, UnmappableValueError, type FieldCatalog, type FieldInfo } from '../../engine/catalog.js'
 import { peopleOf, readSource, textOf, timestampOf, type Columns } from '../shared/fields.js'
 

@@ -1,4 +1,4 @@
-import type { ElementumStream } from '../../config/schema.js'
+import type { ElementumStream } from './elementum.config.js'
 import type { ReadContext } from '../../engine/ports.js'
 import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'

@@ -1,9 +1,10 @@
-import type { ElementumConnection, ElementumStream } from '../../config/schema.js'
-import { SyncError, toSyncError } from '../../engine/errors.js'
+import { SyncError, toSyncError, UnknownStreamError } from '../../engine/errors.js'
 import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page } from '../../engine/types.js'
-import type { ConnectorDeps } from '../types.js'
-import { clampPageSize, createElementumApi } from './elementum.client.js'
+import { type ConnectorDeps, defineConnector } from '../types.js'
+import { clampPageSize, createElementumApi, elementumTokenUrl } from './elementum.client.js'
+import { type ElementumConnection, type ElementumStream, elementumConnectionSchema, elementumStreamSchema } from './elementum.config.js'
+import { createElementumFieldCatalog } from './elementum.fields.js'
 import { readStream } from './elementum.read.js'
 
 /**
@@ -14,6 +15,7 @@ import { readStream } from './elementum.read.js'
 
 export { elementumTokenUrl, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './elementum.client.js'
 export type { ElementumCursor } from './elementum.read.js'
+export { elementumConnectionSchema, elementumStreamSchema, type ElementumConnection, type ElementumStream } from './elementum.config.js'
 
 export interface ElementumOptions {
   /**
@@ -47,7 +49,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
   const streamConfig = (stream: string): ElementumStream => {
     const s = config.streams[stream]
-    if (!s) throw new SyncError(`connection ${name} has no stream "${stream}"`)
+    if (!s) throw new UnknownStreamError({ connection: name, stream })
     return s
   }
   const streamOfAlias = (alias: string): string | null => Object.entries(config.streams).find(([, s]) => s.alias === alias)?.[0] ?? null
@@ -99,5 +101,17 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     },
 
     stats: () => http.stats(),
+    fields: createElementumFieldCatalog({ streams: config.streams }),
   }
 }
+
+export const elementumModule = defineConnector({
+  kind: 'elementum',
+  connectionSchema: elementumConnectionSchema,
+  streamSchema: elementumStreamSchema,
+  // the token endpoint is on the API host, not under /v1
+  defaults: { tokenUrl: elementumTokenUrl },
+  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'fields'],
+  children: ['comments', 'attachments', 'relations'],
+  create: (deps) => createElementum(deps),
+})

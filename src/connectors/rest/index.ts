@@ -1,9 +1,12 @@
-import type { RestConnection } from '../../config/schema.js'
+import { createRestFieldCatalog } from './rest.fields.js'
 import type { Connector } from '../../engine/ports.js'
-import type { ConnectorDeps } from '../types.js'
+import { type ConnectorDeps, defineConnector } from '../types.js'
 import { createFullScanConnector } from '../shared/full-scan.js'
 import { normalizeRest } from './rest.normalize.js'
 import { restPages } from './rest.pages.js'
+import { type RestConnection, restConnectionSchema, restStreamSchema } from './rest.config.js'
+
+export { paginationSchema, restConnectionSchema, restStreamSchema, type PaginationConfig, type RestConnection, type RestStream } from './rest.config.js'
 
 /**
  * Any JSON API as a read-only stream, declared in YAML: where the items are, the id and
@@ -23,6 +26,17 @@ export function createRest(deps: ConnectorDeps<RestConnection>, opts: RestOption
     describe: (s) => `GET ${s.path}`,
     pages: (s, { signal, what, probe }) => restPages(http, s, probe ? { signal, what, probe } : { signal, what, maxPages: opts.maxPages }),
     normalize: normalizeRest,
+    fields: createRestFieldCatalog({ streams: deps.config.streams }),
     checkPathWithoutStreams: '',
   })
 }
+
+export const restModule = defineConnector({
+  kind: 'rest',
+  connectionSchema: restConnectionSchema,
+  streamSchema: restStreamSchema,
+  defaults: {},
+  ports: ['fields'],
+  children: [],
+  create: (deps) => createRest(deps),
+})

@@ -1,4 +1,4 @@
-import type { RestStream } from '../../config/schema.js'
+import type { RestStream } from './rest.config.js'
 import type { FieldCatalog, FieldInfo } from '../../engine/catalog.js'
 import type { Snapshot } from '../../engine/record.js'
 import { createReadOnlyCatalog, fieldValue } from '../shared/fields.js'

@@ -1,4 +1,4 @@
-import type { RestStream } from '../../config/schema.js'
+import type { RestStream } from './rest.config.js'
 import type { RemoteRecord } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import { getPath } from '../shared/paging.js'

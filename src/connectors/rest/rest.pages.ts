@@ -1,4 +1,4 @@
-import type { RestStream } from '../../config/schema.js'
+import type { RestStream, StopWhen } from './rest.config.js'
 import type { HttpClient, HttpResponse } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import { badShape, createPageGuard, getPath, nextFromLinkHeader, type RawPage } from '../shared/paging.js'
@@ -16,6 +16,39 @@ export interface PageOptions {
   maxPages?: number | undefined
   /** Health check: ask for one item where the style allows it, and read only the first page. */
   probe?: boolean
+}
+
+interface PageFacts {
+  body: unknown
+  /** Items on this page. */
+  items: number
+  /** The page size asked for. */
+  size: number
+  /** Items read so far, this page included. */
+  read: number
+  pagesRead: number
+}
+
+/** Whether a numbered scan has read its last page (see `stopWhen` in rest.config.ts). */
+export function isLastPage(stopWhen: StopWhen, page: PageFacts, what: string): boolean {
+  if (page.items === 0) return true
+  if (stopWhen === 'emptyPage') return false
+  if (stopWhen === 'shortPage') return page.items < page.size
+  const [path, value] =
+    'hasMorePath' in stopWhen
+      ? [stopWhen.hasMorePath, getPath(page.body, stopWhen.hasMorePath)]
+      : 'totalPath' in stopWhen
+        ? [stopWhen.totalPath, getPath(page.body, stopWhen.totalPath)]
+        : [stopWhen.totalPagesPath, getPath(page.body, stopWhen.totalPagesPath)]
+  // a declared end marker that is missing must not end a scan early (the rest would look deleted)
+  if ('hasMorePath' in stopWhen) {
+    if (typeof value === 'boolean') return !value
+    if (value === 'true' || value === 'false') return value === 'false'
+  } else {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
+    if (Number.isFinite(n)) return 'totalPath' in stopWhen ? page.read >= n : page.pagesRead >= n
+  }
+  throw new BadResponseError(`${what}: the page has no usable end marker at "${path}" (got ${JSON.stringify(value) ?? 'nothing'}); check stopWhen`)
 }
 
 export async function* restPages(http: HttpClient, s: RestStream, opts: PageOptions): AsyncGenerator<RawPage> {
@@ -40,20 +73,23 @@ export async function* restPages(http: HttpClient, s: RestStream, opts: PageOpti
       return
     }
     case 'page': {
+      let read = 0
       for (let page = p.firstPage; ; page++) {
-        const { items } = await get(s.path, { [p.pageParam]: page, [p.sizeParam]: size })
-        const last = opts.probe === true || items.length < size
+        const { res, items } = await get(s.path, { [p.pageParam]: page, [p.sizeParam]: size })
+        read += items.length
+        const last = opts.probe === true || isLastPage(p.stopWhen, { body: res.body, items: items.length, size, read, pagesRead: page - p.firstPage + 1 }, what)
         yield { items, last }
         if (last) return
       }
     }
     case 'offset': {
-      for (let offset = 0; ; ) {
-        const { items } = await get(s.path, { [p.offsetParam]: offset, [p.limitParam]: size })
-        const last = opts.probe === true || items.length < size
+      for (let offset = 0, pagesRead = 1; ; pagesRead++) {
+        const { res, items } = await get(s.path, { [p.offsetParam]: offset, [p.limitParam]: size })
+        // an API that caps the limit returns fewer: the next offset follows what it returned
+        offset += items.length
+        const last = opts.probe === true || isLastPage(p.stopWhen, { body: res.body, items: items.length, size, read: offset, pagesRead }, what)
         yield { items, last }
         if (last) return
-        offset += items.length
       }
     }
     case 'cursor': {

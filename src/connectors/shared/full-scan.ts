@@ -1,7 +1,9 @@
+import type { FieldCatalog } from '../../engine/catalog.js'
 import type { Connector, ReadContext } from '../../engine/ports.js'
 import type { Page, RemoteRecord } from '../../engine/types.js'
+import { UnknownStreamError } from '../../engine/errors.js'
 import type { ConnectorDeps } from '../types.js'
-import { checkPath, logReadErrors, scanPages, UnknownStreamError, type RawPage } from './paging.js'
+import { checkPath, logReadErrors, scanPages, type RawPage } from './paging.js'
 
 /**
  * The Connector of a read-only API without a modified-since filter (avepoint, elasticio,
@@ -23,6 +25,8 @@ export interface FullScanSpec<S> {
   checkPathWithoutStreams: string
   /** Throws when a declared stream's config cannot be read. */
   validate?(s: S, stream: string): void
+  /** The kind's field catalog (read-only kinds too: mappings read from them). */
+  fields: FieldCatalog
 }
 
 export interface FullScanConnection<S> {
@@ -36,7 +40,7 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
 
   const streamConfig = (stream: string): S => {
     const s = config.streams[stream]
-    if (!s) throw new UnknownStreamError(`connection ${name} has no stream ${stream}`)
+    if (!s) throw new UnknownStreamError({ connection: name, stream })
     spec.validate?.(s, stream)
     return s
   }
@@ -64,5 +68,6 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
       }
     },
     stats: () => http.stats(),
+    fields: spec.fields,
   }
 }

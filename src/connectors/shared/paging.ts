@@ -11,11 +11,6 @@ import { isObject } from './tolerant.js'
  * complete scan leaves behind, and the health check.
  */
 
-/** A stream name the connection's config does not declare. */
-export class UnknownStreamError extends SyncError {
-  override readonly code = 'unknown_stream'
-}
-
 /** Pagination that does not end: too many pages, or a next link/cursor that repeats. */
 export class RunawayPagingError extends SyncError {
   override readonly code = 'runaway_paging'

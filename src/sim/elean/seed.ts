@@ -1,5 +1,5 @@
 import { createPrng, prngUuid, type Prng } from '../common/prng.js'
-import { PRIORITIES, type Person, type Status, type TaskFields } from './model.js'
+import { PRIORITIES, type Person, type Project, type Status, type TaskFields } from './model.js'
 
 /**
  * Deterministic content for seeded projects and tasks: the same seed, project and
@@ -74,5 +74,30 @@ export function generateFields(prng: Prng, statuses: readonly Status[], members:
     dueDate,
     statusId: prng.pick(statuses).id,
     assignees,
+  }
+}
+
+const COMMENTS = [
+  'Reproduced on staging.',
+  'I can take this one next sprint.',
+  'Customer confirmed the workaround helps for now.',
+  'Blocked until the API change ships.',
+  'Fixed in the latest build, please verify.',
+  'Adding the logs from the incident.',
+]
+
+/**
+ * Comments by project members on a share of a project's top-level tasks, oldest first and
+ * dated between the task's creation and now. Leaves `updatedAt` alone, as the real API does.
+ */
+export function seedComments(project: Project, seed: number, now: number, share = 0.4): void {
+  const prng = createPrng(hashSeed(`comments:${seed}:${project.slug}`))
+  for (const task of project.topLevel) {
+    if (prng.next() >= share) continue
+    const times = Array.from({ length: prng.int(1, 3) }, () => task.createdAt + prng.int(0, Math.max(0, now - task.createdAt))).sort((a, b) => a - b)
+    for (const at of times) {
+      const authorName = prng.pick(project.members).name
+      task.comments.push({ id: prngUuid(prng), content: prng.pick(COMMENTS), authorName, createdAt: at, updatedAt: at })
+    }
   }
 }

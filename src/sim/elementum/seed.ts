@@ -1,4 +1,4 @@
-import { createPrng, SimHttpError, type Fault, type Prng } from '../common/index.js'
+import { createPrng, prngUuid, SimHttpError, type Fault, type Prng } from '../common/index.js'
 import { PRIORITIES, STATUSES, type ElementumStore, type FieldPatch, type Namespace, type RecordType } from './store.js'
 import { DIRECTORY_USERS } from './users.js'
 
@@ -75,4 +75,71 @@ export function applyDrift(store: ElementumStore, ns: Namespace, fault: Pick<Fau
   }
   const now = store.clock.now()
   for (let i = 0; i < (fault.insert ?? 0); i++) store.create(ns, fakeFields(prng, ns.nextNumber, now))
+}
+
+const COMMENTS = [
+  'Picked this up; will update by Friday.',
+  'Waiting on the vendor to confirm the new terms.',
+  'Can we split this into two requests?',
+  'Approved by the budget owner.',
+  'Reopened: the first fix did not cover the EU region.',
+  'Attached the signed copy.',
+]
+const ATTACHMENT_NAMES = ['quote.pdf', 'signed-contract.pdf', 'screenshot.png', 'requirements.txt', 'asset-list.csv']
+const MEDIA_TYPES: Readonly<Record<string, string>> = { pdf: 'application/pdf', png: 'image/png', txt: 'text/plain', csv: 'text/csv' }
+
+/** How much activity `seedActivity` gives a namespace: the share of records with each kind of child. */
+export interface ActivityShares {
+  comments: number
+  attachments: number
+  related: number
+}
+
+const DEFAULT_SHARES: ActivityShares = { comments: 0.4, attachments: 0.25, related: 0.2 }
+
+/**
+ * Comments, attachments (small files, already processed, and url-links) and related items on
+ * a share of a namespace's records, as people would have left them in the web UI. Leaves
+ * `Updated on` alone, as the real API does when only children change.
+ */
+export function seedActivity(store: ElementumStore, ns: Namespace, seed: number, shares: ActivityShares = DEFAULT_SHARES): void {
+  const prng = createPrng(seed ^ 0xac71)
+  const records = ns.order.flatMap((seq) => ns.bySeq.get(seq) ?? [])
+  const now = store.clock.now()
+  for (const record of records) {
+    const createdMs = Date.parse(record.data['Created on'] ?? '') || now
+    const when = () => new Date(createdMs + prng.int(0, Math.max(0, now - createdMs))).toISOString()
+    if (prng.next() < shares.comments) {
+      // oldest first, and sequence numbers (what cursors point into) in list order
+      const times = Array.from({ length: prng.int(1, 3) }, when).sort()
+      for (const createdAt of times) {
+        const source = prng.next() < 0.8 ? ('WEB' as const) : ('WORKFLOW' as const)
+        record.comments.push({
+          seq: store.nextSeq(),
+          id: prngUuid(prng),
+          createdAt,
+          source,
+          contents: prng.pick(COMMENTS),
+          createdBy: prng.pick(DIRECTORY_USERS),
+        })
+      }
+    }
+    if (prng.next() < shares.attachments) {
+      const createdAt = when()
+      const base = { seq: store.nextSeq(), id: prngUuid(prng), description: '', viewState: 'PRIVATE' as const, createdAt, readyAtMs: Date.parse(createdAt) }
+      if (prng.next() < 0.3) {
+        const url = `https://intranet.example.com/docs/${record.data.id ?? 'record'}`
+        record.attachments.push({ ...base, name: url, mediaType: 'text/uri-list', size: 0, url })
+      } else {
+        const name = prng.pick(ATTACHMENT_NAMES)
+        const content = Buffer.from(`${name} of ${record.data.id ?? 'a record'}\n`)
+        const mediaType = MEDIA_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream'
+        record.attachments.push({ ...base, name, mediaType, size: content.length, content })
+      }
+    }
+    if (records.length > 1 && prng.next() < shares.related) {
+      const target = prng.pick(records.filter((r) => r !== record))
+      record.related.push({ seq: store.nextSeq(), relationId: prngUuid(prng), recordType: target.recordType, alias: target.alias, id: target.data.id ?? '' })
+    }
+  }
 }

@@ -1,0 +1,18 @@
+/** An `elean` connection in connections.yaml: streams are projects, scanned in full. */
+import { z } from 'zod'
+import { connectionSchemaOf } from '../../config/schema.connection.js'
+import { rsqlFilter, singleLine } from '../../config/schema.primitives.js'
+
+export const eleanStreamSchema = z.strictObject({
+  project: singleLine,
+  /** Applied after reading: the list endpoint has no filter on arbitrary fields. */
+  filter: rsqlFilter.optional(),
+})
+
+export const eleanConnectionSchema = connectionSchemaOf('elean', eleanStreamSchema, {
+  /** Tasks whose comments are read per scan, one request each (default 20; 0 turns comment polling off). */
+  commentsPerScan: z.int().min(0).max(10_000).optional(),
+})
+
+export type EleanStream = z.output<typeof eleanStreamSchema>
+export type EleanConnection = z.output<typeof eleanConnectionSchema>

@@ -1,0 +1,115 @@
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { SyncError } from '../engine/errors.js'
+import type { StreamRef } from '../engine/types.js'
+import type { Sql } from './client.js'
+
+/**
+ * Stream leases (table `stream_leases`): each stream is polled by the replica that holds
+ * its lease. A lease is taken in one statement, kept alive by a heartbeat and released
+ * at the end; a replica that dies loses it when it expires. A scheduled run names its
+ * tick: a tick that already ran on another replica is not run again.
+ */
+export interface LeaseOptions {
+  /** The schedule tick this run belongs to (`poll:elean` at 10:01:00); absent for manual runs. */
+  tick?: { schedule: string; at: Date }
+}
+
+/** Why a run did not start: another owner holds the lease, or this tick already ran elsewhere. */
+export type LeaseRefusal = 'busy' | 'tick-done'
+
+export interface StreamLeases {
+  readonly owner: string
+  /**
+   * Runs `fn` while holding the stream's lease. `fn` gets a signal that aborts when the
+   * lease is lost (a heartbeat found another owner, or could not renew before expiry).
+   */
+  tryRun<T>(stream: StreamRef, fn: (leaseLost: AbortSignal) => Promise<T>, opts?: LeaseOptions): Promise<T | LeaseRefusal>
+}
+
+export interface StreamLeaseSettings {
+  /** How long a lease lives without a heartbeat (default 30 s): a dead replica's streams move on after this. */
+  ttlMs?: number
+  owner?: string
+  /** Errors of heartbeats and releases (the database may be away); they never throw. */
+  onError?: (err: unknown, what: 'heartbeat' | 'release') => void
+}
+
+export const DEFAULT_LEASE_TTL_MS = 30_000
+
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+}
+
+export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {}): StreamLeases {
+  const owner = settings.owner ?? newOwnerId()
+  const ttlMs = settings.ttlMs ?? DEFAULT_LEASE_TTL_MS
+  const onError = settings.onError ?? (() => {})
+
+  async function acquire(stream: StreamRef, opts: LeaseOptions): Promise<true | LeaseRefusal> {
+    const schedule = opts.tick?.schedule ?? null
+    const at = opts.tick?.at.toISOString() ?? null
+    const taken = await sql`
+      insert into elsync.stream_leases as l (connection, stream, owner, expires_at, heartbeat_at, acquired_at, last_ticks)
+      values (${stream.connection}, ${stream.stream}, ${owner}, now() + make_interval(secs => ${ttlMs / 1000}), now(), now(),
+              case when ${schedule}::text is null then '{}'::jsonb else jsonb_build_object(${schedule}::text, ${at}::timestamptz) end)
+      on conflict (connection, stream) do update set
+        owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at,
+        acquired_at = excluded.acquired_at, last_ticks = l.last_ticks || excluded.last_ticks
+      where (l.owner is null or l.expires_at <= now())
+        and (${schedule}::text is null or (l.last_ticks->>${schedule}::text) is null
+             or (l.last_ticks->>${schedule}::text)::timestamptz < ${at}::timestamptz)
+      returning 1`
+    if (taken.length > 0) return true
+    if (schedule === null) return 'busy'
+    const [row] = await sql<{ done: boolean }[]>`
+      select coalesce((last_ticks->>${schedule})::timestamptz >= ${at}::timestamptz, false) as done
+      from elsync.stream_leases where connection = ${stream.connection} and stream = ${stream.stream}`
+    return row?.done ? 'tick-done' : 'busy'
+  }
+
+  return {
+    owner,
+    async tryRun(stream, fn, opts = {}) {
+      const acquired = await acquire(stream, opts)
+      if (acquired !== true) return acquired
+      const lost = new AbortController()
+      let validUntil = Date.now() + ttlMs
+      const beat = setInterval(
+        () => {
+          void sql`
+          update elsync.stream_leases set expires_at = now() + make_interval(secs => ${ttlMs / 1000}), heartbeat_at = now()
+          where connection = ${stream.connection} and stream = ${stream.stream} and owner = ${owner}
+          returning 1`.then(
+            (rows) => {
+              if (rows.length === 0) lost.abort(new LeaseLostError(stream, 'another replica took it over'))
+              else validUntil = Date.now() + ttlMs
+            },
+            (err) => {
+              onError(err, 'heartbeat')
+              // unrenewed past its expiry, another replica may hold it now: stop writing
+              if (Date.now() >= validUntil) lost.abort(new LeaseLostError(stream, 'it could not be renewed before it expired'))
+            },
+          )
+        },
+        Math.max(50, Math.floor(ttlMs / 3)),
+      )
+      try {
+        return await fn(lost.signal)
+      } finally {
+        clearInterval(beat)
+        await sql`
+          update elsync.stream_leases set owner = null, expires_at = now()
+          where connection = ${stream.connection} and stream = ${stream.stream} and owner = ${owner}`.catch((err: unknown) => onError(err, 'release'))
+      }
+    },
+  }
+}
+
+export class LeaseLostError extends SyncError {
+  override readonly code = 'lease_lost'
+  override readonly retryable = true
+  constructor(stream: StreamRef, why: string) {
+    super(`lost the lease of stream ${stream.connection}/${stream.stream}: ${why}`)
+  }
+}
