@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildAdminServer } from './admin/server.js'
 import { type AppContext, createApp, summaryLine } from './app.js'
-import { migrationsApplied } from './db/migrate.js'
+import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { createScheduler } from './scheduler.js'
 
@@ -94,8 +94,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
   // without a configured token the admin API is reachable from this machine only
   const host = ctx.env.adminToken ? (ctx.env.adminHost ?? '0.0.0.0') : '127.0.0.1'
-  const migrationCount = (await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.__migrations`)[0]?.n ?? 0
-  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: () => migrationsApplied(db.sql, migrationCount) })
+  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql) })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
   scheduler.start()
   log.info({ admin: address, database: db.displayUrl }, 'elsync running')

@@ -6,6 +6,12 @@ export interface AdminDeps {
   adminToken: string
   registry: Registry
   logger: Logger
-  /** True when the database answers and every migration is applied. */
-  ready: () => Promise<boolean>
+  /** Ready when the database answers and every migration is applied. */
+  ready: () => Promise<Readiness>
+}
+
+export interface Readiness {
+  ready: boolean
+  /** Why not, for the probe's body (never driver text). */
+  reason?: string
 }

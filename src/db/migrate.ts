@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/postgres-js'
@@ -34,9 +34,36 @@ export async function runMigrations(url: string): Promise<void> {
   }
 }
 
-/** True when every migration in the folder is recorded as applied (for /readyz). */
-export async function migrationsApplied(sql: postgres.Sql, expected: number): Promise<boolean> {
-  const rows = await sql<{ n: number }[]>`
-    select count(*)::int as n from elsync.__migrations`.catch(() => [{ n: -1 }])
-  return (rows[0]?.n ?? -1) >= expected
+/** One migration of this build, as drizzle-kit lists it in `drizzle/meta/_journal.json`. */
+export interface JournalEntry {
+  tag: string
+  /** The migration's timestamp, which drizzle records as `created_at` when it applies it. */
+  when: number
+}
+
+export function readJournal(folder: string = migrationsFolder()): JournalEntry[] {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: JournalEntry[] }
+  return journal.entries.map((e) => ({ tag: e.tag, when: e.when }))
+}
+
+/** The tags of this build's migrations that the database has not recorded as applied, in journal order. */
+export async function missingMigrations(sql: postgres.Sql, journal: readonly JournalEntry[]): Promise<string[]> {
+  const rows = await sql<{ created_at: string }[]>`select created_at from elsync.__migrations`.catch((err: unknown) => {
+    // a database nothing was ever applied to; any other error (unreachable) is the caller's
+    if ((err as { code?: string }).code === '42P01') return []
+    throw err
+  })
+  const applied = new Set(rows.map((r) => Number(r.created_at)))
+  return journal.filter((m) => !applied.has(m.when)).map((m) => m.tag)
+}
+
+/**
+ * For `/readyz`: ready when the database answers and every migration in this build's journal
+ * is recorded as applied. The journal is read once; the database on every call.
+ */
+export function migrationReadiness(sql: postgres.Sql, journal: readonly JournalEntry[] = readJournal()) {
+  return async (): Promise<{ ready: boolean; reason?: string }> => {
+    const missing = await missingMigrations(sql, journal)
+    return missing.length === 0 ? { ready: true } : { ready: false, reason: `migrations not applied: ${missing.join(', ')}` }
+  }
 }

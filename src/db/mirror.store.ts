@@ -1,50 +1,38 @@
-import { MassDeleteRefusedError } from '../engine/errors.js'
-import type { ApplyOptions, ApplyResult, CompleteScanOptions, MirrorStore, RunSummary } from '../engine/ports.js'
-import { diffSnapshots, toMirrorRow, type MirrorRow, type SanitizeReport, type Snapshot } from '../engine/record.js'
-import type { ChangeOp, Cursor, Page, ReadMode, StreamRef } from '../engine/types.js'
+import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
+import { countWrites, planPage, type PlannedWrite, type StoredRecord } from '../engine/plan.js'
+import { toMirrorRow, type SanitizeReport } from '../engine/record.js'
+import type { Cursor, Page, StreamRef } from '../engine/types.js'
 import { applyChildren } from './children.store.js'
 import type { Sql, Tx } from './client.js'
+import { createPgRunStore } from './run.store.js'
+import { createPgScanStore } from './scan.store.js'
 
-/** Deleting this many records or fewer never trips the mass-delete guard (small streams). */
-export const MASS_DELETE_FLOOR = 3
+/**
+ * The mirror's page writer: one transaction per page saves the records, their history,
+ * the scan membership, the children and the cursor. `createPgMirror` composes it with the
+ * scan store and the run store into the engine's `MirrorStore`.
+ */
 
-interface ExistingRow {
-  id: string
-  remote_id: string
-  content_hash: string
-  version: number
-  deleted: boolean
-  snapshot: Snapshot
-}
-
-interface PlannedWrite {
-  row: MirrorRow
-  version: number
-  op: ChangeOp
-  changed: Record<string, unknown>
-}
-
-/** Plans the writes of one page against the rows it already has (pure). */
-function plan(rows: MirrorRow[], existing: Map<string, ExistingRow>): { writes: PlannedWrite[]; unchanged: number } {
-  const writes: PlannedWrite[] = []
-  let unchanged = 0
-  for (const row of rows) {
-    const old = existing.get(row.remoteId)
-    if (old && !old.deleted && old.content_hash === row.contentHash) {
-      unchanged += 1
-      continue
-    }
-    const op: ChangeOp = !old ? 'insert' : old.deleted ? 'restore' : 'update'
-    writes.push({ row, version: (old?.version ?? 0) + 1, op, changed: diffSnapshots(old?.snapshot ?? null, row.snapshot) })
-  }
-  return { writes, unchanged }
-}
-
-/** The last occurrence of an id in a page wins (offset paging repeats rows). */
-function dedupe(rows: MirrorRow[]): MirrorRow[] {
-  const byId = new Map<string, MirrorRow>()
-  for (const row of rows) byId.set(row.remoteId, row)
-  return [...byId.values()]
+/**
+ * The stored state of the page's records, locked until the page commits. Exported for the plan test.
+ *
+ * Shaped so that its plan is one index probe per id whatever the planner knows, because its
+ * cost per page must not grow with the stream (issue 13). `remote_id = any($ids)` was planned,
+ * on a table without statistics, as a scan of the whole stream filtering remote_id row by row;
+ * a plain join to `unnest($ids)` as a hash join over the whole stream. Here each id is its own
+ * subquery on the full natural key, kept apart (the `for update` inside it stops the planner
+ * from flattening it into a join), so the only index that matches is the unique one on all
+ * three columns. `applyPage` also plans it afresh on every page, see there.
+ */
+export function selectStored(tx: Tx, stream: StreamRef, ids: readonly string[]) {
+  return tx<StoredRecord[]>`
+    select r.remote_id as "remoteId", r.content_hash as "contentHash", r.version, r.deleted_at is not null as deleted, r.snapshot
+    from unnest(${ids as string[]}::text[]) as k(remote_id)
+    cross join lateral (
+      select * from elsync.records r
+      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id
+      for update
+    ) r`
 }
 
 async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]): Promise<Map<string, string>> {
@@ -77,11 +65,13 @@ async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]):
   return new Map(rows.map((r) => [r.remote_id, r.id]))
 }
 
-async function appendChanges(tx: Tx, stream: StreamRef, writes: PlannedWrite[], ids: Map<string, string>, source: string): Promise<void> {
+async function appendChanges(tx: Tx, stream: StreamRef, writes: PlannedWrite[], ids: Map<string, string>, cause: ApplyOptions): Promise<void> {
   if (writes.length === 0) return
+  // txid is left to its default, the writing transaction: the change feed orders by it
   await tx`
-    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source)
-    select t.record_id, ${stream.connection}, ${stream.stream}, t.remote_id, t.version, t.op, t.changed::jsonb, ${source}
+    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source, run_id, outbox_id)
+    select t.record_id, ${stream.connection}, ${stream.stream}, t.remote_id, t.version, t.op, t.changed::jsonb,
+           ${cause.source ?? 'poll'}, ${cause.runId ?? null}::bigint, ${cause.outboxId ?? null}::bigint
     from unnest(${writes.map((w) => ids.get(w.row.remoteId) as string)}::bigint[], ${writes.map((w) => w.row.remoteId)}::text[],
                 ${writes.map((w) => w.version)}::int[], ${writes.map((w) => w.op)}::text[],
                 ${writes.map((w) => JSON.stringify(w.changed))}::text[])
@@ -100,94 +90,48 @@ export interface PgMirrorOptions {
   afterStep?: (step: 'existing' | 'records' | 'changes' | 'scan' | 'children' | 'cursor') => void | Promise<void>
 }
 
-export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorStore {
+export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor'>
+
+export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): PageWriter {
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
   return {
     async applyPage(stream: StreamRef, page: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
       const report: SanitizeReport = { nulBytesStripped: 0 }
-      const rows = dedupe(page.records.map((r) => toMirrorRow(r, report)))
+      const read = page.records.map((r) => toMirrorRow(r, report))
       return sql.begin(async (tx) => {
-        const existing = await tx<ExistingRow[]>`
-          select id, remote_id, content_hash, version, deleted_at is not null as deleted, snapshot
-          from elsync.records
-          where connection = ${stream.connection} and stream = ${stream.stream} and remote_id = any(${rows.map((r) => r.remoteId)}::text[])
-          for update`
+        // A prepared statement's cached generic plan is made for the table as it was then: one
+        // made while the mirror held a page or two rightly scans it, and would keep scanning it
+        // at 30 000 rows, once per id. Planning each page's statements for the table as it is costs
+        // a fraction of a millisecond.
+        await tx`set local plan_cache_mode = force_custom_plan`
+        const ids = [...new Set(read.map((r) => r.remoteId))]
+        const stored = await selectStored(tx, stream, ids)
         await step('existing')
-        const { writes, unchanged } = plan(rows, new Map(existing.map((e) => [e.remote_id, e])))
-        const ids = await upsertRecords(tx, stream, writes)
+        const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
+        const recordIds = await upsertRecords(tx, stream, plan.writes)
         await step('records')
-        await appendChanges(tx, stream, writes, ids, opts.source ?? 'poll')
+        await appendChanges(tx, stream, plan.writes, recordIds, opts)
         await step('changes')
-        if (opts.scanRunId !== undefined && rows.length > 0) {
+        if (opts.scanRunId !== undefined && ids.length > 0) {
           await tx`insert into elsync.scan_seen (run_id, remote_id)
-            select ${opts.scanRunId}, unnest(${rows.map((r) => r.remoteId)}::text[]) on conflict do nothing`
+            select ${opts.scanRunId}, unnest(${ids}::text[]) on conflict do nothing`
         }
         await step('scan')
         report.nulBytesStripped += await applyChildren(tx, stream, page)
         await step('children')
         if (page.cursor !== undefined) await saveCursor(tx, stream, page.cursor)
         await step('cursor')
-        const count = (op: ChangeOp) => writes.filter((w) => w.op === op).length
+        const counts = countWrites(plan)
         return {
-          seen: rows.length,
-          inserted: count('insert'),
-          updated: count('update'),
-          restored: count('restore'),
-          unchanged,
-          changes: writes.length,
+          seen: plan.rows.length,
+          inserted: counts.insert,
+          updated: counts.update,
+          restored: counts.restore,
+          unchanged: plan.unchanged,
+          changes: plan.writes.length,
           nulBytesStripped: report.nulBytesStripped,
         }
       }) as Promise<ApplyResult>
-    },
-
-    async completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions) {
-      const threshold = opts.force ? 1 : Math.max(1, opts.missedScansToDelete ?? 1)
-      const key = { c: stream.connection, s: stream.stream }
-      const done = sql.begin(async (tx) => {
-        const notSeen = tx`not exists (select 1 from elsync.scan_seen s where s.run_id = ${runId} and s.remote_id = r.remote_id)`
-        const [counts] = await tx<{ live: number; gone: number; pending: number }[]>`
-          select count(*)::int as live,
-                 count(*) filter (where ${notSeen} and r.missed_scans + 1 >= ${threshold})::int as gone,
-                 count(*) filter (where ${notSeen} and r.missed_scans + 1 < ${threshold})::int as pending
-          from elsync.records r
-          where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null`
-        const live = counts?.live ?? 0
-        const gone = counts?.gone ?? 0
-        if (!opts.force && gone > MASS_DELETE_FLOOR && gone > live * opts.maxDeleteFraction) {
-          throw new MassDeleteRefusedError(stream, gone, live, opts.maxDeleteFraction)
-        }
-        // seen again after a miss: the count starts over (only rows that had missed are written)
-        await tx`update elsync.records r set missed_scans = 0
-          where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null and r.missed_scans > 0 and not ${notSeen}`
-        if (counts?.pending) {
-          await tx`update elsync.records r set missed_scans = r.missed_scans + 1
-            where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null and ${notSeen} and r.missed_scans + 1 < ${threshold}`
-        }
-        if (gone > 0) {
-          await tx`
-            with gone as (
-              update elsync.records r set deleted_at = now(), version = r.version + 1, missed_scans = 0
-              where r.connection = ${key.c} and r.stream = ${key.s} and r.deleted_at is null
-                and ${notSeen} and r.missed_scans + 1 >= ${threshold}
-              returning r.id, r.remote_id, r.version, r.deleted_at
-            )
-            insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source)
-            select id, ${key.c}, ${key.s}, remote_id, version, 'delete',
-                   jsonb_build_object('deleted_at', jsonb_build_object('old', null, 'new', to_jsonb(deleted_at))), ${opts.source ?? 'poll'}
-            from gone`
-        }
-        await tx`
-          insert into elsync.stream_state (connection, stream, last_full_scan_at)
-          select ${key.c}, ${key.s}, started_at from elsync.sync_runs where id = ${runId}
-          on conflict (connection, stream) do update set last_full_scan_at = excluded.last_full_scan_at`
-        return { deleted: gone, live, pending: counts?.pending ?? 0 }
-      }) as Promise<{ deleted: number; live: number; pending: number }>
-      // the scan is over either way: its membership rows are no longer needed
-      return done.finally(() => sql`delete from elsync.scan_seen where run_id = ${runId}`)
-    },
-
-    async resetScan(runId: number): Promise<void> {
-      await sql`delete from elsync.scan_seen where run_id = ${runId}`
     },
 
     async getCursor(stream: StreamRef): Promise<Cursor | null> {
@@ -195,28 +139,10 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
         select cursor from elsync.stream_state where connection = ${stream.connection} and stream = ${stream.stream}`
       return rows[0]?.cursor ?? null
     },
-
-    async startRun(stream: StreamRef, mode: ReadMode): Promise<number> {
-      const [row] = await sql<{ id: string }[]>`
-        insert into elsync.sync_runs (connection, stream, mode, status) values (${stream.connection}, ${stream.stream}, ${mode}, 'running')
-        returning id`
-      const id = Number(row?.id)
-      // The caller holds the stream's lock, so an earlier run still marked running died
-      // (crash, kill -9, shutdown timeout): mark it abandoned and drop its scan membership.
-      await sql`update elsync.sync_runs set status = 'abandoned', finished_at = now(), error = 'process ended before the run finished'
-        where connection = ${stream.connection} and stream = ${stream.stream} and status = 'running' and id < ${id}`
-      await sql`delete from elsync.scan_seen where run_id in (
-        select id from elsync.sync_runs where connection = ${stream.connection} and stream = ${stream.stream} and id < ${id})`
-      return id
-    },
-
-    async finishRun(runId: number, s: RunSummary): Promise<void> {
-      await sql`
-        update elsync.sync_runs set status = ${s.status}, finished_at = now(),
-          duration_ms = (extract(epoch from now() - started_at) * 1000)::int,
-          pages = ${s.pages}, records_seen = ${s.recordsSeen}, records_changed = ${s.recordsChanged},
-          records_deleted = ${s.recordsDeleted}, requests = ${s.requests}, error = ${s.error ?? null}
-        where id = ${runId}`
-    },
   }
+}
+
+/** The engine's `MirrorStore` over Postgres: the page writer, the scan store and the run store. */
+export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorStore {
+  return { ...createPgPageWriter(sql, options), ...createPgScanStore(sql), ...createPgRunStore(sql) }
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 /**
  * The mirror's tables, all in schema `elsync`. Analysts read the views defined in
@@ -9,6 +9,9 @@ import { bigint, bigserial, index, integer, jsonb, pgSchema, primaryKey, text, t
 export const elsync = pgSchema('elsync')
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
+/** A 64-bit transaction id (Postgres 13+); read as a decimal string, beyond JavaScript's safe integers. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' })
 
 /** One row per (connection, stream, remote_id): the latest normalized state of a record. */
 export const records = elsync.table(
@@ -41,10 +44,19 @@ export const records = elsync.table(
     /** Complete scans in a row that did not see this live record (deleted at a threshold). */
     missedScans: integer('missed_scans').notNull().default(0),
   },
-  (t) => [uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId), index('records_external_key').on(t.connection, t.stream, t.externalKey)],
+  (t) => [
+    uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),
+    // Partial, so that it can only serve lookups by external key: without statistics the planner
+    // took it for a (connection, stream) scan of the page read, filtering remote_id row by row.
+    index('records_external_key').on(t.connection, t.stream, t.externalKey).where(sql`${t.externalKey} is not null`),
+  ],
 )
 
-/** The change log: one row per insert/update/delete/restore with `{field: {old, new}}`. */
+/**
+ * The change log: one row per insert/update/delete/restore with `{field: {old, new}}`, and
+ * what caused it. Consumers follow it by `(txid, id)`, the writing transaction first: ids
+ * are taken before commit, so a lower id can become visible after a higher one (see feed.store.ts).
+ */
 export const recordChanges = elsync.table(
   'record_changes',
   {
@@ -58,10 +70,21 @@ export const recordChanges = elsync.table(
     version: integer('version').notNull(),
     op: text('op').notNull(),
     changed: jsonb('changed').notNull(),
+    /** poll | push | resync */
     source: text('source').notNull(),
+    /** The sync run that read the change (polls, resyncs, and deletions found by a full scan). No foreign key: runs may be pruned before history. */
+    runId: bigint('run_id', { mode: 'number' }),
+    /** The outbox row whose push wrote the change. */
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    /** The writing transaction, set by the database so that no writer can get it wrong. */
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
     observedAt: tz('observed_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('record_changes_record_version').on(t.recordId, t.version), index('record_changes_stream').on(t.connection, t.stream, t.id)],
+  (t) => [
+    uniqueIndex('record_changes_record_version').on(t.recordId, t.version),
+    index('record_changes_feed').on(t.txid, t.id),
+    index('record_changes_stream_feed').on(t.connection, t.stream, t.txid, t.id),
+  ],
 )
 
 export const recordComments = elsync.table(

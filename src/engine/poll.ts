@@ -111,7 +111,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       opts.signal.throwIfAborted()
       const page = narrow(read)
       if (scan && page.restartScan) await mirror.resetScan(runId)
-      const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', ...(scan ? { scanRunId: runId } : {}) })
+      const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', runId, ...(scan ? { scanRunId: runId } : {}) })
       result.pages += 1
       result.seen += applied.seen
       result.changed += applied.changes

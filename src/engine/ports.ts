@@ -1,5 +1,17 @@
 import type { FieldCatalog } from './catalog.js'
-import type { ChangeSource, Cursor, Page, ReadMode, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, StreamRef } from './types.js'
+import type {
+  ChangedFields,
+  ChangeOp,
+  ChangeSource,
+  Cursor,
+  Page,
+  ReadMode,
+  RemoteAttachment,
+  RemoteComment,
+  RemoteRecord,
+  RemoteRelation,
+  StreamRef,
+} from './types.js'
 
 /** What saving one page did. */
 export interface ApplyResult {
@@ -13,8 +25,13 @@ export interface ApplyResult {
   nulBytesStripped: number
 }
 
+/** What caused a page's changes; recorded on each change row it appends. */
 export interface ApplyOptions {
   source?: ChangeSource
+  /** The sync run that read the page (polls and resyncs). */
+  runId?: number
+  /** The outbox row whose push wrote these values (source `push`). */
+  outboxId?: number
   /** Set during a full scan: the page's ids count as seen by this run. */
   scanRunId?: number
 }
@@ -53,6 +70,56 @@ export interface MirrorStore {
   getCursor(stream: StreamRef): Promise<Cursor | null>
   startRun(stream: StreamRef, mode: ReadMode): Promise<number>
   finishRun(runId: number, summary: RunSummary): Promise<void>
+}
+
+/**
+ * A position in the change log: the writing transaction and the id of the last change read,
+ * both decimal strings (xid8 and bigint), stored as they are.
+ */
+export interface FeedOffset {
+  txid: string
+  id: string
+}
+
+/** One row of the change log, with what caused it. */
+export interface FeedChange {
+  offset: FeedOffset
+  recordId: string
+  connection: string
+  stream: string
+  remoteId: string
+  version: number
+  op: ChangeOp
+  changed: ChangedFields
+  source: ChangeSource
+  /** The sync run that read the change (polls, resyncs, deletions found by a full scan). */
+  runId: number | null
+  /** The outbox row whose push wrote it. */
+  outboxId: number | null
+  observedAt: Date
+}
+
+export interface FeedRead {
+  /** Where the consumer stopped; null from the beginning. */
+  after: FeedOffset | null
+  limit: number
+  /** Only these streams (all when absent). */
+  streams?: readonly StreamRef[]
+}
+
+export interface FeedPage {
+  changes: FeedChange[]
+  /** The offset to store once the changes are handled: the last change's, or `after` when there were none. */
+  next: FeedOffset | null
+}
+
+/**
+ * The change log in commit order, for consumers that follow it by a stored offset (reconcile,
+ * one offset per mapping). Reading from an offset never skips a change that commits later and
+ * never returns one twice.
+ */
+export interface ChangeFeed {
+  read(opts: FeedRead): Promise<FeedPage>
 }
 
 /** What a read needs besides the stream and its stored cursor. */

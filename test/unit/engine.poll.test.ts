@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ApplyResult, Connector, MirrorStore, ReadContext, RunSummary } from '../../src/engine/ports.js'
+import type { ApplyOptions, ApplyResult, Connector, MirrorStore, ReadContext, RunSummary } from '../../src/engine/ports.js'
 import { syncPass } from '../../src/engine/sync.js'
 import type { Page } from '../../src/engine/types.js'
 
@@ -7,8 +7,10 @@ function fakeMirror() {
   const calls: string[] = []
   const runs = new Map<number, RunSummary>()
   let next = 0
+  const applied: ApplyOptions[] = []
   const mirror: MirrorStore = {
     applyPage: async (s, page, opts): Promise<ApplyResult> => {
+      applied.push(opts ?? {})
       calls.push(`apply ${s.stream} ${page.records.length}${opts?.scanRunId ? ' scan' : ''}`)
       return { seen: page.records.length, inserted: 0, updated: 0, restored: 0, unchanged: page.records.length, changes: 0, nulBytesStripped: 0 }
     },
@@ -18,7 +20,7 @@ function fakeMirror() {
     startRun: async () => ++next,
     finishRun: async (id, summary) => void runs.set(id, summary),
   }
-  return { mirror, calls, runs }
+  return { mirror, calls, runs, applied }
 }
 
 function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?: number; fully?: boolean } = {}) {
@@ -77,6 +79,18 @@ describe('syncPass', () => {
       signal: new AbortController().signal,
     })
     expect(calls).toEqual(['apply a 1 scan', 'reset 1', 'apply a 1 scan', 'complete a'])
+  })
+
+  it('records the run that read each page as the cause of its changes', async () => {
+    const { mirror, applied } = fakeMirror()
+    const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('2')] }], b: [{ records: [rec('3')] }] })
+    const targets = ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }))
+    await syncPass(mirror, targets, { mode: 'incremental', signal: new AbortController().signal, source: 'resync' })
+    expect(applied).toEqual([
+      { source: 'resync', runId: 1 },
+      { source: 'resync', runId: 1 },
+      { source: 'resync', runId: 2 },
+    ])
   })
 
   it('skips a stream another replica is running', async () => {
