@@ -1,0 +1,186 @@
+import type { Snapshot } from './record.js'
+import type { FeedOffset } from './ports.js'
+import type { ChangeOp, RemoteRecord, StreamRef } from './types.js'
+
+/**
+ * The write side's shared vocabulary: a mapping as reconcile sees it, links and their base,
+ * the decisions reconcile takes, and the outbox rows the executor pushes. Pure types; the
+ * Postgres stores (src/db) and the engine modules (reconcile, push) both speak them.
+ *
+ * Glossary (see also types.ts)
+ * - side: `left` or `right` of a mapping; the other side is the counterpart.
+ * - base: per mapped field, the values both sides agreed on after the last push, each in its
+ *   own side's normalized form (`{left, right}`); a side changed when its current normalized
+ *   value differs from its base value.
+ * - echo: our own push read back by the next poll; it equals the base, so nothing is pushed back.
+ * - create intent: a link row whose counterpart does not exist yet; its create carries a marker
+ *   line, so that after a crash the record is looked up by marker instead of created twice.
+ */
+
+export type Side = 'left' | 'right'
+export const otherSide = (s: Side): Side => (s === 'left' ? 'right' : 'left')
+
+export type FieldDirection = 'both' | 'left-to-right' | 'right-to-left'
+export type CreatePolicy = 'both' | 'left-to-right' | 'right-to-left' | 'none'
+export type ConflictPolicy = 'newest' | 'left' | 'right' | 'manual'
+export type DeletePolicy = 'ignore' | 'propagate' | 'unlink'
+
+export interface MappedField {
+  left: string
+  right: string
+  direction: FieldDirection
+  /** Left value → right value (read backwards right-to-left); already resolved when it came from a lookup table. */
+  values?: Readonly<Record<string, string>>
+}
+
+/** A mapping as reconcile needs it (the config's validated mapping is assignable to it). */
+export interface MappingSpec {
+  id: string
+  left: StreamRef & { filter?: string | undefined }
+  right: StreamRef & { filter?: string | undefined }
+  create: CreatePolicy
+  conflict: ConflictPolicy
+  delete: DeletePolicy
+  fields: readonly MappedField[]
+  /** The create marker setting (template or prefix, see engine/attribution.ts); default `elsync`. */
+  marker?: string | undefined
+}
+
+/** A field's agreed value on both sides, each normalized by its own side's catalog. */
+export interface BaseValue {
+  left: unknown
+  right: unknown
+}
+
+/** Keyed by the field's index in `MappingSpec.fields` as a string ("0", "1", …): stable while the mapping's field list is. */
+export type Base = Record<string, BaseValue>
+
+export type LinkState = 'linked' | 'creating' | 'unlinked'
+
+export interface Link {
+  id: number
+  mappingId: string
+  leftRemoteId: string | null
+  rightRemoteId: string | null
+  state: LinkState
+  base: Base
+  /** Fields held by an open `manual` conflict: not propagated until an admin resolves it. */
+  heldFields: readonly string[]
+}
+
+/** A mirrored record as reconcile reads it. */
+export interface MirroredRecord {
+  stream: StreamRef
+  remoteId: string
+  snapshot: Snapshot
+  deleted: boolean
+  /** The vendor's own last-modified time (for `conflict: newest`), null when unknown. */
+  remoteUpdatedAt: string | null
+}
+
+/** What a merge decided for one field; kept as provenance of every write. */
+export interface FieldDecision {
+  field: string
+  base: BaseValue | null
+  left: unknown
+  right: unknown
+  /** Which rule won: one side changed, both changed (the conflict policy), converged, or held. */
+  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial'
+  /** The value written to the target, in the target's field form; undefined when nothing is written. */
+  written?: unknown
+  target?: Side
+}
+
+export interface ConflictRecord {
+  field: string
+  leftValue: unknown
+  rightValue: unknown
+  base: BaseValue | null
+  policy: ConflictPolicy
+  /** The side that won, or null while a `manual` conflict is open. */
+  winner: Side | null
+}
+
+export type OutboxOp = 'create' | 'update' | 'delete'
+
+/** A write reconcile asks for; the executor turns `values` into the vendor's payload with the target's field catalog. */
+export interface OutboxRequest {
+  mappingId: string
+  linkId: number
+  target: Side
+  stream: StreamRef
+  op: OutboxOp
+  /** The target record; null for a create. */
+  remoteId: string | null
+  /** Target field name → value, already projected (value maps, coercion) into the target's form. */
+  values: Readonly<Record<string, unknown>>
+  /** Creates: the marker line written at the end of the description. */
+  marker?: string
+  /** Why: the field decisions behind this write. */
+  decisions: readonly FieldDecision[]
+}
+
+export type OutboxState = 'pending' | 'sent' | 'failed' | 'dead' | 'ignored' | 'superseded'
+
+export interface OutboxRow extends OutboxRequest {
+  id: number
+  state: OutboxState
+  attempts: number
+  lastError: string | null
+  createdAt: Date
+}
+
+/** What a successful push did: the record as the vendor now stores it. */
+export interface PushResult {
+  remoteId: string
+  record: RemoteRecord | null
+  status?: number
+}
+
+export type MirrorOp = ChangeOp
+
+// ------------------------------------------------------------------ ports (implemented in src/db)
+
+/** One reconcile transaction: everything it writes commits together with the mapping's new offset. */
+export interface ReconcileTx {
+  findLink(mappingId: string, side: Side, remoteId: string): Promise<Link | null>
+  createLink(mappingId: string, init: { leftRemoteId: string | null; rightRemoteId: string | null; state: LinkState; base: Base }): Promise<Link>
+  /** Saves base, state, held fields and counterpart ids; sets `last_synced_at`. */
+  updateLink(link: Link): Promise<void>
+  loadRecord(stream: StreamRef, remoteId: string): Promise<MirroredRecord | null>
+  /** Queues a write; a pending write of the same link, target and op that is not yet sent is superseded by it. */
+  enqueue(req: OutboxRequest): Promise<number>
+  recordConflict(linkId: number, mappingId: string, conflict: ConflictRecord): Promise<void>
+  saveOffset(mappingId: string, offset: FeedOffset | null): Promise<void>
+}
+
+export interface ReconcileStore {
+  offset(mappingId: string): Promise<FeedOffset | null>
+  /** Runs `fn` in one transaction; with `rollback` (a dry run) nothing it wrote is kept. */
+  transaction<T>(fn: (tx: ReconcileTx) => Promise<T>, opts?: { rollback?: boolean }): Promise<T>
+}
+
+export interface ClaimOptions {
+  owner: string
+  /** A claimed row not marked within this time may be claimed by another executor. */
+  leaseMs: number
+  limit: number
+}
+
+export interface PushFailure {
+  code: string
+  message: string
+  status?: number
+  /** When to try again; null parks the row as `dead`. */
+  retryAt: Date | null
+}
+
+/** The outbox as the executor sees it: rows claimed with `FOR UPDATE SKIP LOCKED` and a lease. */
+export interface OutboxStore {
+  claim(opts: ClaimOptions): Promise<OutboxRow[]>
+  /** The write succeeded: state `sent`, the answer's excerpt, and for a create the link gets its counterpart. */
+  markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void>
+  markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
+  /** An admin's retry of a dead row; false when there is no such dead row. */
+  retry(id: number): Promise<boolean>
+}
