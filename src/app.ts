@@ -113,6 +113,14 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
 export function summaryLine(r: StreamRunResult): string {
   const name = `${r.stream.connection}/${r.stream.stream}`
   const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
-  const nul = r.nulBytesStripped ? `, ${r.nulBytesStripped} NUL bytes stripped` : ''
-  return r.status === 'succeeded' ? `ok     ${name} (${counts}${nul})` : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
+  // what needs a look, on success and failure alike: the run saved pages before it failed
+  const notes = [
+    r.quarantined ? `${r.quarantined} quarantined` : '',
+    r.childrenStale ? `${r.childrenStale} with children not read` : '',
+    r.nulBytesStripped ? `${r.nulBytesStripped} NUL bytes stripped` : '',
+  ]
+    .filter(Boolean)
+    .map((n) => `, ${n}`)
+    .join('')
+  return r.status === 'succeeded' ? `ok     ${name} (${counts}${notes})` : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
 }

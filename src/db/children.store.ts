@@ -127,3 +127,23 @@ export async function applyChildren(tx: Tx, stream: StreamRef, page: Page): Prom
   if (page.relations) await writeChildren(tx, stream, SPECS.relations, page.relations, report)
   return report.nulBytesStripped
 }
+
+/**
+ * Persists which records' children could not be read (`records.children_stale_since`): set when
+ * a page lists the record in `staleChildren`, cleared when a later page brings its children.
+ */
+export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): Promise<void> {
+  const stale = new Set(page.staleChildren ?? [])
+  const read = [...new Set([page.comments, page.attachments, page.relations].flatMap((set) => set?.parents ?? []))].filter((id) => !stale.has(id))
+  if (stale.size > 0) {
+    await tx`update elsync.records r set children_stale_since = now()
+      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${[...stale]}::text[])
+        and r.children_stale_since is null`
+  }
+  if (read.length > 0) {
+    // the partial index holds only stale records: an index probe however large the stream
+    await tx`update elsync.records r set children_stale_since = null
+      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${read}::text[])
+        and r.children_stale_since is not null`
+  }
+}

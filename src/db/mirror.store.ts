@@ -1,9 +1,10 @@
 import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type PlannedWrite, type StoredRecord } from '../engine/plan.js'
-import { toMirrorRow, type SanitizeReport } from '../engine/record.js'
-import type { Cursor, Page, StreamRef } from '../engine/types.js'
-import { applyChildren } from './children.store.js'
+import { sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
+import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
+import { applyChildren, markChildrenStale } from './children.store.js'
 import type { Sql, Tx } from './client.js'
+import { quarantineItems, quarantineOf, releaseQuarantine } from './quarantine.store.js'
 import { createPgRunStore } from './run.store.js'
 import { createPgScanStore } from './scan.store.js'
 
@@ -11,6 +12,11 @@ import { createPgScanStore } from './scan.store.js'
  * The mirror's page writer: one transaction per page saves the records, their history,
  * the scan membership, the children and the cursor. `createPgMirror` composes it with the
  * scan store and the run store into the engine's `MirrorStore`.
+ *
+ * One bad item never fails its page: the connector's quarantined items and the records the
+ * mirror cannot store (`toMirrorRow` refuses them) are quarantined in the same transaction,
+ * and the rest is saved. A quarantined item with an id counts as seen by a full scan, since
+ * it exists at the source: its stored record, if any, stays as it was and is not deleted.
  */
 
 /**
@@ -87,7 +93,7 @@ async function saveCursor(tx: Tx, stream: StreamRef, cursor: Cursor): Promise<vo
 
 export interface PgMirrorOptions {
   /** Test hook: called after each step of `applyPage` inside its transaction. */
-  afterStep?: (step: 'existing' | 'records' | 'changes' | 'scan' | 'children' | 'cursor') => void | Promise<void>
+  afterStep?: (step: 'existing' | 'records' | 'changes' | 'scan' | 'children' | 'quarantine' | 'cursor') => void | Promise<void>
 }
 
 export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor'>
@@ -97,7 +103,16 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
   return {
     async applyPage(stream: StreamRef, page: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
       const report: SanitizeReport = { nulBytesStripped: 0 }
-      const read = page.records.map((r) => toMirrorRow(r, report))
+      const read: MirrorRow[] = []
+      const bad: QuarantinedItem[] = [...(page.quarantined ?? [])]
+      for (const record of page.records) {
+        try {
+          read.push(toMirrorRow(record, report))
+        } catch (err) {
+          bad.push(quarantineOf(record, err))
+        }
+      }
+      const quarantined = bad.map((q) => sanitize(q, report))
       return sql.begin(async (tx) => {
         // A prepared statement's cached generic plan is made for the table as it was then: one
         // made while the mirror held a page or two rightly scans it, and would keep scanning it
@@ -112,13 +127,18 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         await step('records')
         await appendChanges(tx, stream, plan.writes, recordIds, opts)
         await step('changes')
-        if (opts.scanRunId !== undefined && ids.length > 0) {
+        const seen = [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])]
+        if (opts.scanRunId !== undefined && seen.length > 0) {
           await tx`insert into elsync.scan_seen (run_id, remote_id)
-            select ${opts.scanRunId}, unnest(${ids}::text[]) on conflict do nothing`
+            select ${opts.scanRunId}, unnest(${seen}::text[]) on conflict do nothing`
         }
         await step('scan')
         report.nulBytesStripped += await applyChildren(tx, stream, page)
+        await markChildrenStale(tx, stream, page)
         await step('children')
+        await releaseQuarantine(tx, stream, ids)
+        await quarantineItems(tx, stream, quarantined, { runId: opts.runId ?? null, redact: opts.redact ?? ((t) => t) })
+        await step('quarantine')
         if (page.cursor !== undefined) await saveCursor(tx, stream, page.cursor)
         await step('cursor')
         const counts = countWrites(plan)
@@ -130,6 +150,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
           unchanged: plan.unchanged,
           changes: plan.writes.length,
           nulBytesStripped: report.nulBytesStripped,
+          quarantined: quarantined.length,
         }
       }) as Promise<ApplyResult>
     },

@@ -26,7 +26,8 @@ export function createPgRunStore(sql: Sql): RunStore {
         update elsync.sync_runs set status = ${s.status}, finished_at = now(),
           duration_ms = (extract(epoch from now() - started_at) * 1000)::int,
           pages = ${s.pages}, records_seen = ${s.recordsSeen}, records_changed = ${s.recordsChanged},
-          records_deleted = ${s.recordsDeleted}, requests = ${s.requests}, error = ${s.error ?? null}
+          records_deleted = ${s.recordsDeleted}, requests = ${s.requests}, error = ${s.error ?? null},
+          quarantined = ${s.quarantined ?? 0}, children_stale = ${s.childrenStale ?? 0}
         where id = ${runId}`
     },
   }

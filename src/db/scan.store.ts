@@ -2,11 +2,13 @@ import { MassDeleteRefusedError } from '../engine/errors.js'
 import type { CompleteScanOptions, MirrorStore } from '../engine/ports.js'
 import type { StreamRef } from '../engine/types.js'
 import type { Sql } from './client.js'
+import { dropUnseenQuarantine } from './quarantine.store.js'
 
 /**
  * Deletion detection by full scan: a scan records the ids it saw (`scan_seen`, written by
  * `applyPage`); once it completes without error, live records it did not see are counted
- * as missed, and deleted after enough misses in a row, within the mass-delete guard.
+ * as missed, and deleted after enough misses in a row, within the mass-delete guard. The
+ * quarantine rows it did not read again go too: their items were fixed or removed at the source.
  */
 
 /** Deleting this many records or fewer never trips the mass-delete guard (small streams). */
@@ -52,6 +54,7 @@ export function createPgScanStore(sql: Sql): ScanStore {
                    jsonb_build_object('deleted_at', jsonb_build_object('old', null, 'new', to_jsonb(deleted_at))), ${opts.source ?? 'poll'}, ${runId}
             from gone`
         }
+        await dropUnseenQuarantine(tx, stream, runId)
         await tx`
           insert into elsync.stream_state (connection, stream, last_full_scan_at)
           select ${key.c}, ${key.s}, started_at from elsync.sync_runs where id = ${runId}

@@ -43,12 +43,16 @@ export const records = elsync.table(
     deletedAt: tz('deleted_at'),
     /** Complete scans in a row that did not see this live record (deleted at a threshold). */
     missedScans: integer('missed_scans').notNull().default(0),
+    /** Since when this record's children (comments, attachments, related items) could not be read; null once a page brought them. */
+    childrenStaleSince: tz('children_stale_since'),
   },
   (t) => [
     uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),
     // Partial, so that it can only serve lookups by external key: without statistics the planner
     // took it for a (connection, stream) scan of the page read, filtering remote_id row by row.
     index('records_external_key').on(t.connection, t.stream, t.externalKey).where(sql`${t.externalKey} is not null`),
+    // Few records are stale at a time: clearing the mark per page and counting it stay index probes.
+    index('records_children_stale').on(t.connection, t.stream, t.remoteId).where(sql`${t.childrenStaleSince} is not null`),
   ],
 )
 
@@ -171,6 +175,10 @@ export const syncRuns = elsync.table(
     recordsDeleted: integer('records_deleted').notNull().default(0),
     requests: integer('requests').notNull().default(0),
     error: text('error'),
+    /** Items the run could not mirror (see `quarantine`). */
+    quarantined: integer('quarantined').notNull().default(0),
+    /** Records whose children the run could not read (their stored children were kept). */
+    childrenStale: integer('children_stale').notNull().default(0),
   },
   (t) => [index('sync_runs_stream').on(t.connection, t.stream, t.id)],
 )
@@ -216,4 +224,30 @@ export const streamLeases = elsync.table(
     lastTicks: jsonb('last_ticks').notNull().default(sql`'{}'::jsonb`),
   },
   (t) => [primaryKey({ columns: [t.connection, t.stream] })],
+)
+
+/**
+ * Items of a stream that could not be mirrored, with the reason: no id, content that cannot be
+ * stored (nested too deep), an id shared by different items. One row per (stream, id, reason)
+ * counts how often it was read; items without an id share one row per reason. A row goes when
+ * its id arrives as a good record, or when a complete scan no longer reads it (`last_run_id`).
+ */
+export const quarantine = elsync.table(
+  'quarantine',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    /** The item's id normalized to text, when it has one. */
+    remoteId: text('remote_id'),
+    reason: text('reason').notNull(),
+    /** The start of the source item (at most about 500 characters), secrets already redacted. */
+    excerpt: text('excerpt'),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
+    occurrences: integer('occurrences').notNull().default(1),
+    /** The run that read it last. No foreign key: runs may be pruned. */
+    lastRunId: bigint('last_run_id', { mode: 'number' }),
+  },
+  (t) => [uniqueIndex('quarantine_key').on(t.connection, t.stream, sql`coalesce(${t.remoteId}, '')`, t.reason)],
 )

@@ -54,6 +54,8 @@ export interface StreamRunResult {
   nulBytesStripped: number
   /** Records whose children could not be read this run (their stored children were kept). */
   childrenStale: number
+  /** Items the run could not mirror and quarantined instead (see the `quarantined_records` view). */
+  quarantined: number
   durationMs: number
   error?: { code: string; message: string }
 }
@@ -73,6 +75,7 @@ export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknow
     requests: 0,
     nulBytesStripped: 0,
     childrenStale: 0,
+    quarantined: 0,
     durationMs: 0,
     error: { code: e.code, message: redact(e.message) },
   }
@@ -101,6 +104,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     requests: 0,
     nulBytesStripped: 0,
     childrenStale: 0,
+    quarantined: 0,
     durationMs: 0,
   }
   try {
@@ -111,12 +115,18 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       opts.signal.throwIfAborted()
       const page = narrow(read)
       if (scan && page.restartScan) await mirror.resetScan(runId)
-      const applied = await mirror.applyPage(stream, page, { source: opts.source ?? 'poll', runId, ...(scan ? { scanRunId: runId } : {}) })
+      const applied = await mirror.applyPage(stream, page, {
+        source: opts.source ?? 'poll',
+        runId,
+        ...(scan ? { scanRunId: runId } : {}),
+        ...(opts.redact ? { redact: opts.redact } : {}),
+      })
       result.pages += 1
       result.seen += applied.seen
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
       result.childrenStale += page.staleChildren?.length ?? 0
+      result.quarantined += applied.quarantined ?? 0
       const stats = connector.stats()
       opts.onPage?.({
         stream,
@@ -151,6 +161,8 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     recordsChanged: result.changed,
     recordsDeleted: result.deleted,
     requests: result.requests,
+    quarantined: result.quarantined,
+    childrenStale: result.childrenStale,
     error: result.error ? `${result.error.code}: ${result.error.message}` : null,
   })
   return result

@@ -23,6 +23,8 @@ export interface ApplyResult {
   /** History rows appended. */
   changes: number
   nulBytesStripped: number
+  /** Items of the page quarantined instead of saved (the connector's and those the mirror could not store). */
+  quarantined?: number
 }
 
 /** What caused a page's changes; recorded on each change row it appends. */
@@ -34,6 +36,8 @@ export interface ApplyOptions {
   outboxId?: number
   /** Set during a full scan: the page's ids count as seen by this run. */
   scanRunId?: number
+  /** Scrubs secrets from the text of quarantined items (reason, excerpt) before it is stored. */
+  redact?: (text: string) => string
 }
 
 export interface CompleteScanOptions {
@@ -57,6 +61,10 @@ export interface RunSummary {
   recordsDeleted: number
   requests: number
   error?: string | null
+  /** Items quarantined by the run. */
+  quarantined?: number
+  /** Records whose children could not be read in the run. */
+  childrenStale?: number
 }
 
 /** The mirror as the engine sees it; implemented over Postgres by `createPgMirror`. */

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { ChangedFields, RemoteRecord, StatusCategory } from './types.js'
 import { InvalidRecordError } from './errors.js'
+import { MAX_DEPTH, sanitize, stableStringify, type SanitizeReport } from './json.js'
+
+export { jsonExcerpt, MAX_DEPTH, sanitize, stableStringify, type SanitizeReport } from './json.js'
 
 /**
- * Pure record handling for the mirror: sanitising text Postgres cannot store,
- * canonical values, the content hash and the field-level diff.
+ * Pure record handling for the mirror: canonical values, the content hash and the
+ * field-level diff (the JSON walks they use are in json.ts).
  */
 
 /** The normalized values of a record, exactly as diffed and stored in `snapshot`. */
@@ -29,62 +32,41 @@ export interface MirrorRow {
   contentHash: string
 }
 
-export interface SanitizeReport {
-  nulBytesStripped: number
-}
-
-/**
- * Postgres text and jsonb cannot hold U+0000 or lone surrogates: strip NULs (counted,
- * so the run can report them) and replace lone surrogates, deep in any JSON value.
- */
-export function sanitize<T>(value: T, report: SanitizeReport): T {
-  if (typeof value === 'string') {
-    let s: string = value
-    if (s.includes('\u0000')) {
-      report.nulBytesStripped += s.split('\u0000').length - 1
-      s = s.replaceAll('\u0000', '')
-    }
-    return (s.isWellFormed() ? s : s.toWellFormed()) as T
-  }
-  if (Array.isArray(value)) return value.map((v) => sanitize(v, report)) as T
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[sanitize(k, report)] = sanitize(v, report)
-    return out as T
-  }
-  return value
-}
-
 const MIN_TIME = Date.parse('0001-01-01T00:00:00Z')
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z')
 
+const isoWithinRange = (t: number): string | null => (Number.isNaN(t) || t < MIN_TIME || t > MAX_TIME ? null : new Date(t).toISOString())
+
 /**
  * An ISO-8601 UTC timestamp, or null when the value is absent, not a date, or outside
- * years 1–9999 (JavaScript accepts `0000-01-01`, Postgres does not). The raw value stays
- * in the record's document.
+ * years 1–9999 (JavaScript accepts `0000-01-01`, Postgres does not). A number is an epoch
+ * time (see `epochTimestamp`). The raw value stays in the record's document.
  */
-export function canonicalTimestamp(value: string | null | undefined): string | null {
-  if (value === null || value === undefined || value === '') return null
-  const t = Date.parse(value)
-  return Number.isNaN(t) || t < MIN_TIME || t > MAX_TIME ? null : new Date(t).toISOString()
+export function canonicalTimestamp(value: string | number | null | undefined): string | null {
+  if (typeof value === 'number') return epochTimestamp(value)
+  if (typeof value !== 'string' || value === '') return null
+  return isoWithinRange(Date.parse(value))
 }
 
-/** JSON with object keys sorted, so equal values always hash equal. */
-export function stableStringify(value: unknown): string {
-  if (value === undefined) return 'null'
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  const keys = Object.keys(value)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`
+/**
+ * An epoch time as ISO-8601: seconds below 1e11 (until the year 5138), milliseconds from there;
+ * null when it is not finite or falls outside years 1–9999 (`new Date(1e20).toISOString()` throws).
+ */
+export function epochTimestamp(value: number): string | null {
+  if (!Number.isFinite(value)) return null
+  return isoWithinRange(Math.abs(value) < 1e11 ? value * 1000 : value)
 }
 
 const STATUS_CATEGORIES = new Set(['todo', 'in_progress', 'done'])
 const text = (v: string | null | undefined): string | null => (v === undefined || v === null ? null : v)
 
+/**
+ * The mirror row of a record. Throws `InvalidRecordError` for a record that cannot be stored:
+ * without a remote id, or nested deeper than `MAX_DEPTH` levels (the record object is level 1,
+ * its document level 2); the page writer quarantines such a record and saves the rest of the page.
+ */
 export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): MirrorRow {
-  const r = sanitize(record, report)
+  const r = sanitize(record, report, MAX_DEPTH)
   if (typeof r.remoteId !== 'string' || r.remoteId === '') throw new InvalidRecordError('record without a remote id')
   const snapshot: Snapshot = {
     external_key: text(r.externalKey),

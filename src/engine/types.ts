@@ -11,6 +11,8 @@
  * - link: the pairing of two records, one per side of a mapping.
  * - base: the field values both sides of a link agreed on after the last push.
  * - outbox: writes waiting to be pushed to a connector, claimed with leases.
+ * - quarantine: items of a stream that could not be mirrored (no id, unusable content, an id
+ *   shared by different items), kept aside with the reason while the rest of the stream goes on.
  */
 
 export interface StreamRef {
@@ -75,6 +77,18 @@ export interface ChildSet<T> {
   items: readonly T[]
 }
 
+/**
+ * An item of a page that cannot be mirrored. `remoteId` is its id when it has one (normalized
+ * to a string); `excerpt` is a short, already redacted piece of the source item for analysts.
+ * The reason is stable text (no page numbers or positions): the quarantine counts repeats of
+ * the same (id, reason).
+ */
+export interface QuarantinedItem {
+  remoteId: string | null
+  reason: string
+  excerpt?: string
+}
+
 /** One page as yielded by a connector. */
 export interface Page {
   records: readonly RemoteRecord[]
@@ -89,6 +103,12 @@ export interface Page {
    * stay untouched; the connector reads them again on a later poll.
    */
   staleChildren?: readonly string[]
+  /**
+   * Items of this page that could not be read as records: they are left out of `records` and
+   * quarantined, and the rest of the page is saved. An item with an id counts as seen by a
+   * full scan (it exists at the source), so its stored record, if any, is kept as it was.
+   */
+  quarantined?: readonly QuarantinedItem[]
   /**
    * Full scans only: what this scan has seen so far is unreliable (offset paging drifted)
    * and the connector starts over. Membership is cleared before this page is saved, so a

@@ -1,6 +1,4 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { restConnectionSchema } from '../../src/connectors/rest/index.js'
 import { createRest, type RestOptions } from '../../src/connectors/rest/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
@@ -8,48 +6,11 @@ import { runStream } from '../../src/engine/poll.js'
 import { createHttpClient } from '../../src/http/client.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs } from '../support/logs.js'
+import { serve, type TinyApi } from '../support/tiny-api.js'
 
 const db = await createTestDb()
 const { sql } = db
 const mirror = createPgMirror(sql)
-
-interface Reply {
-  status?: number
-  headers?: Record<string, string>
-  body: unknown
-}
-
-interface TinyApi {
-  baseUrl: string
-  /** Path and query of every request, in order. */
-  requests: string[]
-  close(): Promise<void>
-}
-
-const open: TinyApi[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((api) => api.close()))
-})
-
-/** A local JSON API answering each request with `handler(url)`. */
-async function serve(handler: (url: URL) => Reply): Promise<TinyApi> {
-  const requests: string[] = []
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local')
-    requests.push(`${url.pathname}${url.search}`)
-    const reply = handler(url)
-    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
-    res.end(JSON.stringify(reply.body))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const api = {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
-    requests,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  }
-  open.push(api)
-  return api
-}
 
 const ITEMS = Array.from({ length: 250 }, (_, i) => ({
   id: `it-${String(i + 1).padStart(3, '0')}`,

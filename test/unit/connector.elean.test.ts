@@ -6,6 +6,7 @@ import { createElean, type EleanOptions } from '../../src/connectors/elean/index
 import { needsStatusList, normalizeTask, statusLookup } from '../../src/connectors/elean/elean.normalize.js'
 import { isLastPage, lastScanOf } from '../../src/connectors/elean/elean.read.js'
 import { parseStatuses, parseTaskList } from '../../src/connectors/elean/elean.schemas.js'
+import { ID_COLLISION } from '../../src/connectors/shared/tolerant.js'
 import type { Page } from '../../src/engine/types.js'
 import type { HttpClient, HttpRequest } from '../../src/http/client.js'
 import { createLogger } from '../../src/logger.js'
@@ -31,7 +32,18 @@ describe('Elean payloads', () => {
     expect(parseTaskList({ tasks: [task], meta }, 'x')).toMatchObject({ tasks: [{ id: task.id }], meta: { total: 1, hasMore: false } })
     expect(parseTaskList({ data: [task] }, 'x').tasks).toHaveLength(1)
     expect(parseTaskList([task], 'x').meta).toEqual({ total: null, totalPages: null, limit: null, hasMore: null })
-    expect(() => parseTaskList({ tasks: [{ title: 'no id' }] }, 'GET web/tasks')).toThrow(/item 0.*without an id/)
+  })
+
+  it('quarantines a task without an id and tasks whose ids collide, counting every listed item', () => {
+    const body = { tasks: [task, { title: 'no id' }, { id: 7, title: 'seven' }, { id: '7', title: 'seven again' }, task] }
+    const page = parseTaskList(body, 'GET web/tasks page 3')
+    // the same task twice is not a collision: the scan's drift check sees it
+    expect(page.tasks.map((t) => t.id)).toEqual([task.id, task.id])
+    expect(page.listed).toBe(5)
+    expect(page.quarantined).toEqual([
+      { remoteId: null, reason: 'task: item without an id (looked for id)', excerpt: '{"title":"no id"}' },
+      { remoteId: '7', reason: ID_COLLISION, excerpt: '{"id":7,"title":"seven"}\n{"id":"7","title":"seven again"}' },
+    ])
   })
 
   it('reads statuses as a bare array or under data/statuses', () => {
@@ -50,6 +62,14 @@ describe('Elean payloads', () => {
     expect(isLastPage(page(100, {}), 3)).toBe(false)
     expect(isLastPage(page(99, {}), 3)).toBe(true)
     expect(isLastPage(page(0, { hasMore: true }), 3)).toBe(true)
+  })
+
+  it('counts quarantined items when it judges a short or empty page', () => {
+    const meta = { total: null, limit: null, hasMore: null, totalPages: null }
+    const bad = Array.from({ length: 100 }, () => ({ remoteId: null, reason: 'task: item without an id (looked for id)' }))
+    expect(isLastPage({ tasks: [], meta, listed: 100, quarantined: bad }, 1)).toBe(false)
+    expect(isLastPage({ tasks: [{ id: 'a' }], meta, listed: 100, quarantined: bad.slice(1) }, 1)).toBe(false)
+    expect(isLastPage({ tasks: [], meta, listed: 0, quarantined: [] }, 1)).toBe(true)
   })
 })
 
@@ -286,6 +306,20 @@ describe('Elean reading is streamed', () => {
     const again = await consume(same.connector({ commentsPerScan: 0 }).read('web', null, ctx()), same.events)
     expect(again.error).toMatchObject({ code: 'paging_drift' })
     expect(ids(again.pages[2])).toEqual(range(100, 149))
+  })
+
+  it('quarantines bad tasks with their page and reads the rest of the project, a 5 000-deep task without updatedAt too', async () => {
+    const bad = [{ title: 'no id' }, { id: 7, title: 'seven' }, { id: '7', title: 'seven again' }] as unknown as FakeTask[]
+    let tree: unknown = []
+    for (let i = 0; i < 5_000; i++) tree = [tree]
+    const deep = { id: 'deep', title: 'Deep', tree } as unknown as FakeTask
+    const fake = fakeElean(150, { list: (page, tasks) => [...tasks.slice((page - 1) * 100, page * 100), ...(page === 1 ? bad : [deep])] })
+    const { pages, error } = await consume(fake.connector({ commentsPerScan: 0 }).read('web', null, ctx()), fake.events)
+    expect(error).toBeNull()
+    expect(pages.map(ids)).toEqual([range(0, 100), [...range(100, 150), 'deep']])
+    expect(pages[0]?.quarantined?.map((q) => q.remoteId)).toEqual([null, '7'])
+    expect(pages[1]?.quarantined).toBeUndefined()
+    expect(pages[1]?.cursor).toBeDefined()
   })
 
   it('keeps comment reads inside the cap across a restart, never reading a task twice in one scan', async () => {

@@ -53,8 +53,22 @@ describe('elementum tolerant reading', () => {
     expect(p.items[0]?.data.id).toBe('TSK-1')
   })
 
-  it('fails clearly on an item without data.id', () => {
-    expect(() => parseSearchPage({ items: [{ cursor: 'x', data: { Title: 'no id' } }] }, 'GET tasks/it')).toThrow(/item 0 \(data\.id missing\)/)
+  it('quarantines an item without data.id and reads the rest; the end cursor is the last item’s, bad or not', () => {
+    const p = parseSearchPage(
+      {
+        items: [
+          { cursor: 'a', data: { id: 'TSK-1' } },
+          { cursor: 'b', data: { Title: 'no id' } },
+        ],
+        paging: { has_next_page: true },
+      },
+      'GET',
+    )
+    expect(p.items.map((i) => i.data.id)).toEqual(['TSK-1'])
+    expect(p.quarantined).toEqual([
+      { remoteId: null, reason: 'record (data.id missing): item without an id (looked for id)', excerpt: '{"cursor":"b","data":{"Title":"no id"}}' },
+    ])
+    expect(p).toMatchObject({ hasNext: true, endCursor: 'b' })
   })
 
   it('reads a single record as the field map or wrapped in {data}', () => {
@@ -196,6 +210,28 @@ describe('elementum read loop', () => {
     expect(pages.at(-1)?.cursor).toEqual({ since: '2026-03-01T11:30:00.000Z' })
     const empty = await collect(readStream(deps(fakeApi([], { serverTime: null })), { since: T0.toISOString() }, ctx()))
     expect(empty).toEqual([{ records: [] }])
+  })
+})
+
+describe('elementum bad records', () => {
+  it('quarantines a record that cannot be normalized (an assignee nested 5 000 deep) and yields the rest of its page', async () => {
+    let assignee: unknown = 'Ada'
+    for (let i = 0; i < 5_000; i++) assignee = [assignee]
+    const recs = [
+      { id: 'TSK-1', 'Updated on': T0.toISOString() },
+      { id: 'TSK-2', 'Updated on': T0.toISOString(), Assignee: assignee },
+      { id: 'TSK-3', 'Updated on': T0.toISOString() },
+    ]
+    const pages = await collect(readStream(deps(fakeApi(recs), { pageSize: 10 }), null, ctx()))
+    expect(pages.map((p) => p.records.map((r) => r.remoteId))).toEqual([['TSK-1', 'TSK-3']])
+    expect(pages[0]?.quarantined).toEqual([
+      {
+        remoteId: 'TSK-2',
+        reason: 'could not be read: Maximum call stack size exceeded',
+        excerpt: expect.stringMatching(/^\{"cursor":"2","data":\{"Assignee":\[\[\[/),
+      },
+    ])
+    expect(pages[0]?.cursor).toEqual({ since: SERVER.toISOString() })
   })
 })
 

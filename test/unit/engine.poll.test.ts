@@ -12,7 +12,8 @@ function fakeMirror() {
     applyPage: async (s, page, opts): Promise<ApplyResult> => {
       applied.push(opts ?? {})
       calls.push(`apply ${s.stream} ${page.records.length}${opts?.scanRunId ? ' scan' : ''}`)
-      return { seen: page.records.length, inserted: 0, updated: 0, restored: 0, unchanged: page.records.length, changes: 0, nulBytesStripped: 0 }
+      const quarantined = page.quarantined?.length ?? 0
+      return { seen: page.records.length, inserted: 0, updated: 0, restored: 0, unchanged: page.records.length, changes: 0, nulBytesStripped: 0, quarantined }
     },
     resetScan: async (runId) => void calls.push(`reset ${runId}`),
     completeScan: async (s) => (calls.push(`complete ${s.stream}`), { deleted: 0, live: 0, pending: 0 }),
@@ -91,6 +92,23 @@ describe('syncPass', () => {
       { source: 'resync', runId: 1 },
       { source: 'resync', runId: 2 },
     ])
+  })
+
+  it('counts quarantined items and records with unread children, in the result and on the run', async () => {
+    const { mirror, runs } = fakeMirror()
+    const bad = { remoteId: null, reason: 'task: item without an id (looked for id)' }
+    const { connector } = fakeConnector({
+      a: [
+        { records: [rec('1'), rec('2')], quarantined: [bad, { remoteId: '9', reason: 'nested deeper than 256 levels' }], staleChildren: ['1'] },
+        { records: [rec('3')], quarantined: [bad], staleChildren: ['3'] },
+      ],
+    })
+    const [result] = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode: 'incremental',
+      signal: new AbortController().signal,
+    })
+    expect(result).toMatchObject({ status: 'succeeded', seen: 3, quarantined: 3, childrenStale: 2 })
+    expect(runs.get(1)).toMatchObject({ status: 'succeeded', quarantined: 3, childrenStale: 2 })
   })
 
   it('skips a stream another replica is running', async () => {

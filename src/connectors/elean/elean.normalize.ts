@@ -1,4 +1,5 @@
 import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
+import { stableStringify } from '../../engine/record.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
 import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
 import { category, parseStatus, type EleanComment, type EleanStatus } from './elean.schemas.js'
@@ -90,7 +91,7 @@ export function normalizeComment(parentRemoteId: string, c: EleanComment): Remot
   }
 }
 
-/** What "changed since the last scan" compares: `updatedAt`, or the whole task when it has none. */
+/** What "changed since the last scan" compares: `updatedAt`, or the whole task when it has none (at any depth). */
 export function versionOf(task: Json): string {
-  return str(task.updatedAt) ?? JSON.stringify(task)
+  return str(task.updatedAt) ?? stableStringify(task)
 }

@@ -1,6 +1,6 @@
 import { SyncError } from '../../engine/errors.js'
 import type { ReadContext } from '../../engine/ports.js'
-import type { Cursor, Page, RemoteComment } from '../../engine/types.js'
+import type { Cursor, Page, QuarantinedItem, RemoteComment } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
 import { createChildFailures, type ChildFailures } from '../shared/child-failures.js'
@@ -105,18 +105,24 @@ export function lastScanOf(cursor: Cursor | null): number | null {
   return Number.isNaN(t) ? null : t
 }
 
-/** Whether `page` is the last one: `hasMore` when given, else `totalPages`, else a short page. */
+/**
+ * Whether `page` is the last one: `hasMore` when given, else `totalPages`, else a short page.
+ * Counted in items listed, quarantined ones included: a page of bad items is no end.
+ */
 export function isLastPage(res: TaskListPage, page: number): boolean {
-  if (res.tasks.length === 0) return true
+  const listed = res.listed ?? res.tasks.length
+  if (listed === 0) return true
   if (res.meta.hasMore !== null) return !res.meta.hasMore
   if (res.meta.totalPages !== null) return page >= res.meta.totalPages
-  return res.tasks.length < PAGE_LIMIT
+  return listed < PAGE_LIMIT
 }
 
 /** Lists every page once, yielding each as soon as it is read. */
 async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, PassResult> {
   const { deps, signal } = scan
   const listing = new Map<string, string>()
+  // ids of quarantined tasks, only to tell a page of them from a repeated one
+  const badIds = new Set<string>()
   const guard = createPageGuard(`GET ${deps.project}/tasks`)
   let total: number | null = null
   let drift: string | null = null
@@ -136,6 +142,13 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
       listing.set(task.id, version)
       if (before !== version) fresh.set(task.id, { task, version })
     }
+    let ids = res.tasks.length
+    for (const { remoteId } of res.quarantined ?? []) {
+      if (remoteId === null) continue
+      ids += 1
+      if (!badIds.has(remoteId)) newIds += 1
+      badIds.add(remoteId)
+    }
     if (res.meta.total !== null) {
       if (total !== null && res.meta.total !== total) drift ??= `meta.total went from ${total} to ${res.meta.total} (page ${page})`
       total = res.meta.total
@@ -144,15 +157,23 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
     deps.log.debug({ stream: deps.stream, page, tasks: res.tasks.length, total: res.meta.total, drift, restart: opts.restart }, 'list page')
     if (drift !== null && opts.stopOnDrift) return { listing, drift }
     // a full page of known tasks: the server ignores `page` (or 100+ rows were inserted meanwhile)
-    if (!last && newIds === 0)
+    if (!last && newIds === 0 && ids > 0)
       throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
-    yield await pageOf(scan, [...fresh.values()], { restartScan: opts.restart && page === 1, cursor: last && drift === null })
+    yield await pageOf(scan, [...fresh.values()], {
+      restartScan: opts.restart && page === 1,
+      cursor: last && drift === null,
+      quarantined: res.quarantined ?? [],
+    })
     if (last) return { listing, drift }
   }
 }
 
 /** One listed page as the engine takes it: its records, the comments picked among them, the flags. */
-async function pageOf(scan: Scan, tasks: { task: Task; version: string }[], flags: { restartScan: boolean; cursor: boolean }): Promise<Page> {
+async function pageOf(
+  scan: Scan,
+  tasks: { task: Task; version: string }[],
+  flags: { restartScan: boolean; cursor: boolean; quarantined: readonly QuarantinedItem[] },
+): Promise<Page> {
   const { deps, signal } = scan
   const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
   const records = tasks.map((t) => normalizeTask(t.task, lookup))
@@ -167,6 +188,7 @@ async function pageOf(scan: Scan, tasks: { task: Task; version: string }[], flag
     records,
     ...(read ? { comments: read.comments } : {}),
     ...(read?.stale.length ? { staleChildren: read.stale } : {}),
+    ...(flags.quarantined.length > 0 ? { quarantined: flags.quarantined } : {}),
     ...(flags.restartScan ? { restartScan: true } : {}),
     ...(cursor ? { cursor } : {}),
   }

@@ -1,13 +1,14 @@
-import type { StatusCategory } from '../../engine/types.js'
+import type { QuarantinedItem, StatusCategory } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
-import { extractList, firstStr, isObject, num, requireId, str, type Json } from '../shared/tolerant.js'
+import { extractList, firstStr, isObject, num, readItems, requireId, str, type Json } from '../shared/tolerant.js'
 
 /**
  * Tolerant reading of Elean payloads (DESIGN.md §1, vendor-docs/elean-public-api.txt).
  * The list answers `{tasks, meta: {total, page, limit, totalPages, hasMore}}`, but a bare
  * array or `{data: [...]}` is accepted and `meta` is optional. Statuses are a bare array
- * or wrapped under `data`/`statuses`. A task or comment without an id cannot be mirrored:
- * that is a clear BadResponseError, never a silent skip.
+ * or wrapped under `data`/`statuses`. A task without an id cannot be mirrored: it is
+ * quarantined (with tasks whose ids collide), never silently skipped, and the rest of the
+ * page is read. A comment without an id is a clear BadResponseError.
  */
 
 export const CATEGORIES: readonly StatusCategory[] = ['todo', 'in_progress', 'done']
@@ -28,6 +29,10 @@ export interface TaskListPage {
   /** Raw tasks, each an object with a string `id`. */
   tasks: (Json & { id: string })[]
   meta: ListMeta
+  /** How many items the page listed, bad ones included: paging goes by this, never by what is left (absent: `tasks.length`). */
+  listed?: number
+  /** Items that cannot be read as tasks (absent: none). */
+  quarantined?: QuarantinedItem[]
 }
 
 export interface EleanStatus {
@@ -61,11 +66,13 @@ function metaOf(body: unknown): ListMeta {
 }
 
 export function parseTaskList(body: unknown, what: string): TaskListPage {
-  const tasks = extractList(body, TASK_LIST_KEYS, what).map((item, i) => {
-    const id = requireId(item, ['id'], `${what}: item ${i}`)
-    return { ...(item as Json), id }
-  })
-  return { tasks, meta: metaOf(body) }
+  const list = extractList(body, TASK_LIST_KEYS, what)
+  const { good: tasks, quarantined } = readItems(
+    list,
+    (item) => ({ ...(item as Json), id: requireId(item, ['id'], 'task') }),
+    (t) => t.id,
+  )
+  return { tasks, meta: metaOf(body), listed: list.length, quarantined }
 }
 
 /** A status object (from the list, or embedded in a task); a bare string is taken as its name. */

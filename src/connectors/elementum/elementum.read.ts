@@ -4,8 +4,9 @@ import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRec
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
 import { createChildFailures, type ChildFailures } from '../shared/child-failures.js'
-import { isObject } from '../shared/tolerant.js'
+import { isObject, readItems } from '../shared/tolerant.js'
 import { andFilters, windowFilter, type ElementumApi, type Namespace } from './elementum.client.js'
+import type { SearchItem } from './elementum.schemas.js'
 import { toRemoteAttachment, toRemoteComment, toRemoteRecord, toRemoteRelation } from './elementum.normalize.js'
 import { parseAttachment, parseComment, parseRelation } from './elementum.schemas.js'
 
@@ -101,7 +102,15 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
     ctx.signal.throwIfAborted()
     const res = await api.search(ns, { filter, first: deps.pageSize, after }, ctx.signal)
     if (n === 1) mark.serverTime = res.serverTime?.getTime() ?? null
-    const records: RemoteRecord[] = res.items.map((item) => toRemoteRecord(item.data, stream.cursorField))
+    // one record that cannot be normalized is quarantined, never the page
+    const normalized = readItems(
+      res.items,
+      (item) => toRemoteRecord((item as SearchItem).data, stream.cursorField),
+      (r) => r.remoteId,
+      (item) => (item as SearchItem).data.id,
+    )
+    const records: RemoteRecord[] = normalized.good
+    const quarantined = [...(res.quarantined ?? []), ...normalized.quarantined]
     for (const r of records) {
       const t = timeOf(r.remoteUpdatedAt)
       if (t !== null && (mark.maxSeen === null || t > mark.maxSeen)) mark.maxSeen = t
@@ -119,6 +128,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
       records,
       ...(children ? { comments: children.comments, attachments: children.attachments, relations: children.relations } : {}),
       ...(children?.staleChildren.length ? { staleChildren: children.staleChildren } : {}),
+      ...(quarantined.length > 0 ? { quarantined } : {}),
       ...(cursor ? { cursor } : {}),
     }
     if (last) return

@@ -1,12 +1,14 @@
 import { BadResponseError } from '../../http/errors.js'
-import { extractList, firstStr, isObject, num, requireId, str, type Json } from '../shared/tolerant.js'
+import type { QuarantinedItem } from '../../engine/types.js'
+import { extractList, firstStr, isObject, num, readItems, requireId, str, type Json } from '../shared/tolerant.js'
 
 /**
  * Tolerant reading of Elementum payloads (DESIGN.md §1). Search answers
  * `{paging, total, items: [{cursor, data}]}`; the docs leave the rest open, so a missing
  * `paging` means the last page, `total` is optional, an item may be the field map itself,
  * and a single record may be the field map or `{data: {...}}`. A record without `data.id`
- * cannot be mirrored: that is a clear BadResponseError, never a silent skip.
+ * cannot be mirrored: in a search page it is quarantined (with records whose ids collide) and
+ * the rest of the page is read; as a single record it is a clear BadResponseError.
  */
 
 export interface SearchItem {
@@ -17,6 +19,8 @@ export interface SearchItem {
 
 export interface SearchPage {
   items: SearchItem[]
+  /** Items that cannot be read as records (absent: none). */
+  quarantined?: QuarantinedItem[]
   hasNext: boolean
   endCursor: string | null
   total: number | null
@@ -52,14 +56,20 @@ function withId(data: unknown, what: string): Json & { id: string } {
 
 export function parseSearchPage(body: unknown, what: string): SearchPage {
   const list = extractList(body, LIST_KEYS, what)
-  const items = list.map((item, i) => ({
-    cursor: isObject(item) ? str(item.cursor) : null,
-    data: withId(dataOf(item), `${what}: item ${i} (data.id missing)`),
-  }))
+  const { good: items, quarantined } = readItems(
+    list,
+    (item) => ({ cursor: isObject(item) ? str(item.cursor) : null, data: withId(dataOf(item), 'record (data.id missing)') }),
+    (item) => item.data.id,
+    (item) => {
+      const data = dataOf(item)
+      return isObject(data) ? str(data.id) : null
+    },
+  )
   const paging = pagingOf(body)
-  // some servers omit end_cursor but give each item its cursor
-  const endCursor = paging.endCursor ?? items[items.length - 1]?.cursor ?? null
-  return { items, hasNext: paging.hasNext, endCursor, total: isObject(body) ? num(body.total) : null }
+  // some servers omit end_cursor but give each item its cursor (the last item's, bad or not)
+  const last = list[list.length - 1]
+  const endCursor = paging.endCursor ?? (isObject(last) ? str(last.cursor) : null)
+  return { items, quarantined, hasNext: paging.hasNext, endCursor, total: isObject(body) ? num(body.total) : null }
 }
 
 /** A Relay list of child objects (comments, related items), or a bare array. */

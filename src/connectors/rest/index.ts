@@ -4,6 +4,8 @@ import { type ConnectorDeps, defineConnector } from '../types.js'
 import { createFullScanConnector } from '../shared/full-scan.js'
 import { normalizeRest } from './rest.normalize.js'
 import { restPages } from './rest.pages.js'
+import { getPath } from '../shared/paging.js'
+import { str } from '../shared/tolerant.js'
 import { type RestConnection, restConnectionSchema, restStreamSchema } from './rest.config.js'
 
 export { paginationSchema, restConnectionSchema, restStreamSchema, type PaginationConfig, type RestConnection, type RestStream } from './rest.config.js'
@@ -26,6 +28,7 @@ export function createRest(deps: ConnectorDeps<RestConnection>, opts: RestOption
     describe: (s) => `GET ${s.path}`,
     pages: (s, { signal, what, probe }) => restPages(http, s, probe ? { signal, what, probe } : { signal, what, maxPages: opts.maxPages }),
     normalize: normalizeRest,
+    rawId: (item, s) => str(getPath(item, s.idField)),
     fields: createRestFieldCatalog({ streams: deps.config.streams }),
     checkPathWithoutStreams: '',
   })

@@ -1,4 +1,5 @@
 import type { RestStream } from './rest.config.js'
+import { epochTimestamp } from '../../engine/record.js'
 import type { RemoteRecord } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import { getPath } from '../shared/paging.js'
@@ -24,9 +25,9 @@ export function itemsOf(body: unknown, s: RestStream, what: string): unknown[] {
   throw new BadResponseError(`${what}: expected a list at itemsPath "${s.itemsPath}", found ${describe(items)} (the body is ${describe(body)})`)
 }
 
-/** A timestamp as ISO text: strings as sent, numbers as epoch seconds or milliseconds. */
+/** A timestamp as ISO text: strings as sent, numbers as epoch seconds or milliseconds (null outside years 1–9999). */
 function timestamp(v: unknown): string | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return new Date(v < 1e11 ? v * 1000 : v).toISOString()
+  if (typeof v === 'number') return epochTimestamp(v)
   return str(v)
 }
 

@@ -21,6 +21,8 @@ export interface FullScanSpec<S> {
    */
   pages(s: S, o: { signal: AbortSignal; what: string; probe: boolean }): AsyncIterable<RawPage>
   normalize(item: unknown, s: S, what: string): RemoteRecord
+  /** A raw item's id as text, for the quarantine when `normalize` refuses the item (default: its `id`). */
+  rawId?(item: unknown, s: S): string | null
   /** What `check` GETs when the connection declares no stream. */
   checkPathWithoutStreams: string
   /** Throws when a declared stream's config cannot be read. */
@@ -48,7 +50,8 @@ export function createFullScanConnector<S>(deps: ConnectorDeps<FullScanConnectio
   async function* read(stream: string, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
     const what = `${name}/${stream} (${spec.describe(s)})`
-    yield* scanPages(spec.pages(s, { signal: ctx.signal, what, probe: false }), (item) => spec.normalize(item, s, what))
+    const rawId = spec.rawId
+    yield* scanPages(spec.pages(s, { signal: ctx.signal, what, probe: false }), (item) => spec.normalize(item, s, what), rawId && ((item) => rawId(item, s)))
   }
 
   return {

@@ -3,7 +3,7 @@ import type { Cursor, Page, RemoteRecord } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
-import { isObject } from './tolerant.js'
+import { isObject, readItems } from './tolerant.js'
 
 /**
  * Helpers shared by the full-scan connectors (avepoint, elasticio, rest): dotted paths,
@@ -141,18 +141,26 @@ export interface RawPage {
 
 /**
  * A full scan as engine pages: each page of raw items normalized, and the last page
- * carrying the scan's cursor, so only a complete scan moves it.
+ * carrying the scan's cursor, so only a complete scan moves it. An item that cannot be
+ * normalized (no id, say) or whose id collides is quarantined and the page goes on; whether
+ * a page is the last is the pager's decision from the raw items, never from what is left.
+ * `rawIdOf` names a bad item's id where it has one.
  */
-export async function* scanPages(raw: AsyncIterable<RawPage>, normalize: (item: unknown) => RemoteRecord): AsyncGenerator<Page> {
+export async function* scanPages(
+  raw: AsyncIterable<RawPage>,
+  normalize: (item: unknown) => RemoteRecord,
+  rawIdOf?: (item: unknown) => string | null,
+): AsyncGenerator<Page> {
   const scan = createScanTracker()
   for await (const page of raw) {
-    const records = page.items.map(normalize)
+    const { good: records, quarantined } = readItems(page.items, normalize, (r) => r.remoteId, rawIdOf)
     scan.add(records)
+    const bad = quarantined.length > 0 ? { quarantined } : {}
     if (page.last) {
-      yield { records, cursor: scan.cursor() }
+      yield { records, ...bad, cursor: scan.cursor() }
       return
     }
-    yield { records }
+    yield { records, ...bad }
   }
   throw new BadResponseError('the list ended without a last page') // unreachable unless a pager is wrong
 }

@@ -1,3 +1,6 @@
+import { SyncError } from '../../engine/errors.js'
+import { jsonExcerpt, stableStringify } from '../../engine/record.js'
+import type { QuarantinedItem } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 
 /**
@@ -46,7 +49,10 @@ export function num(v: unknown): number | null {
   return null
 }
 
-/** A record's id; a record without one cannot be mirrored, so that is a clear error. */
+/**
+ * A record's id; a record without one cannot be mirrored, so that is a clear error (in a list,
+ * `readItems` quarantines the item; give a `what` without positions there, it is the reason).
+ */
 export function requireId(obj: unknown, keys: readonly string[], what: string): string {
   if (isObject(obj)) {
     const id = firstStr(obj, keys)
@@ -61,6 +67,75 @@ export function otherFields(obj: Json, known: readonly string[]): Json {
   const skip = new Set(known)
   for (const [k, v] of Object.entries(obj)) if (!skip.has(k)) out[k] = v
   return out
+}
+
+export interface ReadItems<T> {
+  good: T[]
+  quarantined: QuarantinedItem[]
+}
+
+/** What a collision is called in the quarantine; stable text, so repeats count on one row. */
+export const ID_COLLISION = 'id collision: different items of one page have this id once normalized (e.g. 1 and "1"); none of them is mirrored'
+
+/**
+ * The items of one list response read one at a time, so that one bad item never fails the
+ * page: an item `read` throws on is quarantined with the error's message as the reason.
+ * Different items whose ids normalize to the same text (`1` and `"1"`) cannot both be the
+ * record of that id, and picking one would silently drop the other: all of them are left out
+ * and quarantined as one collision (their stored record, if any, is kept as it was). The same
+ * item listed twice is no collision: both copies are returned, as before.
+ * `items` must already be redacted: the quarantine keeps an excerpt of them.
+ */
+export function readItems<T>(
+  items: readonly unknown[],
+  read: (item: unknown) => T,
+  idOf: (value: T) => string,
+  rawIdOf: (item: unknown) => string | null = (item) => (isObject(item) ? str(item.id) : null),
+): ReadItems<T> {
+  const quarantined: QuarantinedItem[] = []
+  const ok: { item: unknown; value: T; id: string }[] = []
+  for (const item of items) {
+    try {
+      const value = read(item)
+      ok.push({ item, value, id: idOf(value) })
+    } catch (err) {
+      const id = safely(() => rawIdOf(item))
+      quarantined.push({ remoteId: id ?? null, reason: reasonOf(err), ...excerptOf([item]) })
+    }
+  }
+  const byId = new Map<string, unknown[]>()
+  for (const r of ok) byId.set(r.id, [...(byId.get(r.id) ?? []), r.item])
+  const colliding = new Set<string>()
+  for (const [id, same] of byId) {
+    if (same.length < 2) continue
+    const distinct = new Set(same.map((item) => safely(() => stableStringify(item)) ?? Symbol()))
+    if (distinct.size < 2) continue
+    colliding.add(id)
+    quarantined.push({ remoteId: id, reason: ID_COLLISION, ...excerptOf(same) })
+  }
+  return { good: ok.filter((r) => !colliding.has(r.id)).map((r) => r.value), quarantined }
+}
+
+/** Our own errors say what is wrong; anything else (a stack overflow on a deep value) says where it happened. */
+function reasonOf(err: unknown): string {
+  if (err instanceof SyncError) return err.message
+  return `could not be read: ${err instanceof Error ? err.message : String(err)}`
+}
+
+/** The excerpt of one item, or of the first few sharing the budget (one per line). */
+function excerptOf(items: readonly unknown[]): { excerpt?: string } {
+  const shown = items.slice(0, 5)
+  const each = Math.floor(500 / shown.length) - 1
+  const parts = shown.map((item) => safely(() => jsonExcerpt(item, each)))
+  return parts.every((p) => p === undefined) ? {} : { excerpt: parts.map((p) => p ?? '?').join('\n') }
+}
+
+function safely<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
 }
 
 export { REDACTED } from '../../redact.js'
