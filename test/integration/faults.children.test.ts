@@ -36,6 +36,17 @@ const commentsOf = async (ref: StreamRef, parent: string) =>
   ).map((r) => ({ ...r }))
 const titleOf = async (ref: StreamRef, id: string) =>
   (await sql`select title from elsync.records_current where connection = ${ref.connection} and stream = ${ref.stream} and remote_id = ${id}`)[0]?.title
+/** Which records are marked stale, and what sync_status and the run say about it. */
+const staleness = async (ref: StreamRef, runId: number | null) => ({
+  records: (
+    await sql<{ remote_id: string }[]>`select remote_id from elsync.records
+      where connection = ${ref.connection} and stream = ${ref.stream} and children_stale_since is not null order by remote_id`
+  ).map((r) => r.remote_id),
+  status: (
+    await sql<{ children_stale: string }[]>`select children_stale from elsync.sync_status where connection = ${ref.connection} and stream = ${ref.stream}`
+  )[0]?.children_stale,
+  run: (await sql<{ children_stale: number }[]>`select children_stale from elsync.sync_runs where id = ${runId}`)[0]?.children_stale,
+})
 const cursorOf = async (ref: StreamRef) =>
   (await sql`select cursor from elsync.stream_state where connection = ${ref.connection} and stream = ${ref.stream}`)[0]?.cursor as Record<string, string>
 
@@ -79,9 +90,11 @@ describe('a child read failing after its retries', () => {
     expect(await cursorOf(ref)).toEqual({ since: stamp })
     expect(Date.parse(stamp)).toBeGreaterThan(Date.parse(before.since ?? ''))
     expect(logs.text()).toMatch(/"record":"TSK-5".*"msg":"children not read/)
+    expect(await staleness(ref, partial.runId)).toEqual({ records: ['TSK-5'], status: '1', run: 1 })
 
     const healed = await run(ref, connector, 'incremental')
     expect(healed).toMatchObject({ status: 'succeeded', childrenStale: 0 })
+    expect(await staleness(ref, healed.runId)).toEqual({ records: [], status: '0', run: 0 })
     expect((await commentsOf(ref, 'TSK-5')).map((c) => c.body).sort()).toEqual(['first comment', 'second comment'])
     expect(Date.parse((await cursorOf(ref)).since ?? '')).toBeGreaterThan(Date.parse(stamp))
   })
@@ -126,9 +139,11 @@ describe('a child read failing after its retries', () => {
       expect(await titleOf(ref, target.id)).toBe('Edited with a comment')
       expect(await commentsOf(ref, target.id)).toEqual([])
       expect(logs.text()).toMatch(/"msg":"comments not read/)
+      expect(await staleness(ref, partial.runId)).toEqual({ records: [target.id], status: '1', run: 1 })
 
       const healed = await run(ref, connector(), 'full', 0)
       expect(healed).toMatchObject({ status: 'succeeded', childrenStale: 0 })
+      expect(await staleness(ref, healed.runId)).toEqual({ records: [], status: '0', run: 0 })
       expect((await commentsOf(ref, target.id)).map((c) => c.body)).toEqual(['Seen by nobody yet'])
     },
   )
