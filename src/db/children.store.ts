@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { canonicalTimestamp, sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
-import type { ChildSet, Page, StreamRef } from '../engine/types.js'
+import { canonicalTimestamp, jsonExcerpt, MAX_DEPTH, nestedDeeperThan, sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
+import { childrenOnlyOf } from '../engine/filter.js'
+import type { ChildSet, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
 import type postgres from 'postgres'
 import type { Tx } from './client.js'
 
@@ -117,6 +118,29 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>
 
 function joinFragments(tx: Tx, parts: Fragment[]): Fragment {
   return parts.reduce((acc, p) => tx`${acc}, ${p}`)
+}
+
+/**
+ * The page with what its child sets cannot store taken out: a child nested deeper than
+ * `MAX_DEPTH` levels (its document could be neither serialized nor parsed by Postgres) is
+ * quarantined under its parent's id, and the parent is treated as if its children had not
+ * been read: left out of every set (its stored children stay) and marked stale.
+ */
+export function screenChildren(page: Page): { page: Page; quarantined: QuarantinedItem[] } {
+  const bad = new Map<string, QuarantinedItem>()
+  const check = <T>(set: ChildSet<T> | undefined, spec: ChildSpec<T>, what: string) => {
+    for (const item of set?.items ?? []) {
+      const parent = spec.parent(item)
+      if (bad.has(parent) || !nestedDeeperThan(item, MAX_DEPTH)) continue
+      bad.set(parent, { remoteId: parent, reason: `${what} ${spec.key(item)}: nested deeper than ${MAX_DEPTH} levels`, excerpt: jsonExcerpt(item) })
+    }
+  }
+  check(page.comments, SPECS.comments, 'comment')
+  check(page.attachments, SPECS.attachments, 'attachment')
+  check(page.relations, SPECS.relations, 'related item')
+  if (bad.size === 0) return { page, quarantined: [] }
+  const out = childrenOnlyOf(page, (parent) => !bad.has(parent))
+  return { page: { ...out, staleChildren: [...new Set([...(page.staleChildren ?? []), ...bad.keys()])] }, quarantined: [...bad.values()] }
 }
 
 /** Writes every child set of a page; returns how many NUL bytes were stripped. */

@@ -2,9 +2,9 @@ import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type PlannedWrite, type StoredRecord } from '../engine/plan.js'
 import { sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
-import { applyChildren, markChildrenStale } from './children.store.js'
+import { applyChildren, markChildrenStale, screenChildren } from './children.store.js'
 import type { Sql, Tx } from './client.js'
-import { quarantineItems, quarantineOf, releaseQuarantine } from './quarantine.store.js'
+import { quarantineOf, saveQuarantine } from './quarantine.store.js'
 import { createPgRunStore } from './run.store.js'
 import { createPgScanStore } from './scan.store.js'
 
@@ -101,10 +101,11 @@ export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor'>
 export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): PageWriter {
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
   return {
-    async applyPage(stream: StreamRef, page: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    async applyPage(stream: StreamRef, given: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
       const report: SanitizeReport = { nulBytesStripped: 0 }
       const read: MirrorRow[] = []
-      const bad: QuarantinedItem[] = [...(page.quarantined ?? [])]
+      const { page, quarantined: badChildren } = screenChildren(given)
+      const bad: QuarantinedItem[] = [...(page.quarantined ?? []), ...badChildren]
       for (const record of page.records) {
         try {
           read.push(toMirrorRow(record, report))
@@ -136,8 +137,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         report.nulBytesStripped += await applyChildren(tx, stream, page)
         await markChildrenStale(tx, stream, page)
         await step('children')
-        await releaseQuarantine(tx, stream, ids)
-        await quarantineItems(tx, stream, quarantined, { runId: opts.runId ?? null, redact: opts.redact ?? ((t) => t) })
+        await saveQuarantine(tx, stream, { goodIds: ids, items: quarantined }, { runId: opts.runId ?? null, redact: opts.redact ?? ((t) => t) })
         await step('quarantine')
         if (page.cursor !== undefined) await saveCursor(tx, stream, page.cursor)
         await step('cursor')
@@ -151,6 +151,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
           changes: plan.writes.length,
           nulBytesStripped: report.nulBytesStripped,
           quarantined: quarantined.length,
+          childrenStale: page.staleChildren?.length ?? 0,
         }
       }) as Promise<ApplyResult>
     },

@@ -45,15 +45,27 @@ function group(items: readonly QuarantinedItem[], redact: (text: string) => stri
   return [...rows.values()]
 }
 
-/** Items must be sanitized (no NUL, no lone surrogate). */
-export async function quarantineItems(
+/**
+ * Saves a page's quarantined items (sanitized: no NUL, no lone surrogate), and releases what
+ * was quarantined under the ids that arrived as good records, except what this page quarantines
+ * again under them (a record may be good while a child of it is not).
+ */
+export async function saveQuarantine(
   tx: Tx,
   stream: StreamRef,
-  items: readonly QuarantinedItem[],
+  page: { goodIds: readonly string[]; items: readonly QuarantinedItem[] },
   opts: { runId: number | null; redact: (text: string) => string },
 ): Promise<void> {
-  if (items.length === 0) return
-  const rows = group(items, opts.redact)
+  const rows = group(page.items, opts.redact)
+  if (page.goodIds.length > 0) {
+    const again = rows.filter((r) => r.remoteId !== null)
+    // written against the unique index's expression, so that it is an index probe per id
+    await tx`delete from elsync.quarantine q
+      where q.connection = ${stream.connection} and q.stream = ${stream.stream} and coalesce(q.remote_id, '') = any(${page.goodIds as string[]}::text[])
+        and (coalesce(q.remote_id, ''), q.reason) not in (
+          select * from unnest(${again.map((r) => r.remoteId) as string[]}::text[], ${again.map((r) => r.reason)}::text[]))`
+  }
+  if (rows.length === 0) return
   await tx`
     insert into elsync.quarantine as q (connection, stream, remote_id, reason, excerpt, occurrences, last_run_id)
     select ${stream.connection}, ${stream.stream}, u.remote_id, u.reason, u.excerpt, u.n, ${opts.runId}::bigint
@@ -63,14 +75,6 @@ export async function quarantineItems(
     on conflict (connection, stream, (coalesce(remote_id, '')), reason) do update set
       excerpt = coalesce(excluded.excerpt, q.excerpt), last_seen_at = now(),
       occurrences = q.occurrences + excluded.occurrences, last_run_id = excluded.last_run_id`
-}
-
-/** These ids arrived as good records: whatever was quarantined under them is resolved. */
-export async function releaseQuarantine(tx: Tx, stream: StreamRef, remoteIds: readonly string[]): Promise<void> {
-  if (remoteIds.length === 0) return
-  // written against the unique index's expression, so that it is an index probe per id
-  await tx`delete from elsync.quarantine q
-    where q.connection = ${stream.connection} and q.stream = ${stream.stream} and coalesce(q.remote_id, '') = any(${remoteIds as string[]}::text[])`
 }
 
 /** After a complete scan: rows the scan did not quarantine again are fixed or gone at the source. */

@@ -40,15 +40,20 @@ export function createPageFilter(filter: string): (page: Page) => Page {
     const records = page.records.filter((r) => matches(filterView(r)))
     if (records.length === page.records.length) return page
     const kept = new Set(records.map((r) => r.remoteId))
-    const narrow = <T extends { parentRemoteId: string }>(set: { parents: readonly string[]; items: readonly T[] } | undefined) =>
-      set && { parents: set.parents.filter((p) => kept.has(p)), items: set.items.filter((i) => kept.has(i.parentRemoteId)) }
-    const out: Page = { ...page, records }
-    const comments = narrow(page.comments)
-    const attachments = narrow(page.attachments)
-    const relations = narrow(page.relations)
-    if (comments) out.comments = comments
-    if (attachments) out.attachments = attachments
-    if (relations) out.relations = relations
-    return out
+    return { ...childrenOnlyOf(page, (p) => kept.has(p)), records }
   }
+}
+
+/** The page with its child sets narrowed to the parents `keep` accepts. */
+export function childrenOnlyOf(page: Page, keep: (parent: string) => boolean): Page {
+  const narrow = <T extends { parentRemoteId: string }>(set: { parents: readonly string[]; items: readonly T[] } | undefined) =>
+    set && { parents: set.parents.filter(keep), items: set.items.filter((i) => keep(i.parentRemoteId)) }
+  const out: Page = { ...page }
+  const comments = narrow(page.comments)
+  const attachments = narrow(page.attachments)
+  const relations = narrow(page.relations)
+  if (comments) out.comments = comments
+  if (attachments) out.attachments = attachments
+  if (relations) out.relations = relations
+  return out
 }

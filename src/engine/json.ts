@@ -122,6 +122,18 @@ export function sanitize<T>(value: T, report: SanitizeReport, maxDepth = Number.
   return root as T
 }
 
+/** Whether `value` nests deeper than `max` levels (a scalar is level 0, `[]` level 1), without copying it. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]]
+  for (let job = pending.pop(); job !== undefined; job = pending.pop()) {
+    const [v, depth] = job
+    if (v === null || typeof v !== 'object') continue
+    if (depth > max) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') pending.push([child, depth + 1])
+  }
+  return false
+}
+
 /** Sets an own property, even one named `__proto__` (which JSON.parse makes an own key, and plain assignment would not). */
 function own(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })

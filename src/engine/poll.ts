@@ -125,7 +125,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.seen += applied.seen
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
-      result.childrenStale += page.staleChildren?.length ?? 0
+      result.childrenStale += applied.childrenStale ?? page.staleChildren?.length ?? 0
       result.quarantined += applied.quarantined ?? 0
       const stats = connector.stats()
       opts.onPage?.({

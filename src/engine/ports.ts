@@ -25,6 +25,8 @@ export interface ApplyResult {
   nulBytesStripped: number
   /** Items of the page quarantined instead of saved (the connector's and those the mirror could not store). */
   quarantined?: number
+  /** Records of the page whose children were not read, or could not be stored (absent: the page's `staleChildren`). */
+  childrenStale?: number
 }
 
 /** What caused a page's changes; recorded on each change row it appends. */

@@ -3,7 +3,7 @@ import type { ChangedFields, RemoteRecord, StatusCategory } from './types.js'
 import { InvalidRecordError } from './errors.js'
 import { MAX_DEPTH, sanitize, stableStringify, type SanitizeReport } from './json.js'
 
-export { jsonExcerpt, MAX_DEPTH, sanitize, stableStringify, type SanitizeReport } from './json.js'
+export { jsonExcerpt, MAX_DEPTH, nestedDeeperThan, sanitize, stableStringify, type SanitizeReport } from './json.js'
 
 /**
  * Pure record handling for the mirror: canonical values, the content hash and the

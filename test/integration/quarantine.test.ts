@@ -159,3 +159,53 @@ describe('bad items in a stream', () => {
     expect(await quarantined(connection)).toEqual([])
   })
 })
+
+describe('a child the mirror cannot store', () => {
+  const ref = { connection: 'children-deep', stream: 'tasks' }
+  const rec = (id: string) => ({ remoteId: id, title: id, document: { id } })
+  const comment = (parent: string, id: string, document: unknown = { id }) => ({
+    parentRemoteId: parent,
+    commentId: id,
+    body: `${id} on ${parent}`,
+    author: 'Ada',
+    createdAt: null,
+    document,
+  })
+  const commentsOf = async (parent: string) =>
+    (await sql<{ comment_id: string }[]>`select comment_id from elsync.comments where connection = ${ref.connection} and remote_id = ${parent} order by 1`).map(
+      (r) => r.comment_id,
+    )
+  const stale = async () =>
+    (await sql<{ remote_id: string }[]>`select remote_id from elsync.records where connection = ${ref.connection} and children_stale_since is not null`).map(
+      (r) => r.remote_id,
+    )
+
+  it('quarantines it under its parent, whose stored children stay and which is marked stale until its children are stored', async () => {
+    let tree: unknown = []
+    for (let i = 0; i < 5_000; i++) tree = [tree]
+    const page = (comments: ReturnType<typeof comment>[]) => ({ records: [rec('A'), rec('B')], comments: { parents: ['A', 'B'], items: comments } })
+    await mirror.applyPage(ref, page([comment('A', 'a1'), comment('B', 'b1')]))
+
+    const bad = await mirror.applyPage(ref, page([comment('A', 'a2', { id: 'a2', tree }), comment('B', 'b1'), comment('B', 'b2')]))
+    expect(bad).toMatchObject({ seen: 2, quarantined: 1, childrenStale: 1 })
+    expect(await commentsOf('A')).toEqual(['a1'])
+    expect(await commentsOf('B')).toEqual(['b1', 'b2'])
+    expect(await stale()).toEqual(['A'])
+    const again = await mirror.applyPage(ref, page([comment('A', 'a2', { id: 'a2', tree }), comment('B', 'b1'), comment('B', 'b2')]))
+    expect(again).toMatchObject({ quarantined: 1, childrenStale: 1 })
+    expect(await quarantined(ref.connection)).toEqual([
+      expect.objectContaining({
+        remote_id: 'A',
+        reason: 'comment a2: nested deeper than 256 levels',
+        occurrences: 2,
+        excerpt: expect.stringMatching(/^\{"author":"Ada"/),
+      }),
+    ])
+
+    const healed = await mirror.applyPage(ref, page([comment('A', 'a2'), comment('B', 'b1'), comment('B', 'b2')]))
+    expect(healed).toMatchObject({ quarantined: 0, childrenStale: 0 })
+    expect(await commentsOf('A')).toEqual(['a2'])
+    expect(await stale()).toEqual([])
+    expect(await quarantined(ref.connection)).toEqual([])
+  })
+})
