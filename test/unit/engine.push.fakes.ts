@@ -170,7 +170,6 @@ export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean
   }
   const connector: Connector = {
     kind: 'fake',
-    // biome-ignore lint/correctness/useYield: a writer-only fake never reads
     async *read() {},
     readsFully: () => false,
     filtersServerSide: () => false,

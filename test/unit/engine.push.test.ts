@@ -145,6 +145,7 @@ describe('push executor', () => {
     expect(await t.executor().drain(t.signal)).toMatchObject({ sent: 2 })
     expect(t.calls).toEqual(['B create kept', 'B create lost', 'B find elsync:m:1', 'B find elsync:m:2', 'B create lost'])
     expect(t.vendors.B.records.size).toBe(2)
+    expect(t.outbox.get(lost).result?.remoteId).toBe('B-2')
   })
 
   it('marks the row sent, then saves the record read back as a push of that outbox row', async () => {
