@@ -71,12 +71,15 @@ async function create(row: OutboxRow, records: RecordWriter, fields: FieldCatalo
   return { remoteId: record.remoteId, record }
 }
 
-/** The target's description field (every writer's vendor has one; the name's case is the vendor's). */
+/**
+ * The target's description field (every writer's vendor has one; the name's case is the vendor's).
+ * It must be known as long text: a catalog may take any unknown name for a writable text field.
+ */
 function descriptionField(fields: FieldCatalog, stream: string, values: Readonly<Record<string, unknown>>): string | null {
   for (const name of [...Object.keys(values), 'description', 'Description']) {
     if (name.toLowerCase() !== 'description') continue
     const info = fields.field(stream, name)
-    if (info?.writable) return info.name
+    if (info?.writable && info.kind === 'longtext') return info.name
   }
   return null
 }

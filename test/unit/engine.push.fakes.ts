@@ -136,7 +136,8 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
 type Op = 'create' | 'update' | 'delete' | 'find'
 
 /** A vendor holding records in memory; `script` queues an error or a hook for an operation's next call. */
-export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean } = {}) {
+export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean; description?: string } = {}) {
+  const descriptionName = o.description ?? 'description'
   const records = new Map<string, RemoteRecord>()
   const queued: Record<Op, (Error | (() => Promise<void> | void))[]> = { create: [], update: [], delete: [], find: [] }
   let n = 0
@@ -155,7 +156,7 @@ export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean
     const rec: RemoteRecord = {
       remoteId: id,
       title: String(payload.title ?? ''),
-      description: (payload.description as string | undefined) ?? null,
+      description: (payload[descriptionName] as string | undefined) ?? null,
       document: { ...payload, id },
     }
     records.set(id, rec)
@@ -163,7 +164,8 @@ export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean
   }
 
   const fields: FieldCatalog = {
-    field: (_s, field) => ({ name: field, kind: field === 'description' ? 'longtext' : 'text', writable: true }),
+    // like Elementum's: any unknown name is taken as a writable text field
+    field: (_s, field) => ({ name: field, kind: field === descriptionName ? 'longtext' : 'text', writable: true }),
     read: () => undefined,
     normalize: (_s, _f, v) => v,
     toPayload: async (_s, values) => ({ ...values }),

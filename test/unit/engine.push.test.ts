@@ -8,7 +8,7 @@ import { fakeClock, fakeMirror, fakeOutbox, fakeVendor, until } from './engine.p
 
 const LEASE = 60_000
 
-function setup(o: { ordered?: boolean; deletes?: boolean } = {}) {
+function setup(o: { ordered?: boolean; deletes?: boolean; description?: string } = {}) {
   const clock = fakeClock()
   const outbox = fakeOutbox(clock, o)
   const calls: string[] = []
@@ -47,6 +47,13 @@ describe('push executor', () => {
     expect(t.outbox.get(update).row.state).toBe('sent')
     // the create carries its marker as the description's last line
     expect(t.vendors.B.payloads[0]?.description).toBe('Text\n\nelsync:m:1')
+  })
+
+  it("writes the marker into the vendor's own description field, never into a look-alike name", async () => {
+    const t = setup({ description: 'Description' })
+    t.outbox.enqueue({ linkId: 3, op: 'create', values: { title: 'x' } })
+    await t.executor().drain(t.signal)
+    expect(t.vendors.B.payloads[0]).toEqual({ title: 'x', Description: 'elsync:m:3' })
   })
 
   it("holds a link's later rows in the batch when an earlier one fails, even on another connection", async () => {
