@@ -125,6 +125,7 @@ export type OutboxState = 'pending' | 'sent' | 'failed' | 'dead' | 'ignored' | '
 export interface OutboxRow extends OutboxRequest {
   id: number
   state: OutboxState
+  /** Claims so far, this one included: `claim` counts an attempt before it runs, so one cut short by a crash still counts. */
   attempts: number
   lastError: string | null
   createdAt: Date
