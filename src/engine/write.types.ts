@@ -84,11 +84,13 @@ export interface FieldDecision {
   base: BaseValue | null
   left: unknown
   right: unknown
-  /** Which rule won: one side changed, both changed (the conflict policy), converged, or held. */
-  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial'
+  /** Which rule won: one side changed, both changed (the conflict policy), converged, held, a first merge or a create. */
+  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial' | 'create'
   /** The value written to the target, in the target's field form; undefined when nothing is written. */
   written?: unknown
   target?: Side
+  /** Set when the value could not be written (an unmappable value, a field the target cannot set); nothing is written then. */
+  error?: { code: string; message: string }
 }
 
 export interface ConflictRecord {
