@@ -26,6 +26,9 @@ import {
  *   see merge.ts). On a first merge an empty value never clears a value on the other side.
  * - After a write the base is the source's value and the projected, target-normalized
  *   value, so that the echo of our write, read back on the next poll, equals the base.
+ *   Until that echo arrives the base remembers what the target held (`pending`): a
+ *   reconcile in between (the source changed again) must not take the target's old value
+ *   for a change and copy it back.
  */
 
 export interface FieldContext {
@@ -58,6 +61,14 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
     left: readSide(mapping, catalogs, 'left', f, ctx.left.snapshot),
     right: readSide(mapping, catalogs, 'right', f, ctx.right.snapshot),
   }
+  // a write of ours not read back yet: its target still showing what it held then is no change
+  let seen = current
+  let landed = false
+  if (base?.pending) {
+    const t = base.pending.target
+    if (sameValue(current[t], base[t])) landed = true
+    else if (sameValue(current[t], base.pending.previous)) seen = { ...current, [t]: base[t] }
+  }
   const flows = (from: Side): boolean => f.direction === 'both' || f.direction === (from === 'left' ? 'left-to-right' : 'right-to-left')
   const decision = (rule: Rule, extra: Partial<FieldDecision> = {}): FieldDecision => ({
     field: fieldLabel(f),
@@ -72,23 +83,27 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
   const agree = (): boolean =>
     (['left', 'right'] as const).some((from) => {
       if (!flows(from)) return false
-      const p = project(mapping, catalogs, f, from, current[from])
-      return p.ok && sameValue(p.value, current[otherSide(from)])
+      const p = project(mapping, catalogs, f, from, seen[from])
+      return p.ok && sameValue(p.value, seen[otherSide(from)])
     })
 
   const push = (from: Side, rule: Rule): FieldOutcome => {
     const to = otherSide(from)
-    const p = project(mapping, catalogs, f, from, current[from])
+    const p = project(mapping, catalogs, f, from, seen[from])
     if (!p.ok) return { decision: decision(rule, { target: to, error: { code: p.error.code, message: p.error.message } }) }
-    const next = { ...current, [to]: p.value } as BaseValue
+    const next: BaseValue = from === 'left' ? { left: seen.left, right: p.value } : { left: p.value, right: seen.right }
     if (sameValue(p.value, current[to])) return { decision: decision(rule), base: next }
-    return { decision: decision(rule, { target: to, written: p.value }), base: next, write: { target: to, name: f[to], value: p.value } }
+    return {
+      decision: decision(rule, { target: to, written: p.value }),
+      base: { ...next, pending: { target: to, previous: current[to] } },
+      write: { target: to, name: f[to], value: p.value },
+    }
   }
 
   const conflict = (winner: Side | null): ConflictRecord => ({
     field: fieldLabel(f),
-    leftValue: current.left,
-    rightValue: current.right,
+    leftValue: seen.left,
+    rightValue: seen.right,
     base: base ?? null,
     policy: mapping.conflict,
     winner,
@@ -117,14 +132,14 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
     return push(winner, 'initial')
   }
 
-  const changed = { left: !sameValue(current.left, base.left), right: !sameValue(current.right, base.right) }
-  if (!changed.left && !changed.right) return { decision: null }
+  const changed = { left: !sameValue(seen.left, base.left), right: !sameValue(seen.right, base.right) }
+  if (!changed.left && !changed.right) return landed ? { decision: null, base: { left: base.left, right: base.right } } : { decision: null }
   if (changed.left !== changed.right) {
     const from: Side = changed.left ? 'left' : 'right'
     return flows(from) ? push(from, `${from}-changed`) : { decision: decision(`${from}-changed`) }
   }
 
-  if (agree()) return { decision: decision('converged'), base: current }
+  if (agree()) return { decision: decision('converged'), base: seen }
   const oneWay = directionWinner()
   if (oneWay) return push(oneWay, `${oneWay}-changed`)
   const winner = policyWinner()

@@ -50,6 +50,12 @@ export interface MappingSpec {
 export interface BaseValue {
   left: unknown
   right: unknown
+  /**
+   * A write to `target` queued and not yet read back: until the target shows the written
+   * value, it showing `previous` (its value when the write was planned) is no change, so a
+   * reconcile before the push lands does not copy the old value back.
+   */
+  pending?: { target: Side; previous: unknown }
 }
 
 /** Keyed by the field's index in `MappingSpec.fields` as a string ("0", "1", …): stable while the mapping's field list is. */
