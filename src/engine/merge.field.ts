@@ -23,7 +23,9 @@ import {
  * - No base yet (a first merge, a field added to the mapping later): values that agree
  *   become the base; else the side the direction allows wins, then the conflict policy as
  *   above (a create's source has its base set by the create, so its values win there:
- *   see merge.ts). On a first merge an empty value never clears a value on the other side.
+ *   see merge.ts). On a first merge an empty value never clears a value on the other side,
+ *   and a value the other side cannot represent (no entry in the value map) is not
+ *   overwritten: both stay as they are until one of them is edited.
  * - After a write the base is the source's value and the projected, target-normalized
  *   value, so that the echo of our write, read back on the next poll, equals the base.
  *   Until that echo arrives the base remembers what the target held (`pending`): a
@@ -128,7 +130,11 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
     if (agree()) return { decision: decision('initial'), base: current }
     const winner = directionWinner() ?? policyWinner()
     if (winner === null) return { decision: decision('initial'), conflict: conflict(null), hold: true }
-    if (isEmpty(current[winner]) && !isEmpty(current[otherSide(winner)])) return { decision: decision('initial'), base: current }
+    const loser = otherSide(winner)
+    if (isEmpty(current[winner]) && !isEmpty(current[loser])) return { decision: decision('initial'), base: current }
+    // the loser's value has no counterpart on the winner's side (a create could not carry it): keep both until an edit
+    const back = flows(loser) ? project(mapping, catalogs, f, loser, current[loser]) : null
+    if (back && !back.ok) return { decision: decision('initial', { error: { code: back.error.code, message: back.error.message } }), base: current }
     return push(winner, 'initial')
   }
 

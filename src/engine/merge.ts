@@ -42,6 +42,7 @@ export interface ReconcileInput {
   left: MirroredRecord | null
   right: MirroredRecord | null
   catalogs: SideCatalogs
+  /** When the merge runs. No rule reads the local clock today (`newest` compares the vendors' own times); passed so that one can, purely. */
   now: Date
   /** The sides' compiled filters (reconcile.ts compiles them once per mapping); compiled here when absent. */
   scope?: Readonly<Record<Side, ScopeTest>>

@@ -227,6 +227,19 @@ describe('reconcileRecord: a first merge (no base yet)', () => {
     expect(updatedLink(empty).base['3']).toEqual({ left: null, right: 'high' })
   })
 
+  it('does not overwrite a value the other side cannot represent (a create left it behind)', () => {
+    const left = elementum('TSK-5', { ...LEFT0, status: 'Triage', updatedAt: '2026-03-01T10:00:00.000Z' })
+    const created = run({ m: mapping(), link: null, left, right: null })
+    const base = created.link?.kind === 'create' ? created.link.init.base : {}
+    expect(base['2']).toBeUndefined()
+    // Elean gave the new task its default status; it is newer than the source
+    const right = elean('WEB-5', { ...RIGHT0, status: 'To Do', updatedAt: '2026-03-01T11:00:00.000Z' })
+    const o = run({ m: mapping(), link: link({ leftRemoteId: 'TSK-5', rightRemoteId: 'uuid-WEB-5', base }), left, right })
+    expect(o.requests).toEqual([])
+    expect(o.decisions).toMatchObject([{ field: 'Status ↔ status', rule: 'initial', error: { code: 'unmappable_value' } }])
+    expect(updatedLink(o).base['2']).toEqual({ left: 'Triage', right: 'To Do' })
+  })
+
   it('settles two different values by the conflict policy', () => {
     const o = run({
       m: mapping({ conflict: 'right' }),

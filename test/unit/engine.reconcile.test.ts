@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { planLine, reconcileMapping, type ReconcileMappingOptions } from '../../src/engine/reconcile.js'
 import type { MappingSpec, OutboxRequest } from '../../src/engine/write.types.js'
-import { agreedBase, catalogs, elean, elementum, fakeFeed, fakeStore, LEFT, link, mapping, NOW, RIGHT, type FakeFeed, type FakeStore } from './engine.reconcile.helpers.js'
+import {
+  agreedBase,
+  catalogs,
+  elean,
+  elementum,
+  fakeFeed,
+  fakeStore,
+  LEFT,
+  link,
+  mapping,
+  NOW,
+  RIGHT,
+  type FakeFeed,
+  type FakeStore,
+} from './engine.reconcile.helpers.js'
 
 const c = catalogs()
 const LEFT0 = { title: 'Laptop', status: 'Open', priority: 'P2', due: '2026-03-15T00:00:00.000Z', description: 'Needs a charger' }
@@ -106,7 +120,9 @@ describe('reconcileMapping: updates', () => {
     feed.add(LEFT, 'TSK-4')
     const out = await reconcile(store, feed, { mapping: m })
     expect(out.conflicts).toMatchObject([{ linkId: 7, field: 'Title ↔ title', winner: null }])
-    expect(store.state.conflicts).toMatchObject([{ linkId: 7, mappingId: 'it-requests', conflict: { policy: 'manual', leftValue: 'Left', rightValue: 'Right' } }])
+    expect(store.state.conflicts).toMatchObject([
+      { linkId: 7, mappingId: 'it-requests', conflict: { policy: 'manual', leftValue: 'Left', rightValue: 'Right' } },
+    ])
     expect(store.state.links[0]?.heldFields).toEqual(['Title ↔ title'])
     expect(store.state.outbox).toEqual([])
   })
@@ -218,9 +234,9 @@ describe('planLine', () => {
   })
 
   it('prints creates and deletes', () => {
-    expect(planLine(req({ op: 'create', remoteId: null, target: 'right', stream: RIGHT }), { source: { connection: 'elementum', key: 'TSK-12' }, title: 'Title' })).toBe(
-      'create elean/web ← elementum TSK-12 "Title"',
-    )
+    expect(
+      planLine(req({ op: 'create', remoteId: null, target: 'right', stream: RIGHT }), { source: { connection: 'elementum', key: 'TSK-12' }, title: 'Title' }),
+    ).toBe('create elean/web ← elementum TSK-12 "Title"')
     expect(planLine(req({ op: 'delete', target: 'right', stream: RIGHT, remoteId: 'uuid-1' }), { targetKey: 'WEB-3' })).toBe('delete elean WEB-3')
   })
 })
