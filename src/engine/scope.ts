@@ -1,4 +1,5 @@
 import type { FieldCatalog } from './catalog.js'
+import { scalar } from './filter.js'
 import type { Snapshot } from './record.js'
 import { compileNode, parseRsql, type RsqlNode } from './rsql.js'
 
@@ -9,13 +10,6 @@ import { compileNode, parseRsql, type RsqlNode } from './rsql.js'
  * `status_category`, …) and the `fields` of the snapshot are there as well.
  */
 export type ScopeTest = (snapshot: Snapshot) => boolean
-
-function scalar(v: unknown): string | undefined {
-  if (typeof v === 'string') return v
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string') return (v as { name: string }).name
-  return undefined
-}
 
 function selectors(node: RsqlNode, out: Set<string> = new Set()): Set<string> {
   if (node.kind === 'cmp') out.add(node.selector)
