@@ -136,7 +136,7 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     }
     const done = new Set<number>()
     for (const { side, remoteId } of seen.values()) await reconcileOne(tx, side, remoteId, done)
-    await tx.saveOffset(mapping.id, page.next)
+    if (page.changes.length > 0) await tx.saveOffset(mapping.id, page.next)
     return { next: page.next, read: page.changes.length }
   }
 

@@ -175,6 +175,14 @@ describe('reconcileMapping: the feed and its offset', () => {
     expect(store.state.outbox.map((r) => r.marker)).toEqual([1, 2, 3, 4, 5].map((n) => `elsync:it-requests:${n}`))
   })
 
+  it('writes nothing when the feed has nothing new', async () => {
+    const store = linkedStore()
+    const feed = fakeFeed()
+    const before = structuredClone(store.state)
+    expect(await reconcile(store, feed)).toMatchObject({ changes: 0, records: 0, requests: [] })
+    expect(store.state).toEqual(before)
+  })
+
   it('keeps nothing of a batch whose transaction fails, and plans it again on the next run', async () => {
     const store = linkedStore()
     const feed = fakeFeed()
