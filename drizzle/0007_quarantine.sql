@@ -21,7 +21,8 @@ CREATE OR REPLACE VIEW "elsync"."quarantined_records" AS
 SELECT q.connection, q.stream, q.remote_id, q.reason, q.excerpt, q.first_seen_at, q.last_seen_at, q.occurrences
 FROM "elsync"."quarantine" q;
 --> statement-breakpoint
--- sync_status as in 0001, plus records whose children could not be read and quarantined items, at the end.
+-- sync_status as in 0006_write_side, with records whose children could not be read and the
+-- quarantined items appended (CREATE OR REPLACE VIEW may only add columns at the end).
 CREATE OR REPLACE VIEW "elsync"."sync_status" AS
 SELECT s.connection, s.stream,
        ok.finished_at AS last_success_at,
@@ -34,6 +35,15 @@ SELECT s.connection, s.stream,
        s.last_full_scan_at,
        (SELECT count(*) FROM "elsync"."records" r
          WHERE r.connection = s.connection AND r.stream = s.stream AND r.deleted_at IS NULL) AS live_records,
+       (SELECT count(*) FROM "elsync"."outbox" o
+         WHERE o.connection = s.connection AND o.stream = s.stream AND o.state IN ('pending', 'failed')) AS outbox_backlog,
+       (SELECT count(*) FROM "elsync"."outbox" o
+         WHERE o.connection = s.connection AND o.stream = s.stream AND o.state = 'dead') AS outbox_dead,
+       (SELECT count(*) FROM "elsync"."field_conflicts" c
+         JOIN "elsync"."mapping_offsets" m ON m.mapping_id = c.mapping_id
+         WHERE c.state = 'open'
+           AND ((m.left_connection = s.connection AND m.left_stream = s.stream)
+             OR (m.right_connection = s.connection AND m.right_stream = s.stream))) AS open_conflicts,
        (SELECT count(*) FROM "elsync"."records" r
          WHERE r.connection = s.connection AND r.stream = s.stream AND r.deleted_at IS NULL
            AND r.children_stale_since IS NOT NULL) AS children_stale,
