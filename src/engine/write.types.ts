@@ -50,6 +50,12 @@ export interface MappingSpec {
 export interface BaseValue {
   left: unknown
   right: unknown
+  /**
+   * A write to `target` queued and not yet read back: until the target shows the written
+   * value, it showing `previous` (its value when the write was planned) is no change, so a
+   * reconcile before the push lands does not copy the old value back.
+   */
+  pending?: { target: Side; previous: unknown }
 }
 
 /** Keyed by the field's index in `MappingSpec.fields` as a string ("0", "1", …): stable while the mapping's field list is. */
@@ -84,11 +90,13 @@ export interface FieldDecision {
   base: BaseValue | null
   left: unknown
   right: unknown
-  /** Which rule won: one side changed, both changed (the conflict policy), converged, or held. */
-  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial'
+  /** Which rule won: one side changed, both changed (the conflict policy), converged, held, a first merge or a create. */
+  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial' | 'create'
   /** The value written to the target, in the target's field form; undefined when nothing is written. */
   written?: unknown
   target?: Side
+  /** Set when the value could not be written (an unmappable value, a field the target cannot set); nothing is written then. */
+  error?: { code: string; message: string }
 }
 
 export interface ConflictRecord {
