@@ -64,6 +64,12 @@ function reconcileTx(tx: Tx): ReconcileTx {
       return row ? toLink(row) : null
     },
 
+    async findLinkById(mappingId: string, linkId: number) {
+      const [row] = await tx<LinkRow[]>`
+        select ${tx.unsafe(LINK_COLUMNS)} from elsync.record_links where mapping_id = ${mappingId} and id = ${linkId} for update`
+      return row ? toLink(row) : null
+    },
+
     async createLink(mappingId, init) {
       const [row] = await tx<LinkRow[]>`
         insert into elsync.record_links (mapping_id, left_remote_id, right_remote_id, state, base, last_synced_at)
@@ -81,12 +87,12 @@ function reconcileTx(tx: Tx): ReconcileTx {
     },
 
     async loadRecord(stream: StreamRef, remoteId: string): Promise<MirroredRecord | null> {
-      const [row] = await tx<{ snapshot: Snapshot; deleted: boolean }[]>`
-        select snapshot, deleted_at is not null as deleted from elsync.records
+      const [row] = await tx<{ snapshot: Snapshot; deleted: boolean; document: unknown }[]>`
+        select snapshot, deleted_at is not null as deleted, document from elsync.records
         where connection = ${stream.connection} and stream = ${stream.stream} and remote_id = ${remoteId}`
       if (!row) return null
       // the snapshot's canonical text, as diffed, rather than the column's Date
-      return { stream, remoteId, snapshot: row.snapshot, deleted: row.deleted, remoteUpdatedAt: row.snapshot.remote_updated_at }
+      return { stream, remoteId, snapshot: row.snapshot, deleted: row.deleted, remoteUpdatedAt: row.snapshot.remote_updated_at, document: row.document }
     },
 
     async enqueue(req: OutboxRequest): Promise<number> {

@@ -1,6 +1,7 @@
 import { toSyncError } from './errors.js'
 import { bindNewLink, reconcileRecord, scopesOf, type ReconcileOutcome } from './merge.js'
 import type { ChangeFeed, FeedChange, FeedOffset } from './ports.js'
+import { createMarkerFormat } from './attribution.js'
 import { streamOf, type SideCatalogs } from './project.js'
 import { planLine, type PlanInfo } from './reconcile.plan.js'
 import type { StreamRef } from './types.js'
@@ -67,6 +68,7 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
   const now = opts.now ?? (() => new Date())
   const scope = scopesOf(mapping, catalogs)
   const streams: Record<Side, StreamRef> = { left: streamOf(mapping, 'left'), right: streamOf(mapping, 'right') }
+  const markerFormat = createMarkerFormat(mapping.marker)
   const summary: ReconcileSummary = { changes: 0, records: 0, linksCreated: 0, requests: [], plan: [], conflicts: [], errors: [] }
 
   const sideOf = (c: FeedChange): Side | null => {
@@ -81,6 +83,7 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     // both records of a link changed in this batch: the first one's merge saw both
     if (link && done.has(link.id)) return
     const record = await tx.loadRecord(streams[side], remoteId)
+    if (!link && record && (await adoptCreated(tx, side, record, done))) return
     const otherId = link ? (other === 'left' ? link.leftRemoteId : link.rightRemoteId) : null
     const counterpart = otherId === null ? null : await tx.loadRecord(streams[other], otherId)
     const pair = side === 'left' ? { left: record, right: counterpart } : { left: counterpart, right: record }
@@ -123,6 +126,39 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
       const id = (at === side ? record?.remoteId : counterpart?.remoteId) ?? remoteId
       summary.errors.push({ stream: streams[at], remoteId: id, field: d.field, code: d.error.code, message: d.error.message })
     }
+  }
+
+  /**
+   * A record that carries this mapping's create marker is one a push of ours created. When the
+   * push's bookkeeping has not reached its link yet (a crash between the create and marking it
+   * sent, or a poll that read the record first), the record is bound to that link here rather
+   * than taken for a new record, which would be created on the other side a second time.
+   */
+  async function adoptCreated(tx: ReconcileTx, side: Side, record: MirroredRecord, done: Set<number>): Promise<boolean> {
+    const linkId = markerLinkId(record.document)
+    if (linkId === null) return false
+    const link = await tx.findLinkById(mapping.id, linkId)
+    const current = link ? (side === 'left' ? link.leftRemoteId : link.rightRemoteId) : undefined
+    if (!link || (current !== null && current !== record.remoteId)) return false
+    await tx.updateLink({ ...link, state: 'linked', ...(side === 'left' ? { leftRemoteId: record.remoteId } : { rightRemoteId: record.remoteId }) })
+    done.add(link.id)
+    summary.records += 1
+    return true
+  }
+
+  /** The link id of this mapping's create marker, found at the end of any text of the document (its description). */
+  function markerLinkId(document: unknown): number | null {
+    const texts: string[] = []
+    const collect = (v: unknown, depth: number): void => {
+      if (typeof v === 'string') texts.push(v)
+      else if (depth < 2 && v !== null && typeof v === 'object') for (const x of Object.values(v)) collect(x, depth + 1)
+    }
+    collect(document, 0)
+    for (const t of texts) {
+      const m = markerFormat.parse(t)
+      if (m && m.mapping === mapping.id && /^\d+$/.test(m.link)) return Number(m.link)
+    }
+    return null
   }
 
   /** One batch of the feed from `after`; returns where it ended and how many changes it held. */

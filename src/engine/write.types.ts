@@ -82,6 +82,8 @@ export interface MirroredRecord {
   deleted: boolean
   /** The vendor's own last-modified time (for `conflict: newest`), null when unknown. */
   remoteUpdatedAt: string | null
+  /** The source document as mirrored: a create marker is looked for in it (the normalized description has it stripped). */
+  document?: unknown
 }
 
 /** What a merge decided for one field; kept as provenance of every write. */
@@ -153,6 +155,8 @@ export type MirrorOp = ChangeOp
 /** One reconcile transaction: everything it writes commits together with the mapping's new offset. */
 export interface ReconcileTx {
   findLink(mappingId: string, side: Side, remoteId: string): Promise<Link | null>
+  /** A link by id (locked like findLink); null when it is not a link of this mapping. */
+  findLinkById(mappingId: string, linkId: number): Promise<Link | null>
   createLink(mappingId: string, init: { leftRemoteId: string | null; rightRemoteId: string | null; state: LinkState; base: Base }): Promise<Link>
   /** Saves base, state, held fields and counterpart ids; sets `last_synced_at`. */
   updateLink(link: Link): Promise<void>

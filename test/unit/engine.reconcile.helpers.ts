@@ -147,6 +147,10 @@ export function fakeStore(init: Partial<StoreState> = {}): FakeStore {
           const l = s.links.find((x) => x.mappingId === mappingId && (side === 'left' ? x.leftRemoteId : x.rightRemoteId) === remoteId)
           return l ? structuredClone(l) : null
         },
+        async findLinkById(mappingId, linkId) {
+          const l = s.links.find((x) => x.mappingId === mappingId && x.id === linkId)
+          return l ? structuredClone(l) : null
+        },
         async createLink(mappingId, i) {
           const l: Link = { id: s.nextLinkId++, mappingId, ...structuredClone(i), heldFields: [] }
           s.links.push(l)

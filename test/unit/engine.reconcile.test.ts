@@ -61,6 +61,24 @@ describe('reconcileMapping: creates and their echo', () => {
     expect(store.state.outbox).toHaveLength(1)
   })
 
+  it('binds a record carrying its create marker to that link instead of creating it back (the push crashed before recording it)', async () => {
+    const store = fakeStore()
+    const feed = fakeFeed()
+    store.put(elementum('TSK-12', LEFT0))
+    feed.add(LEFT, 'TSK-12', 'insert')
+    await reconcile(store, feed)
+    expect(store.state.links).toMatchObject([{ id: 1, rightRemoteId: null, state: 'creating' }])
+
+    // the create reached Elean, the process died before the link heard of it; the next poll mirrors the new task
+    store.put({ ...elean('WEB-9', RIGHT0), document: { id: 'uuid-WEB-9', description: 'Needs a charger\n\nelsync:it-requests:1' } })
+    feed.add(RIGHT, 'uuid-WEB-9', 'insert')
+    const next = await reconcile(store, feed)
+    expect(next).toMatchObject({ linksCreated: 0, requests: [], errors: [] })
+    expect(store.state.links).toMatchObject([{ id: 1, leftRemoteId: 'TSK-12', rightRemoteId: 'uuid-WEB-9', state: 'linked' }])
+    // one create in all: the one queued for TSK-12
+    expect(store.state.outbox.filter((r) => r.op === 'create')).toHaveLength(1)
+  })
+
   it('creates nothing for a record outside the mapping filter', async () => {
     const store = fakeStore()
     const feed = fakeFeed()
