@@ -18,8 +18,9 @@ import type { Connector } from './engine/ports.js'
 import { type SyncPassOptions, type SyncTarget, syncPass } from './engine/sync.js'
 import type { StreamRef } from './engine/types.js'
 import { createHttpMetrics } from './http/metrics.js'
-import type { TokenVault } from './http/types.js'
+import type { TokenVault, WaitEvent } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
+import { plural } from './text.js'
 
 /** What every command starts from: the environment and config, read and validated once. */
 export interface AppContext {
@@ -39,8 +40,9 @@ function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
 }
 
 /** One connector per selected connection (sharing its rate budget), one target per stream. */
-function buildTargets(ctx: AppContext, streams: readonly StreamRef[], registry: Registry, vault: TokenVault | undefined): SyncTarget[] {
-  const metrics = createHttpMetrics(registry)
+function buildTargets(ctx: AppContext, streams: readonly StreamRef[], deps: AppDeps, vault: TokenVault | undefined): SyncTarget[] {
+  const metrics = createHttpMetrics(deps.registry ?? new Registry())
+  const onWait = deps.onWait
   const connectors = new Map<string, Connector>()
   return streams.map((sel) => {
     const config = ctx.config.connections[sel.connection]
@@ -48,7 +50,13 @@ function buildTargets(ctx: AppContext, streams: readonly StreamRef[], registry: 
     if (!config || !stream) throw new UnknownStreamError(sel)
     let connector = connectors.get(sel.connection)
     if (!connector) {
-      connector = createConnector(sel.connection, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}) })
+      connector = createConnector(sel.connection, config, {
+        logger: ctx.logger,
+        redactor: ctx.redactor,
+        metrics,
+        ...(vault ? { vault } : {}),
+        ...(onWait ? { onWait } : {}),
+      })
       connectors.set(sel.connection, connector)
     }
     return {
@@ -72,6 +80,8 @@ export interface AppDeps {
   registry?: Registry
   /** Heartbeat and release failures of stream leases (the database may be away): logged, never thrown. */
   onLeaseError?: (err: unknown, what: 'heartbeat' | 'release') => void
+  /** Every wait of an HTTP retry loop (Retry-After, backoff), so that a command can say why it is quiet. */
+  onWait?: (e: WaitEvent) => void
 }
 
 export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 'redact'> {
@@ -94,7 +104,7 @@ export interface App {
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
   const streams = deps.streams ?? allStreams(ctx.config)
-  const targets = buildTargets(ctx, streams, deps.registry ?? new Registry(), vaultFor(ctx, deps.db.sql))
+  const targets = buildTargets(ctx, streams, deps, vaultFor(ctx, deps.db.sql))
   const mirror = createPgMirror(deps.db.sql)
   const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
   return {
@@ -112,7 +122,10 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
 /** One human-readable line for a finished stream run (CLI summary, demo). */
 export function summaryLine(r: StreamRunResult): string {
   const name = `${r.stream.connection}/${r.stream.stream}`
-  const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
-  const nul = r.nulBytesStripped ? `, ${r.nulBytesStripped} NUL bytes stripped` : ''
-  return r.status === 'succeeded' ? `ok     ${name} (${counts}${nul})` : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
+  const counts = `${r.mode}, ${plural(r.pages, 'page')}, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${plural(r.requests, 'request')}, ${(r.durationMs / 1000).toFixed(1)} s`
+  const nul = r.nulBytesStripped ? `, ${plural(r.nulBytesStripped, 'NUL byte')} stripped` : ''
+  if (r.status === 'succeeded') return `ok     ${name} (${counts}${nul})`
+  return r.status === 'interrupted'
+    ? `INTERRUPTED ${name} (${counts}): ${r.error?.message}`
+    : `FAILED ${name} (${counts}): ${r.error?.code}: ${r.error?.message}`
 }

@@ -5,8 +5,12 @@
  */
 import { type App, allStreams, createApp, summaryLine } from '../app.js'
 import type { Config } from '../config/schema.js'
+import { InterruptedError } from '../engine/errors.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
 import type { StreamRef } from '../engine/types.js'
+import type { WaitEvent } from '../http/types.js'
+import { waitLine } from '../http/wait-line.js'
+import { plural } from '../text.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, openContextDatabase, runCommand } from './context.js'
 import { ExitError } from './errors.js'
@@ -19,7 +23,9 @@ One poll of the selected streams (all by default), then exit.
   --full        full scan instead of incremental (detects deletions)
   --confirm-deletes  an admin's confirmation: delete what this full scan did not see at once,
                 even above massDeleteFraction (use after a refused mass delete)
-  --dry-run     read and mirror only; push nothing (pushing arrives with reconcile)
+  --dry-run     write nothing to any vendor. Today no sync writes to a vendor (push is not
+                built yet), so this runs exactly like a sync without it: it reads the
+                streams and updates the mirror (records, history, cursors, sync_runs).
 `
 
 /** The streams a selection names; an unknown connection or stream is a usage error. */
@@ -34,12 +40,16 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
 
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
-  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${p.records} records, ${p.changed} changed, ${p.requests} requests, rate budget left ${budget}\n`
+  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {
-  const failed = results.filter((r) => r.status === 'failed').length
-  return `${results.map(summaryLine).join('\n')}\n${results.length - failed} of ${results.length} streams succeeded\n`
+  // every stream skipped as busy: the skipped lines say it all
+  if (results.length === 0) return ''
+  const succeeded = results.filter((r) => r.status === 'succeeded').length
+  const interrupted = results.filter((r) => r.status === 'interrupted').length
+  const total = `${succeeded} of ${plural(results.length, 'stream')} succeeded${interrupted ? `, ${interrupted} interrupted` : ''}`
+  return `${results.map(summaryLine).join('\n')}\n${total}\n`
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -66,14 +76,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write('no streams configured: nothing to sync\n')
       return 0
     }
+    if (values['dry-run']) process.stdout.write('dry run: nothing is written to any vendor; the mirror is updated as usual\n')
     const db = await openContextDatabase(ctx, (l) => process.stderr.write(`${l}\n`))
     const controller = new AbortController()
-    const onSignal = () => controller.abort(new Error('interrupted'))
+    // a run cut short is recorded as interrupted; a second signal finds no handler and ends the process at once
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.stderr.write(`${sig} received: stopping after the current request (again to quit at once)\n`)
+      controller.abort(new InterruptedError(`stopped by ${sig}`))
+    }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     let app: App | undefined
     try {
-      app = createApp(ctx, { db, streams: selection })
+      // a long wait (Retry-After, a retried refused connection) gets a line beside the progress lines
+      const onWait = (e: WaitEvent) => {
+        const line = waitLine(e)
+        if (line) process.stdout.write(`${line}\n`)
+      }
+      app = createApp(ctx, { db, streams: selection, onWait })
       let busy = 0
       const results = await app.pollPass({
         mode: values.full ? 'full' : 'incremental',
@@ -88,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
       })
       process.stdout.write(summaryLines(results))
-      if (busy) process.stdout.write(`${busy} stream(s) skipped: busy in another process\n`)
+      if (busy) process.stdout.write(`${plural(busy, 'stream')} skipped: busy in another process\n`)
       return results.every((r) => r.status === 'succeeded') ? 0 : 1
     } finally {
       process.off('SIGINT', onSignal)
