@@ -21,7 +21,7 @@ export async function loadContext(opts: { configDir?: string | undefined; extraE
   if (!validated.ok) throw new ExitError(2, configInvalidText(validated.issues, dir))
   const { env, config } = validated
   const redactor = createRedactor([...collectSecrets(config), ...envSecrets(env)])
-  const logger = createLogger({ level: env.logLevel, redactor })
+  const logger = createLogger({ level: env.logLevel, format: env.logFormat, redactor })
   activeRedactor = redactor
   return { env, config, redactor, logger }
 }

@@ -4,6 +4,7 @@
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
 import { type App, allStreams, createApp, summaryLine } from '../app.js'
+import { processEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
 import { InterruptedError } from '../engine/errors.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
@@ -70,7 +71,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!values) return 2
   if (values.help) return (process.stdout.write(USAGE), 0)
   return runCommand('sync', async () => {
-    const ctx = await loadContext({ configDir: values['config-dir'] })
+    // its own lines say what happens (pages, waits, the summary): the log adds warnings and errors unless LOG_LEVEL asks for more
+    const ctx = await loadContext({ configDir: values['config-dir'], extraEnv: { LOG_LEVEL: processEnv().LOG_LEVEL || 'warn' } })
     const selection = selectStreams(ctx.config, values.connection, values.stream)
     if (selection.length === 0) {
       process.stdout.write('no streams configured: nothing to sync\n')
