@@ -164,7 +164,10 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     connectors: connectorOf,
     mirror,
     owner: leases.owner,
-    leaseMs: 60_000,
+    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute):
+    // small batches and a long lease, so that waiting never costs a row its lease
+    leaseMs: 300_000,
+    batch: 10,
     onPushed: (row, result) =>
       log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
