@@ -1,8 +1,8 @@
 /**
- * The one assembly of a poll pass, shared by the daemon (`elsync run`, `elsync demo`) and
+ * The one assembly of the sync cycle, shared by the daemon (`elsync run`, `elsync demo`) and
  * `elsync sync`: one connector per connection (its streams share one rate budget), one
- * target per stream, the Postgres mirror and the stream leases (one replica runs a stream). Reconcile and push are
- * to be wired here too, so that every command runs the same cycle.
+ * target per stream, the Postgres mirror, the stream leases (one replica runs a stream),
+ * reconcile per mapping (one replica at a time, by the same leases) and the outbox executor.
  */
 import { Registry } from 'prom-client'
 import type { EnvSettings } from './config/env.js'
@@ -12,7 +12,15 @@ import type { Sql } from './db/client.js'
 import { createStreamLeases } from './db/leases.store.js'
 import { createPgMirror } from './db/mirror.store.js'
 import { createPgTokenVault } from './db/vault.store.js'
-import { UnknownStreamError } from './engine/errors.js'
+import type { MappingConfig } from './config/schema.js'
+import { createPgChangeFeed } from './db/feed.store.js'
+import { createPgOutboxStore } from './db/outbox.store.js'
+import { createPgReconcileStore } from './db/reconcile.store.js'
+import type { FieldCatalog } from './engine/catalog.js'
+import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
+import { createPushExecutor, type PushExecutor } from './engine/push.js'
+import { reconcileMapping, type ReconcileSummary } from './engine/reconcile.js'
+import type { MappingSpec } from './engine/write.types.js'
 import type { StreamRunResult } from './engine/poll.js'
 import type { Connector } from './engine/ports.js'
 import { type SyncPassOptions, type SyncTarget, syncPass } from './engine/sync.js'
@@ -39,26 +47,30 @@ function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
   return ctx.env.secretKey ? createPgTokenVault(sql, ctx.env.secretKey) : undefined
 }
 
-/** One connector per selected connection (sharing its rate budget), one target per stream. */
-function buildTargets(ctx: AppContext, streams: readonly StreamRef[], deps: AppDeps, vault: TokenVault | undefined): SyncTarget[] {
+/** One connector per connection, built when first needed (its streams, reconcile and push share its rate budget). */
+function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undefined): (connection: string) => Connector {
   const metrics = createHttpMetrics(deps.registry ?? new Registry())
   const onWait = deps.onWait
   const connectors = new Map<string, Connector>()
+  return (name) => {
+    let connector = connectors.get(name)
+    if (!connector) {
+      const config = ctx.config.connections[name]
+      if (!config) throw new SyncError(`connection "${name}" is not configured`)
+      connector = createConnector(name, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}), ...(onWait ? { onWait } : {}) })
+      connectors.set(name, connector)
+    }
+    return connector
+  }
+}
+
+/** One target per selected stream. */
+function buildTargets(ctx: AppContext, streams: readonly StreamRef[], connectorOf: (connection: string) => Connector): SyncTarget[] {
   return streams.map((sel) => {
     const config = ctx.config.connections[sel.connection]
     const stream = config?.streams[sel.stream]
     if (!config || !stream) throw new UnknownStreamError(sel)
-    let connector = connectors.get(sel.connection)
-    if (!connector) {
-      connector = createConnector(sel.connection, config, {
-        logger: ctx.logger,
-        redactor: ctx.redactor,
-        metrics,
-        ...(vault ? { vault } : {}),
-        ...(onWait ? { onWait } : {}),
-      })
-      connectors.set(sel.connection, connector)
-    }
+    const connector = connectorOf(sel.connection)
     return {
       stream: sel,
       connector,
@@ -70,6 +82,9 @@ function buildTargets(ctx: AppContext, streams: readonly StreamRef[], deps: AppD
     }
   })
 }
+
+/** Leases of mappings live beside those of streams, under this pseudo-connection (not a valid connection name). */
+const MAPPING_LEASE = '#mapping'
 
 export interface AppDeps {
   /** The opened database: the mirror, the leases and the token vault use its pool. */
@@ -91,6 +106,22 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   tick?: { schedule: string; at: Date }
 }
 
+export interface MappingReconcile {
+  mappingId: string
+  /** Skipped: another process is reconciling this mapping now. */
+  busy: boolean
+  summary: ReconcileSummary | null
+  error: { code: string; message: string } | null
+}
+
+export interface ReconcilePassOptions {
+  signal: AbortSignal
+  /** Plan only: everything reconcile would write is rolled back; `summary.plan` lists the writes. */
+  dryRun?: boolean
+  /** Only the mappings that have a side on this connection. */
+  connection?: string
+}
+
 export interface App {
   readonly targets: readonly SyncTarget[]
   /**
@@ -98,17 +129,94 @@ export interface App {
    * lease), or whose tick already ran elsewhere, is skipped and reported to `onBusy`.
    */
   pollPass(opts: PollPassOptions): Promise<StreamRunResult[]>
+  /** Reconciles each mapping from its stored offset: links, merges, conflicts and queued writes. */
+  reconcilePass(opts: ReconcilePassOptions): Promise<MappingReconcile[]>
+  /** The outbox executor: `drain` pushes what is due now, `run` keeps pushing until aborted. */
+  readonly executor: PushExecutor
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
 
+/** The config's validated mapping, as reconcile sees it. */
+export function mappingSpecOf(m: MappingConfig): MappingSpec {
+  const valuesFrom = m.fields.find((f) => f.valuesFrom !== undefined)
+  if (valuesFrom) throw new SyncError(`mapping ${m.id}: value maps from an elastic.io lookup table (valuesFrom) are not supported yet; list the values inline`)
+  return {
+    id: m.id,
+    left: m.left,
+    right: m.right,
+    create: m.create,
+    conflict: m.conflict,
+    delete: m.delete,
+    fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
+    ...(m.marker !== undefined ? { marker: m.marker } : {}),
+  }
+}
+
 export function createApp(ctx: AppContext, deps: AppDeps): App {
   const streams = deps.streams ?? allStreams(ctx.config)
-  const targets = buildTargets(ctx, streams, deps, vaultFor(ctx, deps.db.sql))
-  const mirror = createPgMirror(deps.db.sql)
+  const connectorOf = connectorPool(ctx, deps, vaultFor(ctx, deps.db.sql))
+  const targets = buildTargets(ctx, streams, connectorOf)
+  const log = ctx.logger.child({ component: 'sync' })
+  const mirror = createPgMirror(deps.db.sql, { onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying') })
   const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
+  const specs = ctx.config.mappings.map((m) => ({ config: m, spec: mappingSpecOf(m) }))
+  const feed = createPgChangeFeed(deps.db.sql)
+  const reconcileStore = createPgReconcileStore(deps.db.sql, { mappings: specs.map((s) => s.spec) })
+  const executor = createPushExecutor({
+    outbox: createPgOutboxStore(deps.db.sql),
+    connectors: connectorOf,
+    mirror,
+    owner: leases.owner,
+    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute):
+    // small batches and a long lease, so that waiting never costs a row its lease
+    leaseMs: 300_000,
+    batch: 10,
+    onPushed: (row, result) =>
+      log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
+    onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
+    onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
+  })
+
+  async function reconcileOne(spec: MappingSpec, opts: ReconcilePassOptions): Promise<MappingReconcile> {
+    const run = () =>
+      reconcileMapping({
+        mapping: spec,
+        feed,
+        store: reconcileStore,
+        catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
+        batchSize: 500,
+        signal: opts.signal,
+        ...(opts.dryRun ? { dryRun: true } : {}),
+      })
+    try {
+      // one replica reconciles a mapping at a time: its offset is read and saved without a compare-and-set
+      const summary = await leases.tryRun({ connection: MAPPING_LEASE, stream: spec.id }, () => run())
+      if (summary === 'busy' || summary === 'tick-done') return { mappingId: spec.id, busy: true, summary: null, error: null }
+      return { mappingId: spec.id, busy: false, summary, error: null }
+    } catch (err) {
+      const e = toSyncError(err)
+      return { mappingId: spec.id, busy: false, summary: null, error: { code: e.code, message: ctx.redactor.redact(e.message) } }
+    }
+  }
+  const catalogOf = (connection: string): FieldCatalog => {
+    const fields = connectorOf(connection).fields
+    if (!fields) throw new SyncError(`connection "${connection}" has no field catalog`)
+    return fields
+  }
+
   return {
     targets,
+    executor,
+    reconcilePass: async (opts) => {
+      const out: MappingReconcile[] = []
+      for (const { spec } of specs) {
+        if (opts.connection !== undefined && spec.left.connection !== opts.connection && spec.right.connection !== opts.connection) continue
+        if (opts.signal.aborted) break
+        out.push(await reconcileOne(spec, opts))
+      }
+      return out
+    },
     pollPass: ({ connection, tick, ...opts }) =>
       syncPass(mirror, connection === undefined ? targets : targets.filter((t) => t.stream.connection === connection), {
         ...opts,

@@ -41,7 +41,32 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const app = createApp(ctx, { db, registry, onLeaseError: (err, what) => log.warn({ err }, `stream lease ${what} failed`) })
   const controller = new AbortController()
 
-  const pass = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full' = 'incremental', tick?: { schedule: string; at: Date }) =>
+  // poll, then reconcile the mappings on that connection and wake the executor
+  const pass = async (
+    connection: string | undefined,
+    signal: AbortSignal,
+    mode: 'incremental' | 'full' = 'incremental',
+    tick?: { schedule: string; at: Date },
+  ) => {
+    await poll(connection, signal, mode, tick)
+    const reconciled = await app.reconcilePass({ signal, ...(connection !== undefined ? { connection } : {}) })
+    for (const r of reconciled) {
+      if (r.error) log.warn({ mapping: r.mappingId, error: r.error }, 'reconcile failed')
+      else if (r.summary && (r.summary.requests.length || r.summary.conflicts.length || r.summary.errors.length))
+        log.info(
+          {
+            mapping: r.mappingId,
+            changes: r.summary.changes,
+            writes: r.summary.requests.length,
+            conflicts: r.summary.conflicts.length,
+            errors: r.summary.errors.length,
+          },
+          'reconciled',
+        )
+    }
+    if (reconciled.some((r) => r.summary?.requests.length)) app.executor.notify()
+  }
+  const poll = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full', tick?: { schedule: string; at: Date }) =>
     app.pollPass({
       ...(connection !== undefined ? { connection } : {}),
       ...(tick ? { tick } : {}),
@@ -98,6 +123,8 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql) })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
   scheduler.start()
+  // the outbox is drained continuously (woken early when reconcile queues writes)
+  const pushing = app.executor.run(controller.signal).catch((err: unknown) => log.error({ err }, 'outbox executor stopped'))
   log.info({ admin: address, database: db.displayUrl }, 'elsync running')
 
   let stopped: Promise<void> | undefined
@@ -110,6 +137,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       (stopped ??= (async () => {
         controller.abort(new InterruptedError('elsync is shutting down'))
         await scheduler.stop()
+        await pushing
         await admin.close()
         await app.close()
         await db.close()

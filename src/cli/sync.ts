@@ -3,7 +3,7 @@
  * selected streams, a progress line per page and a summary. Exit 0 when every stream
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
-import { type App, allStreams, createApp, summaryLine } from '../app.js'
+import { type App, allStreams, createApp, type MappingReconcile, summaryLine } from '../app.js'
 import { processEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
 import { InterruptedError } from '../engine/errors.js'
@@ -18,15 +18,15 @@ import { ExitError } from './errors.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--confirm-deletes] [--dry-run] [--config-dir <dir>]
 
-One poll of the selected streams (all by default), then exit.
+One cycle, then exit: poll the selected streams (all by default), reconcile the mappings
+that have a side on them, and push the writes that are due.
   --connection  only this connection
   --stream      only this stream (with --connection, or unique across connections)
   --full        full scan instead of incremental (detects deletions)
   --confirm-deletes  an admin's confirmation: delete what this full scan did not see at once,
                 even above massDeleteFraction (use after a refused mass delete)
-  --dry-run     write nothing to any vendor. Today no sync writes to a vendor (push is not
-                built yet), so this runs exactly like a sync without it: it reads the
-                streams and updates the mirror (records, history, cursors, sync_runs).
+  --dry-run     poll and mirror as usual, then plan: reconcile in a transaction that is rolled
+                back, print one line per write it would make, and write nothing to any vendor
 `
 
 /** The streams a selection names; an unknown connection or stream is a usage error. */
@@ -42,6 +42,18 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
   return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
+}
+
+/** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
+export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
+  if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
+  if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
+  const s = r.summary
+  if (!s) return ''
+  const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}`
+  const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
+  const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
+  return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {
@@ -111,7 +123,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       })
       process.stdout.write(summaryLines(results))
       if (busy) process.stdout.write(`${plural(busy, 'stream')} skipped: busy in another process\n`)
-      return results.every((r) => r.status === 'succeeded') ? 0 : 1
+      const dryRun = values['dry-run']
+      const reconciled = await app.reconcilePass({ signal: controller.signal, dryRun, ...(values.connection ? { connection: values.connection } : {}) })
+      for (const r of reconciled) process.stdout.write(reconcileLines(r, dryRun))
+      let pushFailed = false
+      if (!dryRun && reconciled.length > 0) {
+        const pushed = await app.executor.drain(controller.signal)
+        process.stdout.write(
+          `pushed: ${pushed.sent} sent, ${pushed.failed} to retry, ${pushed.dead} dead${pushed.deferred ? `, ${pushed.deferred} deferred` : ''}\n`,
+        )
+        // a write to retry later is not a failure of this cycle; one parked as dead needs an admin
+        pushFailed = pushed.dead > 0
+      }
+      const ok = results.every((r) => r.status === 'succeeded') && reconciled.every((r) => r.error === null) && !pushFailed
+      return ok ? 0 : 1
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -46,6 +46,11 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
   const ttlMs = settings.ttlMs ?? DEFAULT_LEASE_TTL_MS
   const onError = settings.onError ?? (() => {})
 
+  // streams this process is running now: a lease row that names this owner but no run here is
+  // one whose release failed (the database was away) and may be taken again at once
+  const running = new Set<string>()
+  const keyOf = (s: StreamRef) => `${s.connection}/${s.stream}`
+
   async function acquire(stream: StreamRef, opts: LeaseOptions): Promise<true | LeaseRefusal> {
     const schedule = opts.tick?.schedule ?? null
     const at = opts.tick?.at.toISOString() ?? null
@@ -56,7 +61,7 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       on conflict (connection, stream) do update set
         owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at,
         acquired_at = excluded.acquired_at, last_ticks = l.last_ticks || excluded.last_ticks
-      where (l.owner is null or l.expires_at <= now())
+      where (l.owner is null or l.expires_at <= now() or l.owner = ${owner})
         and (${schedule}::text is null or (l.last_ticks->>${schedule}::text) is null
              or (l.last_ticks->>${schedule}::text)::timestamptz < ${at}::timestamptz)
       returning 1`
@@ -71,8 +76,17 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
   return {
     owner,
     async tryRun(stream, fn, opts = {}) {
-      const acquired = await acquire(stream, opts)
-      if (acquired !== true) return acquired
+      // claimed locally before the database is asked, so two runs of this process never both pass
+      if (running.has(keyOf(stream))) return 'busy'
+      running.add(keyOf(stream))
+      const acquired = await acquire(stream, opts).catch((err: unknown) => {
+        running.delete(keyOf(stream))
+        throw err
+      })
+      if (acquired !== true) {
+        running.delete(keyOf(stream))
+        return acquired
+      }
       const lost = new AbortController()
       let validUntil = Date.now() + ttlMs
       const beat = setInterval(
@@ -97,6 +111,7 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       try {
         return await fn(lost.signal)
       } finally {
+        running.delete(keyOf(stream))
         clearInterval(beat)
         await sql`
           update elsync.stream_leases set owner = null, expires_at = now()

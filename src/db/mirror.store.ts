@@ -3,6 +3,7 @@ import { countWrites, planPage, type PlannedWrite, type StoredRecord } from '../
 import { toMirrorRow, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, StreamRef } from '../engine/types.js'
 import { applyChildren } from './children.store.js'
+import { withDbRetry } from './transient.js'
 import type { Sql, Tx } from './client.js'
 import { createPgRunStore } from './run.store.js'
 import { createPgScanStore } from './scan.store.js'
@@ -88,6 +89,10 @@ async function saveCursor(tx: Tx, stream: StreamRef, cursor: Cursor): Promise<vo
 export interface PgMirrorOptions {
   /** Test hook: called after each step of `applyPage` inside its transaction. */
   afterStep?: (step: 'existing' | 'records' | 'changes' | 'scan' | 'children' | 'cursor') => void | Promise<void>
+  /** How long an operation is retried while the database is away (default 30 s). */
+  retryMs?: number
+  /** Told of each retry (a log line). */
+  onRetry?: (operation: keyof MirrorStore, err: unknown, attempt: number) => void
 }
 
 export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor'>
@@ -143,6 +148,27 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
 }
 
 /** The engine's `MirrorStore` over Postgres: the page writer, the scan store and the run store. */
+/**
+ * The mirror over Postgres. Every operation is one transaction (or one statement) that can be
+ * run again after a dropped connection: a page's upsert skips unchanged rows, scan completion
+ * recognises a run it already completed, run bookkeeping is idempotent. So each is retried on
+ * transient database errors, bounded by `retryMs`; beyond it the stream fails, not the process.
+ */
 export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorStore {
-  return { ...createPgPageWriter(sql, options), ...createPgScanStore(sql), ...createPgRunStore(sql) }
+  const store: MirrorStore = { ...createPgPageWriter(sql, options), ...createPgScanStore(sql), ...createPgRunStore(sql) }
+  const retrying = <K extends keyof MirrorStore>(name: K): MirrorStore[K] =>
+    ((...args: unknown[]) =>
+      withDbRetry(() => (store[name] as (...a: unknown[]) => Promise<unknown>)(...args), {
+        what: `${name} (mirror)`,
+        ...(options.retryMs !== undefined ? { maxMs: options.retryMs } : {}),
+        ...(options.onRetry ? { onRetry: (err: unknown, attempt: number) => options.onRetry?.(name, err, attempt) } : {}),
+      })) as MirrorStore[K]
+  return {
+    applyPage: retrying('applyPage'),
+    resetScan: retrying('resetScan'),
+    completeScan: retrying('completeScan'),
+    getCursor: retrying('getCursor'),
+    startRun: retrying('startRun'),
+    finishRun: retrying('finishRun'),
+  }
 }

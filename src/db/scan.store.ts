@@ -2,6 +2,7 @@ import { MassDeleteRefusedError } from '../engine/errors.js'
 import type { CompleteScanOptions, MirrorStore } from '../engine/ports.js'
 import type { StreamRef } from '../engine/types.js'
 import type { Sql } from './client.js'
+import { isTransientDbError } from './transient.js'
 
 /**
  * Deletion detection by full scan: a scan records the ids it saw (`scan_seen`, written by
@@ -20,6 +21,12 @@ export function createPgScanStore(sql: Sql): ScanStore {
       const threshold = opts.force ? 1 : Math.max(1, opts.missedScansToDelete ?? 1)
       const key = { c: stream.connection, s: stream.stream }
       const done = sql.begin(async (tx) => {
+        // completing a scan twice must not count its misses twice: a retry after a commit whose
+        // answer was lost (the connection dropped) finds this run already recorded and stops
+        const [already] = await tx<{ done: boolean }[]>`
+          select exists (select 1 from elsync.stream_state s join elsync.sync_runs r on r.id = ${runId}
+            where s.connection = ${key.c} and s.stream = ${key.s} and s.last_full_scan_at = r.started_at) as done`
+        if (already?.done) return { deleted: 0, live: 0, pending: 0 }
         const notSeen = tx`not exists (select 1 from elsync.scan_seen s where s.run_id = ${runId} and s.remote_id = r.remote_id)`
         const [counts] = await tx<{ live: number; gone: number; pending: number }[]>`
           select count(*)::int as live,
@@ -58,8 +65,17 @@ export function createPgScanStore(sql: Sql): ScanStore {
           on conflict (connection, stream) do update set last_full_scan_at = excluded.last_full_scan_at`
         return { deleted: gone, live, pending: counts?.pending ?? 0 }
       }) as Promise<{ deleted: number; live: number; pending: number }>
-      // the scan is over either way: its membership rows are no longer needed
-      return done.finally(() => sql`delete from elsync.scan_seen where run_id = ${runId}`)
+      // once the outcome is known (completed, or a refused mass delete) the membership rows are no
+      // longer needed; after a dropped connection they are kept for the retry (the next run of the
+      // stream removes them in any case)
+      const forget = () => sql`delete from elsync.scan_seen where run_id = ${runId}`.catch(() => {})
+      return done.then(
+        async (result) => (await forget(), result),
+        async (err: unknown) => {
+          if (!isTransientDbError(err)) await forget()
+          throw err
+        },
+      )
     },
 
     async resetScan(runId: number): Promise<void> {

@@ -7,7 +7,9 @@ import type { Page, RemoteRecord } from './types.js'
  * normalized columns (`title`, `status`, `status_category`, `external_key`, …).
  * A record that stops matching leaves the mirror like a deleted one, on the next full scan.
  */
-function scalar(v: unknown): string | undefined {
+
+/** A field's value as a filter compares it: text, a number or boolean as text, an object by its `name`. */
+export function scalar(v: unknown): string | undefined {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string') return (v as { name: string }).name

@@ -161,6 +161,8 @@ export interface RecordWriter {
   update(stream: string, remoteId: string, payload: WritePayload, signal: AbortSignal): Promise<RemoteRecord>
   /** The record whose description carries this create marker, after a crash between the create and its bookkeeping. */
   findByMarker(stream: string, marker: string, signal: AbortSignal): Promise<RemoteRecord | null>
+  /** Deletes the record; a record already gone throws NotFoundError (`not_found`). Vendors without it cannot propagate deletes. */
+  delete?(stream: string, remoteId: string, signal: AbortSignal): Promise<void>
 }
 
 export interface CommentWriter {

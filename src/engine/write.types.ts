@@ -50,6 +50,12 @@ export interface MappingSpec {
 export interface BaseValue {
   left: unknown
   right: unknown
+  /**
+   * A write to `target` queued and not yet read back: until the target shows the written
+   * value, it showing `previous` (its value when the write was planned) is no change, so a
+   * reconcile before the push lands does not copy the old value back.
+   */
+  pending?: { target: Side; previous: unknown }
 }
 
 /** Keyed by the field's index in `MappingSpec.fields` as a string ("0", "1", …): stable while the mapping's field list is. */
@@ -76,6 +82,8 @@ export interface MirroredRecord {
   deleted: boolean
   /** The vendor's own last-modified time (for `conflict: newest`), null when unknown. */
   remoteUpdatedAt: string | null
+  /** The source document as mirrored: a create marker is looked for in it (the normalized description has it stripped). */
+  document?: unknown
 }
 
 /** What a merge decided for one field; kept as provenance of every write. */
@@ -84,11 +92,13 @@ export interface FieldDecision {
   base: BaseValue | null
   left: unknown
   right: unknown
-  /** Which rule won: one side changed, both changed (the conflict policy), converged, or held. */
-  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial'
+  /** Which rule won: one side changed, both changed (the conflict policy), converged, held, a first merge or a create. */
+  rule: 'left-changed' | 'right-changed' | 'converged' | 'conflict-newest' | 'conflict-left' | 'conflict-right' | 'conflict-manual' | 'initial' | 'create'
   /** The value written to the target, in the target's field form; undefined when nothing is written. */
   written?: unknown
   target?: Side
+  /** Set when the value could not be written (an unmappable value, a field the target cannot set); nothing is written then. */
+  error?: { code: string; message: string }
 }
 
 export interface ConflictRecord {
@@ -125,6 +135,7 @@ export type OutboxState = 'pending' | 'sent' | 'failed' | 'dead' | 'ignored' | '
 export interface OutboxRow extends OutboxRequest {
   id: number
   state: OutboxState
+  /** Claims so far, this one included: `claim` counts an attempt before it runs, so one cut short by a crash still counts. */
   attempts: number
   lastError: string | null
   createdAt: Date
@@ -144,6 +155,8 @@ export type MirrorOp = ChangeOp
 /** One reconcile transaction: everything it writes commits together with the mapping's new offset. */
 export interface ReconcileTx {
   findLink(mappingId: string, side: Side, remoteId: string): Promise<Link | null>
+  /** A link by id (locked like findLink); null when it is not a link of this mapping. */
+  findLinkById(mappingId: string, linkId: number): Promise<Link | null>
   createLink(mappingId: string, init: { leftRemoteId: string | null; rightRemoteId: string | null; state: LinkState; base: Base }): Promise<Link>
   /** Saves base, state, held fields and counterpart ids; sets `last_synced_at`. */
   updateLink(link: Link): Promise<void>

@@ -1,0 +1,243 @@
+import type { Connector, MirrorStore } from './ports.js'
+import { type Backoff, classifyFailure, DEFAULT_BACKOFF } from './push.failure.js'
+import { performPush } from './push.row.js'
+import type { OutboxRow, OutboxStore, PushFailure, PushResult } from './write.types.js'
+
+/**
+ * The outbox executor (DESIGN §2 "Push"): claims due rows under a lease, performs each
+ * through its target connector, records the answer, and retries failures with backoff
+ * until they are parked as dead.
+ *
+ * Ordering: rows of one link must reach the vendor in id order (an update never overtakes
+ * its create). Only the store can see rows another executor holds, so its `claim` returns a
+ * row only when no earlier row of the same link is unfinished (pending, failed or dead).
+ * Within a batch the executor keeps the order too: a link's rows run one after the other
+ * in one lane, and once one of them fails the rest of that link waits for a later claim.
+ *
+ * Leases: a row runs only while at least half its lease is left, and its requests are
+ * aborted when three quarters have passed, so the answer is recorded while the lease still
+ * holds and no other executor can have claimed the row meanwhile.
+ */
+
+export interface PushExecutorOptions {
+  outbox: OutboxStore
+  /** The connector of a connection; may throw for a connection that no longer exists (the row is parked). */
+  connectors: (connection: string) => Connector
+  mirror: MirrorStore
+  /** This executor's lease owner name (unique per replica). */
+  owner: string
+  leaseMs: number
+  /** Rows per claim (default 20). */
+  batch?: number
+  /** Lanes pushed at once; a lane is one connection's rows (default 4). */
+  parallel?: number
+  /** Attempts before a retryable failure parks the row as dead (default 8). */
+  maxAttempts?: number
+  backoff?: Backoff
+  /** How long `run` waits between drains unless `notify` wakes it (default 5 s). */
+  pollMs?: number
+  now?: () => Date
+  random?: () => number
+  onPushed?: (row: OutboxRow, result: PushResult) => void
+  onFailed?: (row: OutboxRow, failure: PushFailure) => void
+  /** A failure of the executor's own bookkeeping (claim, mark, mirror), reported and counted, never thrown out of `run`. */
+  onError?: (err: unknown, ctx: { during: 'drain' | 'mark' | 'mirror'; row?: OutboxRow }) => void
+}
+
+export interface DrainResult {
+  sent: number
+  /** Failed, to be retried later. */
+  failed: number
+  dead: number
+  /** Claimed but left for a later claim (an earlier row of its link failed, too little lease left, shutdown). */
+  deferred: number
+}
+
+export interface PushExecutor {
+  /** Pushes everything due now: claims batches until a claim comes back empty. */
+  drain(signal: AbortSignal): Promise<DrainResult>
+  /** Drains, then waits `pollMs` or until `notify`, until the signal aborts. */
+  run(signal: AbortSignal): Promise<void>
+  /** Wakes a waiting `run` at once (new rows were enqueued). */
+  notify(): void
+}
+
+type Outcome = 'sent' | 'failed' | 'dead' | 'deferred'
+
+/** The part of the lease a row may start in, and the part after which its requests are aborted. */
+const START_WITHIN = 0.5
+const ABORT_AFTER = 0.75
+
+export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
+  const { outbox, mirror, owner, leaseMs } = opts
+  const batch = opts.batch ?? 20
+  const parallel = Math.max(1, opts.parallel ?? 4)
+  const maxAttempts = opts.maxAttempts ?? 8
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF
+  const pollMs = opts.pollMs ?? 5_000
+  const now = opts.now ?? (() => new Date())
+  const random = opts.random ?? Math.random
+  const report = (err: unknown, ctx: { during: 'drain' | 'mark' | 'mirror'; row?: OutboxRow }): void => safely(() => opts.onError?.(err, ctx))
+
+  async function pushRow(row: OutboxRow, claimedAt: number, signal: AbortSignal): Promise<Outcome> {
+    const left = claimedAt + leaseMs - now().getTime()
+    if (signal.aborted || left < leaseMs * (1 - START_WITHIN)) return 'deferred'
+    const rowSignal = withDeadline(signal, left - leaseMs * (1 - ABORT_AFTER))
+    let result: PushResult
+    try {
+      result = await performPush(row, opts.connectors(row.stream.connection), rowSignal.signal)
+    } catch (err) {
+      return fail(row, err, rowSignal.signal.aborted)
+    } finally {
+      rowSignal.dispose()
+    }
+    // Mark sent first, then save the record read back. The mark commits the link's counterpart
+    // and base, so when the pushed record reaches the change feed, reconcile already finds its
+    // link and sees an echo; the other order would show a pushed record with no link yet (for a
+    // crash's whole lease) that reconcile could take for a new one. A crash between the two
+    // loses only the record's `push` attribution: the next poll reads the record, equal to the base.
+    try {
+      await outbox.markSent(row, owner, result)
+    } catch (err) {
+      // not sent as far as the store knows: the lease runs out and the row is pushed again
+      // (a create finds its record by the marker, an update is repeated with the same values)
+      report(err, { during: 'mark', row })
+      return 'failed'
+    }
+    safely(() => opts.onPushed?.(row, result))
+    if (result.record) {
+      try {
+        await mirror.applyPage(row.stream, { records: [result.record] }, { source: 'push', outboxId: row.id })
+      } catch (err) {
+        report(err, { during: 'mirror', row })
+      }
+    }
+    return 'sent'
+  }
+
+  async function fail(row: OutboxRow, err: unknown, interrupted: boolean): Promise<Outcome> {
+    // cut short by shutdown or the lease's end: whether it reached the vendor is unknown, and the
+    // next attempt looks before creating; the row is released for another executor at once
+    const failure: PushFailure = interrupted
+      ? { code: 'interrupted', message: `push interrupted before its answer was handled: ${errorMessage(err)}`, retryAt: now() }
+      : classifyFailure(err, { attempts: row.attempts, maxAttempts, now: now(), backoff, random })
+    try {
+      await outbox.markFailed(row, owner, failure)
+    } catch (markErr) {
+      report(markErr, { during: 'mark', row })
+    }
+    safely(() => opts.onFailed?.(row, failure))
+    return failure.retryAt === null ? 'dead' : 'failed'
+  }
+
+  /** One link's rows stay in the lane of its first row, so they run in id order even across connections. */
+  function lanesOf(rows: readonly OutboxRow[]): OutboxRow[][] {
+    const lanes = new Map<string, OutboxRow[]>()
+    const laneOfLink = new Map<number, string>()
+    for (const row of [...rows].sort((a, b) => a.id - b.id)) {
+      const key = laneOfLink.get(row.linkId) ?? row.stream.connection
+      laneOfLink.set(row.linkId, key)
+      const lane = lanes.get(key)
+      if (lane) lane.push(row)
+      else lanes.set(key, [row])
+    }
+    return [...lanes.values()]
+  }
+
+  async function runLane(lane: readonly OutboxRow[], claimedAt: number, signal: AbortSignal, total: DrainResult): Promise<void> {
+    const held = new Set<number>()
+    for (const row of lane) {
+      const outcome = held.has(row.linkId) ? 'deferred' : await pushRow(row, claimedAt, signal)
+      if (outcome !== 'sent') held.add(row.linkId)
+      total[outcome]++
+    }
+  }
+
+  async function drain(signal: AbortSignal): Promise<DrainResult> {
+    const total: DrainResult = { sent: 0, failed: 0, dead: 0, deferred: 0 }
+    while (!signal.aborted) {
+      // read before the claim: the lease started no earlier, so the time left is never overestimated
+      const claimedAt = now().getTime()
+      const rows = await outbox.claim({ owner, leaseMs, limit: batch })
+      if (rows.length === 0) break
+      await eachLimited(lanesOf(rows), parallel, (lane) => runLane(lane, claimedAt, signal, total))
+    }
+    return total
+  }
+
+  let pending = false
+  const wakers = new Set<() => void>()
+
+  function wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (pending || signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        wakers.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      signal.addEventListener('abort', done, { once: true })
+      wakers.add(done)
+    })
+  }
+
+  return {
+    drain,
+    async run(signal) {
+      while (!signal.aborted) {
+        // rows enqueued from here on are either seen by this drain or wake the next wait
+        pending = false
+        try {
+          await drain(signal)
+        } catch (err) {
+          report(err, { during: 'drain' })
+        }
+        await wait(pollMs, signal)
+      }
+    },
+    notify() {
+      pending = true
+      for (const wake of [...wakers]) wake()
+    },
+  }
+}
+
+/** The run's signal, also aborted after `ms`; `dispose` detaches it. */
+function withDeadline(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const abort = (): void => controller.abort(signal.reason)
+  const timer = setTimeout(() => controller.abort(new Error('the lease is about to run out')), Math.max(0, ms))
+  timer.unref?.()
+  if (signal.aborted) abort()
+  else signal.addEventListener('abort', abort, { once: true })
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', abort)
+    },
+  }
+}
+
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** A caller's callback that throws must not break the push it reports on. */
+function safely(fn: () => void): void {
+  try {
+    fn()
+  } catch {
+    // the callback's own fault; the push's outcome stands
+  }
+}
