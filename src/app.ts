@@ -57,7 +57,13 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
     if (!connector) {
       const config = ctx.config.connections[name]
       if (!config) throw new SyncError(`connection "${name}" is not configured`)
-      connector = createConnector(name, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}), ...(onWait ? { onWait } : {}) })
+      connector = createConnector(name, config, {
+        logger: ctx.logger,
+        redactor: ctx.redactor,
+        metrics,
+        ...(vault ? { vault } : {}),
+        ...(onWait ? { onWait } : {}),
+      })
       connectors.set(name, connector)
     }
     return connector
