@@ -26,8 +26,9 @@ import type { Connector } from './engine/ports.js'
 import { type SyncPassOptions, type SyncTarget, syncPass } from './engine/sync.js'
 import type { StreamRef } from './engine/types.js'
 import { createHttpMetrics } from './http/metrics.js'
-import type { TokenVault } from './http/types.js'
+import type { TokenVault, WaitEvent } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
+import { plural } from './text.js'
 
 /** What every command starts from: the environment and config, read and validated once. */
 export interface AppContext {
@@ -47,15 +48,22 @@ function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
 }
 
 /** One connector per connection, built when first needed (its streams, reconcile and push share its rate budget). */
-function connectorPool(ctx: AppContext, registry: Registry, vault: TokenVault | undefined): (connection: string) => Connector {
-  const metrics = createHttpMetrics(registry)
+function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undefined): (connection: string) => Connector {
+  const metrics = createHttpMetrics(deps.registry ?? new Registry())
+  const onWait = deps.onWait
   const connectors = new Map<string, Connector>()
   return (name) => {
     let connector = connectors.get(name)
     if (!connector) {
       const config = ctx.config.connections[name]
       if (!config) throw new SyncError(`connection "${name}" is not configured`)
-      connector = createConnector(name, config, { logger: ctx.logger, redactor: ctx.redactor, metrics, ...(vault ? { vault } : {}) })
+      connector = createConnector(name, config, {
+        logger: ctx.logger,
+        redactor: ctx.redactor,
+        metrics,
+        ...(vault ? { vault } : {}),
+        ...(onWait ? { onWait } : {}),
+      })
       connectors.set(name, connector)
     }
     return connector
@@ -93,6 +101,8 @@ export interface AppDeps {
   registry?: Registry
   /** Heartbeat and release failures of stream leases (the database may be away): logged, never thrown. */
   onLeaseError?: (err: unknown, what: 'heartbeat' | 'release') => void
+  /** Every wait of an HTTP retry loop (Retry-After, backoff), so that a command can say why it is quiet. */
+  onWait?: (e: WaitEvent) => void
 }
 
 export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 'redact'> {
@@ -151,7 +161,7 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
   const streams = deps.streams ?? allStreams(ctx.config)
-  const connectorOf = connectorPool(ctx, deps.registry ?? new Registry(), vaultFor(ctx, deps.db.sql))
+  const connectorOf = connectorPool(ctx, deps, vaultFor(ctx, deps.db.sql))
   const targets = buildTargets(ctx, streams, connectorOf)
   const log = ctx.logger.child({ component: 'sync' })
   const mirror = createPgMirror(deps.db.sql, { onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying') })
@@ -164,7 +174,10 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     connectors: connectorOf,
     mirror,
     owner: leases.owner,
-    leaseMs: 60_000,
+    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute):
+    // small batches and a long lease, so that waiting never costs a row its lease
+    leaseMs: 300_000,
+    batch: 10,
     onPushed: (row, result) =>
       log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
@@ -223,15 +236,18 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
 /** One human-readable line for a finished stream run (CLI summary, demo). */
 export function summaryLine(r: StreamRunResult): string {
   const name = `${r.stream.connection}/${r.stream.stream}`
-  const counts = `${r.mode}, ${r.pages} pages, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`
+  const counts = `${r.mode}, ${plural(r.pages, 'page')}, ${r.seen} seen, ${r.changed} changed, ${r.deleted} deleted, ${plural(r.requests, 'request')}, ${(r.durationMs / 1000).toFixed(1)} s`
   // what needs a look, on success and failure alike: the run saved pages before it failed
   const notes = [
     r.quarantined ? `${r.quarantined} quarantined` : '',
     r.childrenStale ? `${r.childrenStale} with children not read` : '',
-    r.nulBytesStripped ? `${r.nulBytesStripped} NUL bytes stripped` : '',
+    r.nulBytesStripped ? `${plural(r.nulBytesStripped, 'NUL byte')} stripped` : '',
   ]
     .filter(Boolean)
     .map((n) => `, ${n}`)
     .join('')
-  return r.status === 'succeeded' ? `ok     ${name} (${counts}${notes})` : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
+  if (r.status === 'succeeded') return `ok     ${name} (${counts}${notes})`
+  return r.status === 'interrupted'
+    ? `INTERRUPTED ${name} (${counts}${notes}): ${r.error?.message}`
+    : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
 }

@@ -8,6 +8,7 @@ import { buildAdminServer } from './admin/server.js'
 import { type AppContext, createApp, summaryLine } from './app.js'
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
+import { InterruptedError } from './engine/errors.js'
 import { createScheduler } from './scheduler.js'
 
 export interface Daemon {
@@ -134,7 +135,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     pollAll: async () => void (await pass(undefined, controller.signal)),
     stop: () =>
       (stopped ??= (async () => {
-        controller.abort(new Error('shutting down'))
+        controller.abort(new InterruptedError('elsync is shutting down'))
         await scheduler.stop()
         await pushing
         await admin.close()

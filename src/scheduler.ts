@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron'
+import { InterruptedError } from './engine/errors.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -43,7 +44,7 @@ export function createScheduler(entries: readonly ScheduleEntry[], logger: Logge
     async stop() {
       for (const t of tasks) await t.stop()
       tasks = []
-      controller.abort(new Error('shutting down'))
+      controller.abort(new InterruptedError('elsync is shutting down'))
       // in-flight runs see the abort at their next page; wait for them, bounded
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 10_000).unref())])
     },

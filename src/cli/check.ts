@@ -3,12 +3,11 @@
  * every connection. Exit status: 0 ok, 1 a connection failed, 2 invalid configuration or
  * usage. Never touches the database.
  */
-import { configDirFromEnv, processEnv, readEnv, type Env } from '../config/env.js'
-import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js'
-import { loadConfig } from '../config/load.js'
-import type { Config } from '../config/schema.js'
+import { configDirFromEnv, processEnv, type Env } from '../config/env.js'
+import { plural } from '../text.js'
 import { parseCommandArgs } from './args.js'
 import type { ConnectionTestResult, TestConnections } from './connection-tests.js'
+import { configInvalidText, type Validated, validateConfig } from './validate.js'
 
 export type { ConnectionTestResult, TestConnections } from './connection-tests.js'
 
@@ -25,34 +24,20 @@ export interface RunCheckOptions {
   readonly testConnections?: TestConnections
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-
 export async function runCheck(options: RunCheckOptions): Promise<number> {
   const { configDir, env, out } = options
-  const issues: ConfigIssue[] = []
+  let validated: Validated
   try {
-    readEnv(env)
+    validated = await validateConfig(configDir, env)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    issues.push(...err.issues)
+    out.stderr.write(`elsync check: cannot load ${configDir}: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 1
   }
-
-  let config: Config | undefined
-  try {
-    config = await loadConfig({ dir: configDir, env })
-  } catch (err) {
-    if (!(err instanceof ConfigError)) {
-      out.stderr.write(`elsync check: cannot load ${configDir}: ${err instanceof Error ? err.message : String(err)}\n`)
-      return 1
-    }
-    issues.push(...err.issues)
-  }
-
-  if (issues.length > 0 || config === undefined) {
-    for (const issue of issues) out.stderr.write(`${formatIssue(issue)}\n`)
-    out.stderr.write(`config invalid: ${plural(issues.length, 'error')} in ${configDir}\n`)
+  if (!validated.ok) {
+    out.stderr.write(`${configInvalidText(validated.issues, configDir)}\n`)
     return 2
   }
+  const { config } = validated
 
   out.stdout.write(`config ok: ${plural(Object.keys(config.connections).length, 'connection')}, ${plural(config.mappings.length, 'mapping')}\n`)
   if (!options.testConnections) return 0

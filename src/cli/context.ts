@@ -4,31 +4,26 @@
  * logger, open and migrate the database.
  */
 import type { AppContext } from '../app.js'
-import { processEnv, readEnv, configDirFromEnv, envSecrets, type Env } from '../config/env.js'
-import { ConfigError, formatIssue } from '../config/errors.js'
-import { loadConfig } from '../config/load.js'
+import { processEnv, configDirFromEnv, envSecrets, type Env } from '../config/env.js'
 import { collectSecrets } from '../config/secrets.js'
 import { openDatabase, type OpenedDatabase } from '../db/open.js'
 import { createLogger, createRedactor, type Redactor } from '../logger.js'
 import { ExitError } from './errors.js'
+import { configInvalidText, validateConfig } from './validate.js'
 
 /** The loaded config's redactor, so that an unexpected error printed by runCommand is scrubbed too. */
 let activeRedactor: Redactor | undefined
 
 export async function loadContext(opts: { configDir?: string | undefined; extraEnv?: Env } = {}): Promise<AppContext> {
   const raw: Env = { ...processEnv(), ...opts.extraEnv }
-  try {
-    const env = readEnv(raw)
-    const config = await loadConfig({ dir: opts.configDir ?? configDirFromEnv(raw), env: raw })
-    const redactor = createRedactor([...collectSecrets(config), ...envSecrets(env)])
-    const logger = createLogger({ level: env.logLevel, redactor })
-    activeRedactor = redactor
-    return { env, config, redactor, logger }
-  } catch (err) {
-    if (err instanceof ConfigError)
-      throw new ExitError(2, `${err.issues.map(formatIssue).join('\n')}\nconfig invalid: ${err.issues.length} error(s)`, { cause: err })
-    throw err
-  }
+  const dir = opts.configDir ?? configDirFromEnv(raw)
+  const validated = await validateConfig(dir, raw)
+  if (!validated.ok) throw new ExitError(2, configInvalidText(validated.issues, dir))
+  const { env, config } = validated
+  const redactor = createRedactor([...collectSecrets(config), ...envSecrets(env)])
+  const logger = createLogger({ level: env.logLevel, format: env.logFormat, redactor })
+  activeRedactor = redactor
+  return { env, config, redactor, logger }
 }
 
 export async function openContextDatabase(ctx: AppContext, say: (line: string) => void): Promise<OpenedDatabase> {

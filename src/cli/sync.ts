@@ -4,9 +4,14 @@
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
 import { type App, allStreams, createApp, type MappingReconcile, summaryLine } from '../app.js'
+import { processEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
+import { InterruptedError } from '../engine/errors.js'
 import type { PageProgress, StreamRunResult } from '../engine/poll.js'
 import type { StreamRef } from '../engine/types.js'
+import type { WaitEvent } from '../http/types.js'
+import { waitLine } from '../http/wait-line.js'
+import { plural } from '../text.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, openContextDatabase, runCommand } from './context.js'
 import { ExitError } from './errors.js'
@@ -36,7 +41,7 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
 
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
-  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${p.records} records, ${p.changed} changed, ${p.requests} requests, rate budget left ${budget}\n`
+  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
 }
 
 /** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
@@ -52,8 +57,12 @@ export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {
-  const failed = results.filter((r) => r.status === 'failed').length
-  return `${results.map(summaryLine).join('\n')}\n${results.length - failed} of ${results.length} streams succeeded\n`
+  // every stream skipped as busy: the skipped lines say it all
+  if (results.length === 0) return ''
+  const succeeded = results.filter((r) => r.status === 'succeeded').length
+  const interrupted = results.filter((r) => r.status === 'interrupted').length
+  const total = `${succeeded} of ${plural(results.length, 'stream')} succeeded${interrupted ? `, ${interrupted} interrupted` : ''}`
+  return `${results.map(summaryLine).join('\n')}\n${total}\n`
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -74,20 +83,31 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!values) return 2
   if (values.help) return (process.stdout.write(USAGE), 0)
   return runCommand('sync', async () => {
-    const ctx = await loadContext({ configDir: values['config-dir'] })
+    // its own lines say what happens (pages, waits, the summary): the log adds warnings and errors unless LOG_LEVEL asks for more
+    const ctx = await loadContext({ configDir: values['config-dir'], extraEnv: { LOG_LEVEL: processEnv().LOG_LEVEL || 'warn' } })
     const selection = selectStreams(ctx.config, values.connection, values.stream)
     if (selection.length === 0) {
       process.stdout.write('no streams configured: nothing to sync\n')
       return 0
     }
+    if (values['dry-run']) process.stdout.write('dry run: nothing is written to any vendor; the mirror is updated as usual\n')
     const db = await openContextDatabase(ctx, (l) => process.stderr.write(`${l}\n`))
     const controller = new AbortController()
-    const onSignal = () => controller.abort(new Error('interrupted'))
+    // a run cut short is recorded as interrupted; a second signal finds no handler and ends the process at once
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.stderr.write(`${sig} received: stopping after the current request (again to quit at once)\n`)
+      controller.abort(new InterruptedError(`stopped by ${sig}`))
+    }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     let app: App | undefined
     try {
-      app = createApp(ctx, { db, streams: selection })
+      // a long wait (Retry-After, a retried refused connection) gets a line beside the progress lines
+      const onWait = (e: WaitEvent) => {
+        const line = waitLine(e)
+        if (line) process.stdout.write(`${line}\n`)
+      }
+      app = createApp(ctx, { db, streams: selection, onWait })
       let busy = 0
       const results = await app.pollPass({
         mode: values.full ? 'full' : 'incremental',
@@ -102,7 +122,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
       })
       process.stdout.write(summaryLines(results))
-      if (busy) process.stdout.write(`${busy} stream(s) skipped: busy in another process\n`)
+      if (busy) process.stdout.write(`${plural(busy, 'stream')} skipped: busy in another process\n`)
       const dryRun = values['dry-run']
       const reconciled = await app.reconcilePass({ signal: controller.signal, dryRun, ...(values.connection ? { connection: values.connection } : {}) })
       for (const r of reconciled) process.stdout.write(reconcileLines(r, dryRun))
@@ -112,7 +132,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(
           `pushed: ${pushed.sent} sent, ${pushed.failed} to retry, ${pushed.dead} dead${pushed.deferred ? `, ${pushed.deferred} deferred` : ''}\n`,
         )
-        pushFailed = pushed.failed + pushed.dead > 0
+        // a write to retry later is not a failure of this cycle; one parked as dead needs an admin
+        pushFailed = pushed.dead > 0
       }
       const ok = results.every((r) => r.status === 'succeeded') && reconciled.every((r) => r.error === null) && !pushFailed
       return ok ? 0 : 1

@@ -12,6 +12,7 @@ export const DEFAULT_CONFIG_DIR = './mappings'
 export const DEFAULT_DATA_DIR = './.elsync'
 export const DEFAULT_ADMIN_PORT = 8787
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_FORMATS = ['json', 'pretty'] as const
 
 /** The process environment, for callers that need raw variables (config interpolation). */
 export function processEnv(): Env {
@@ -39,6 +40,7 @@ const settingsSchema = z.object({
   ),
   ELSYNC_ADMIN_HOST: optional(z.string()),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  LOG_FORMAT: optional(z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')} (unset: pretty on a terminal, json otherwise)` })),
   ELSYNC_SECRET_KEY: optional(z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' })),
   ELSYNC_DATA_DIR: optional(z.string()),
 })
@@ -53,6 +55,8 @@ export interface EnvSettings {
   readonly adminPort: number
   readonly adminHost?: string
   readonly logLevel: (typeof LOG_LEVELS)[number]
+  /** Absent: pretty on a terminal, JSON otherwise. */
+  readonly logFormat?: (typeof LOG_FORMATS)[number]
   /** Encrypts rotated OAuth2 refresh tokens at rest. */
   readonly secretKey?: string
   readonly dataDir: string
@@ -78,6 +82,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     adminPort: v.ELSYNC_ADMIN_PORT === undefined ? DEFAULT_ADMIN_PORT : Number(v.ELSYNC_ADMIN_PORT),
     ...(v.ELSYNC_ADMIN_HOST !== undefined && { adminHost: v.ELSYNC_ADMIN_HOST }),
     logLevel: v.LOG_LEVEL ?? 'info',
+    ...(v.LOG_FORMAT !== undefined && { logFormat: v.LOG_FORMAT }),
     ...(v.ELSYNC_SECRET_KEY !== undefined && { secretKey: v.ELSYNC_SECRET_KEY }),
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
   }

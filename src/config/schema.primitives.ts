@@ -68,15 +68,31 @@ export const relativePath = nonEmpty.refine((s) => !/^[a-z][a-z0-9+.-]*:/i.test(
 
 // ---------------------------------------------------------------- cron
 
+/** node-cron's field names, as a person reads them, with what each accepts. */
+const CRON_FIELDS: Readonly<Record<string, string>> = {
+  second: 'second (0-59)',
+  minute: 'minute (0-59)',
+  hour: 'hour (0-23)',
+  dayOfMonth: 'day of month (1-31)',
+  month: 'month (1-12 or jan-dec)',
+  dayOfWeek: 'day of week (0-7 or sun-sat)',
+}
+
+/** Why node-cron refuses `value`, in our words (its own read "61 is a invalid expression for minute"). */
+export function explainCronError(value: string): string {
+  const problems = explainCron(value).errors.map((e) => {
+    const fields = /^expected 5 or 6 fields but got (\d+)$/.exec(e.message)
+    if (fields) return `it has ${fields[1]} fields, expected 5 (minute hour day-of-month month day-of-week) or 6 (a seconds field first)`
+    const field = CRON_FIELDS[e.field]
+    if (field) return `${JSON.stringify(e.value)} is not a valid ${field}`
+    return value.trim() === '' ? 'it is empty' : 'it contains characters a cron expression cannot have'
+  })
+  return problems.length > 0 ? problems.join('; ') : 'node-cron refuses it'
+}
+
 export const cronExpression = z.string().superRefine((value, ctx) => {
   if (isValidCron(value)) return
-  const detail = explainCron(value)
-    .errors.map((e) => e.message)
-    .join('; ')
-  ctx.addIssue({
-    code: 'custom',
-    message: `must be a node-cron expression such as "*/1 * * * *"${detail ? ` (${detail})` : ''}`,
-  })
+  ctx.addIssue({ code: 'custom', message: `must be a cron expression such as "*/1 * * * *": ${explainCronError(value)}` })
 })
 
 // ---------------------------------------------------------------- headers

@@ -39,6 +39,9 @@ function spawnLogged(tree: string, program: string, args: readonly string[], run
     // messages in English whatever the machine's locale: readiness is recognised by its text
     env: { LC_MESSAGES: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // a process group of its own: Ctrl-C in a terminal signals the whole foreground group, and a
+    // postmaster that shut down with it would leave the interrupted run unrecorded; elsync stops it in order
+    detached: true,
     ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
   })
   const tail: string[] = []

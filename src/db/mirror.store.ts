@@ -129,7 +129,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         const stored = await selectStored(tx, stream, ids)
         await step('existing')
         const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
-        const recordIds = await upsertRecords(tx, stream, plan.writes)
+        const recordIds = await upsertRecords(tx, stream, [...plan.writes, ...plan.touches])
         await step('records')
         await appendChanges(tx, stream, plan.writes, recordIds, opts)
         await step('changes')

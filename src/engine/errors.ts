@@ -53,6 +53,14 @@ export class UnknownStreamError extends SyncError {
   }
 }
 
+/**
+ * The reason a command gives its abort signal when it stops on purpose (SIGINT, SIGTERM,
+ * daemon shutdown): a run it cuts short is recorded as `interrupted`, not `failed`.
+ */
+export class InterruptedError extends SyncError {
+  override readonly code = 'interrupted'
+}
+
 export function toSyncError(err: unknown): SyncError {
   if (err instanceof SyncError) return err
   if (err instanceof Error) return new SyncError(err.message, { cause: err })

@@ -25,7 +25,13 @@ export interface PlannedWrite {
 export interface PagePlan {
   /** The page's records, one per remote id. */
   rows: MirrorRow[]
+  /** Rows to write, each with its history row. */
   writes: PlannedWrite[]
+  /**
+   * Rows to write in place, at their version and without a history row: only their timestamp
+   * or source document moved (a vendor that bumps `updatedAt` on a write that changes no value).
+   */
+  touches: PlannedWrite[]
   unchanged: number
 }
 
@@ -38,11 +44,13 @@ export function lastWins(rows: readonly MirrorRow[]): MirrorRow[] {
 
 /**
  * Plans a page against the records it already has: a new id is an insert, a deleted one
- * comes back as a restore, a changed hash is an update; an unchanged live record writes nothing.
+ * comes back as a restore, a changed hash is an update (a touch when no field changed); an
+ * unchanged live record writes nothing.
  */
 export function planPage(page: readonly MirrorRow[], existing: ReadonlyMap<string, StoredRecord>): PagePlan {
   const rows = lastWins(page)
   const writes: PlannedWrite[] = []
+  const touches: PlannedWrite[] = []
   let unchanged = 0
   for (const row of rows) {
     const old = existing.get(row.remoteId)
@@ -51,9 +59,12 @@ export function planPage(page: readonly MirrorRow[], existing: ReadonlyMap<strin
       continue
     }
     const op = !old ? 'insert' : old.deleted ? 'restore' : 'update'
-    writes.push({ row, version: (old?.version ?? 0) + 1, op, changed: diffSnapshots(old?.snapshot ?? null, row.snapshot) })
+    const changed = diffSnapshots(old?.snapshot ?? null, row.snapshot)
+    // nothing an analyst or a mapping can see changed: keep the row current, add no history
+    if (old && op === 'update' && Object.keys(changed).length === 0) touches.push({ row, version: old.version, op, changed })
+    else writes.push({ row, version: (old?.version ?? 0) + 1, op, changed })
   }
-  return { rows, writes, unchanged }
+  return { rows, writes, touches, unchanged }
 }
 
 /** How many writes of each kind a plan holds. */

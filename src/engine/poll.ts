@@ -1,6 +1,6 @@
 import { getMaxListeners, setMaxListeners } from 'node:events'
-import { toSyncError } from './errors.js'
-import type { Connector, MirrorStore } from './ports.js'
+import { InterruptedError, toSyncError } from './errors.js'
+import type { Connector, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
 import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 
@@ -45,7 +45,7 @@ export interface StreamRunResult {
   runId: number | null
   stream: StreamRef
   mode: ReadMode
-  status: 'succeeded' | 'failed'
+  status: RunStatus
   pages: number
   seen: number
   changed: number
@@ -148,8 +148,11 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.deleted = done.deleted
     }
   } catch (err) {
-    const e = toSyncError(err)
-    result.status = 'failed'
+    // whatever surfaced (the aborted sleep or request, a wrapped error), a run whose signal
+    // carries an interrupt was stopped on purpose; a lost lease or any other abort is a failure
+    const reason: unknown = opts.signal.aborted ? opts.signal.reason : undefined
+    const e = toSyncError(reason instanceof InterruptedError ? reason : err)
+    result.status = reason instanceof InterruptedError ? 'interrupted' : 'failed'
     result.error = { code: e.code, message: redact(e.message) }
   }
   result.requests = connector.stats().requests - requestsBefore

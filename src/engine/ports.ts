@@ -55,8 +55,11 @@ export interface CompleteScanOptions {
   source?: ChangeSource
 }
 
+/** How a run ended; `interrupted`: stopped on purpose (signal, shutdown) before it finished. */
+export type RunStatus = 'succeeded' | 'failed' | 'interrupted'
+
 export interface RunSummary {
-  status: 'succeeded' | 'failed'
+  status: RunStatus
   pages: number
   recordsSeen: number
   recordsChanged: number

@@ -90,6 +90,8 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
 /**
  * Field-level changes from `old` to `next`: normalized columns by name, other source
  * fields as `fields.<name>`. With `old` null (an insert) every non-empty field is listed.
+ * An update never lists `remote_updated_at`: it moves with every change (and with some
+ * writes that change nothing), so it would only repeat that something changed; the row keeps it.
  */
 export function diffSnapshots(old: Snapshot | null, next: Snapshot): ChangedFields {
   const changed: ChangedFields = {}
@@ -97,7 +99,7 @@ export function diffSnapshots(old: Snapshot | null, next: Snapshot): ChangedFiel
     if (stableStringify(a ?? null) !== stableStringify(b ?? null)) changed[key] = { old: a ?? null, new: b ?? null }
   }
   for (const key of Object.keys(next) as (keyof Snapshot)[]) {
-    if (key === 'fields') continue
+    if (key === 'fields' || (old && key === 'remote_updated_at')) continue
     put(key, old?.[key], next[key])
   }
   const names = new Set([...Object.keys(old?.fields ?? {}), ...Object.keys(next.fields)])

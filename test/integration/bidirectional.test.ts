@@ -72,6 +72,22 @@ const live = (connection: string) =>
     select remote_id, title, status from elsync.records_current where connection = ${connection} order by remote_id`
 
 describe('bidirectional records, Elementum ↔ Elean', () => {
+  it('dry run: plans the creates both ways and writes nothing, anywhere', { timeout: 120_000 }, async () => {
+    const signal = AbortSignal.timeout(60_000)
+    await app.pollPass({ mode: 'incremental', signal })
+    const before = writeCount()
+    const [planned] = await app.reconcilePass({ signal, dryRun: true })
+    expect(planned?.error).toBeNull()
+    const plan = planned?.summary?.plan ?? []
+    expect(plan.filter((l) => l.startsWith('create elean/web ← elementum TSK-')).length).toBe(5)
+    expect(plan.filter((l) => l.startsWith('create elementum/it-requests ← elean ')).length).toBe(5)
+    expect(writeCount()).toBe(before)
+    const [rows] = await db.sql<{ links: number; outbox: number; offsets: number }[]>`
+      select (select count(*)::int from elsync.record_links) as links, (select count(*)::int from elsync.outbox) as outbox,
+             (select count(*)::int from elsync.mapping_offsets where offset_txid is not null) as offsets`
+    expect(rows).toEqual({ links: 0, outbox: 0, offsets: 0 })
+  })
+
   it('gives every record exactly one counterpart, then a quiet sync writes nothing', { timeout: 240_000 }, async () => {
     const first = await cycle()
     expect(first.pushed.dead, logs.text().slice(-2000)).toBe(0)

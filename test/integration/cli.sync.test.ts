@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,10 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum, seedNamespace } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { until } from '../support/until.js'
 
 const run = promisify(execFile)
 const db = await createTestDb()
-const elean = await startElean({ port: 0 })
+// no rate limit of the simulator's own: a test that waits out a 429 arms it
+const elean = await startElean({ port: 0, perMinute: Number.POSITIVE_INFINITY })
 const elementum = await startElementum({ port: 0 })
 elean.store.seed('web', 150, 7)
 seedNamespace(elementum.store, 'tasks', 'it-requests', 120, 7)
@@ -55,6 +57,20 @@ async function elsync(args: string[], extraEnv: Record<string, string> = {}): Pr
     return { code: e.code, stdout: e.stdout, stderr: e.stderr }
   }
 }
+
+/** `elsync sync` as a child process whose output is read while it runs (to signal it mid-run). */
+function startSync(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += String(d)))
+  child.stderr.on('data', (d) => (stderr += String(d)))
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+  return { child, exited, stdout: () => stdout, stderr: () => stderr }
+}
+
+const faults = (method: string, body?: unknown) =>
+  fetch(`${elean.server.url}/_sim/faults`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
 
 describe('elsync sync', () => {
   it('mirrors every stream with a progress line per page, a summary and a sync_runs row per stream', async () => {
@@ -113,7 +129,37 @@ describe('elsync sync', () => {
     await held
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^skipped elean\/web: another elsync process is running it$/m)
-    expect(r.stdout).toMatch(/1 stream\(s\) skipped: busy in another process/)
+    expect(r.stdout).toMatch(/^1 stream skipped: busy in another process$/m)
+    expect(r.stdout).not.toMatch(/0 of 0/)
+  })
+
+  it('says when it waits out a Retry-After longer than 2 s', async () => {
+    await faults('POST', { kind: 'rate-limit', retryAfterSeconds: 3, count: 1 })
+    const r = await elsync(['sync', '--connection', 'elean'])
+    await faults('DELETE')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^elean: rate limit, waiting 3 s \(Retry-After\)$/m)
+  })
+
+  it('records a run stopped by SIGINT as interrupted (not failed, not left running)', async () => {
+    const [last] = await db.sql`select coalesce(max(id), 0)::int as id from elsync.sync_runs`
+    // a long Retry-After holds the run in flight until the signal
+    await faults('POST', { kind: 'rate-limit', retryAfterSeconds: 60, count: 1 })
+    const sync = startSync(['--connection', 'elean'])
+    await until('the run to wait out the rate limit', () => (/rate limit, waiting 60 s/.test(sync.stdout()) ? true : undefined))
+    sync.child.kill('SIGINT')
+    const code = await sync.exited
+    await faults('DELETE')
+    expect(code, sync.stderr()).toBe(1)
+    expect(sync.stdout()).toMatch(/^INTERRUPTED elean\/web \(.*\): stopped by SIGINT$/m)
+    expect(sync.stdout()).toMatch(/^0 of 1 stream succeeded, 1 interrupted$/m)
+    const runs = await db.sql`select status, error from elsync.sync_runs where id > ${last?.id ?? 0}`
+    expect(runs).toEqual([{ status: 'interrupted', error: expect.stringContaining('interrupted') }])
+    const [status] = await db.sql`select last_status, errors_24h::int as errors from elsync.sync_status where connection = 'elean'`
+    expect(status?.last_status).toBe('interrupted')
+    const [failedBefore] =
+      await db.sql`select count(*)::int as n from elsync.sync_runs where connection = 'elean' and status in ('failed', 'abandoned', 'interrupted')`
+    expect(status?.errors).toBe(failedBefore?.n)
   })
 
   it('exits 2 on a usage error naming the unknown stream', async () => {
@@ -127,6 +173,8 @@ describe('elsync sync', () => {
     const r = await elsync(['sync'], { ELEAN_KEY: '', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/connections\.yaml: connections\.elean\.auth\.token: must not be empty/)
+    // the same wording as elsync check's
+    expect(r.stderr).toMatch(new RegExp(`^config invalid: 1 error in ${dir}$`, 'm'))
   })
 })
 

@@ -5,6 +5,7 @@ import { startDaemon, type Daemon } from '../../src/main.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs } from '../support/logs.js'
+import { until } from '../support/until.js'
 
 const db = await createTestDb()
 const sim = await startElean({ port: 0 })
@@ -48,5 +49,22 @@ describe('the daemon', () => {
     await daemon.stop()
     await daemon.stop()
     await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+  })
+
+  it('records a run cut short by shutdown as interrupted', async () => {
+    const stopping = await startDaemon(
+      { env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor },
+      { say: () => {} },
+    )
+    // a long Retry-After holds the run in flight until the daemon stops
+    await fetch(`${sim.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate-limit', retryAfterSeconds: 60, count: 1 }) })
+    const polled = stopping.pollAll()
+    await until('a run in flight', async () => ((await db.sql`select 1 from elsync.sync_runs where status = 'running'`).length > 0 ? true : undefined))
+    await until('the rate-limit wait', () => (logs.text().includes('"waitMs":60000') ? true : undefined))
+    await stopping.stop()
+    await polled
+    await fetch(`${sim.server.url}/_sim/faults`, { method: 'DELETE' })
+    const [last] = await db.sql`select status, error from elsync.sync_runs order by id desc limit 1`
+    expect(last).toEqual({ status: 'interrupted', error: 'interrupted: elsync is shutting down' })
   })
 })

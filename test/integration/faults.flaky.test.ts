@@ -59,6 +59,8 @@ describe('a flaky API answering 500 to one request in N, child routes included',
     await control(sim.server, 'POST', '/seed', { project: 'web', count: 30 })
     const dump = async () => ((await control(sim.server, 'GET', '/tasks/web')).tasks as any[]).filter((t) => t.parentId === null)
     for (const t of (await dump()).slice(0, 12)) await control(sim.server, 'POST', `/tasks/web/${t.id}/comments`, { content: `note on ${t.title}` })
+    // a 429 burst first (two in a row, each asking for a second's pause), then 500 on one request in 13
+    sim.server.faults.arm({ kind: 'rate-limit', retryAfterSeconds: 1, count: 2 })
     sim.server.faults.arm({ kind: 'status', status: 500, every: 13, count: 1_000 })
     const ref = { connection: 'elean-flaky', stream: 'web' }
     const config = eleanConnectionSchema.parse({
@@ -85,6 +87,8 @@ describe('a flaky API answering 500 to one request in N, child routes included',
     }
     expect(results.map((r) => [r.status, r.error?.message])).toEqual(Array(3).fill(['succeeded', undefined]))
     expect(struck(sim.server, /comments/)).toBeGreaterThan(0)
+    const limited = Object.values(sim.server.stats().byRoute).reduce((n, byStatus) => n + (byStatus['429'] ?? 0), 0)
+    expect(limited).toBe(2)
     const tasks = await dump()
     expect(await mirrored(ref)).toEqual({
       titles: tasks.map((t) => `${t.id} ${t.title}`).sort(),

@@ -82,6 +82,25 @@ describe('applyPage', () => {
     expect(row).toMatchObject({ version: 2, status: 'Done' })
   })
 
+  it('keeps remote_updated_at in the row but out of changed, and adds no history when only it moved', async () => {
+    await mirror.applyPage(s, { records: [task('a'), task('b')] })
+    const later = { remoteUpdatedAt: '2026-11-21T09:00:00.000Z', document: { id: 'x', updatedAt: '2026-11-21T09:00:00.000Z' } }
+    const r = await mirror.applyPage(s, { records: [task('a', { ...later, title: 'Renamed' }), task('b', later)] })
+    expect(r).toMatchObject({ updated: 1, changes: 1 })
+    const h = (await history(s)).filter((x) => x.op === 'update')
+    expect(h.map((x) => [x.remote_id, x.version, x.changed])).toEqual([['a', 2, { title: { old: 'Task a', new: 'Renamed' } }]])
+    const rows = await sql`select remote_id, version, remote_updated_at = ${later.remoteUpdatedAt}::timestamptz as moved
+      from elsync.records_current where stream = ${s.stream} order by remote_id`
+    expect(rows.map((x) => [x.remote_id, x.version, x.moved])).toEqual([
+      ['a', 2, true],
+      ['b', 1, true],
+    ])
+    // and the touched row is now current: the same page again writes nothing
+    const before = await xmins(s)
+    expect(await mirror.applyPage(s, { records: [task('a', { ...later, title: 'Renamed' }), task('b', later)] })).toMatchObject({ unchanged: 2 })
+    expect(await xmins(s)).toEqual(before)
+  })
+
   it('leaves rows, history and cursor exactly as before when an error is thrown in the middle', async () => {
     await mirror.applyPage(s, { records: [task('a')], cursor: { page: 1 } })
     const before = { rows: await sql`select * from elsync.records where stream = ${s.stream}`, hist: await history(s), state: await stateRow(s) }

@@ -21,6 +21,7 @@ describe('readEnv', () => {
       ELSYNC_ADMIN_PORT: '0',
       ELSYNC_ADMIN_HOST: '0.0.0.0',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
       ELSYNC_SECRET_KEY: 'k'.repeat(32),
       ELSYNC_DATA_DIR: '/var/lib/elsync',
       UNRELATED: 'ignored',
@@ -33,6 +34,7 @@ describe('readEnv', () => {
       adminPort: 0,
       adminHost: '0.0.0.0',
       logLevel: 'debug',
+      logFormat: 'json',
       secretKey: 'k'.repeat(32),
       dataDir: '/var/lib/elsync',
     })
@@ -56,6 +58,12 @@ describe('readEnv', () => {
       'environment: ELSYNC_ADMIN_PORT: must be a TCP port number between 0 and 65535, got "80a"',
       'environment: LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
     ])
+  })
+
+  it('refuses a log format other than json or pretty', () => {
+    expect(() => readEnv({ LOG_FORMAT: 'text' })).toThrow(
+      /^environment: LOG_FORMAT: must be one of json, pretty \(unset: pretty on a terminal, json otherwise\)$/,
+    )
   })
 
   it('refuses a port above 65535', () => {

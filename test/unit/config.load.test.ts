@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
 import { loadConfig } from '../../src/config/load.js'
+import { explainCronError } from '../../src/config/schema.primitives.js'
 import { CONNECTIONS, ENV, MAPPING, connectionsWithElean, writeConfigDir } from './config.helpers.js'
 
 async function issuesOf(files: Record<string, string>, env: Record<string, string> = ENV): Promise<ConfigIssue[]> {
@@ -142,7 +143,14 @@ describe('loadConfig', () => {
     const issues = await issuesOf({ 'connections.yaml': CONNECTIONS.replace('"*/1 * * * *"', '"61 * * * *"') })
     expect(issues).toHaveLength(1)
     expect(issues[0]).toMatchObject({ path: 'connections.elementum.poll' })
-    expect(issues[0]?.message).toMatch(/node-cron expression.*61/)
+    expect(issues[0]?.message).toBe('must be a cron expression such as "*/1 * * * *": "61" is not a valid minute (0-59)')
+  })
+
+  it('explains a refused cron expression in plain words', () => {
+    expect(explainCronError('* * *')).toBe('it has 3 fields, expected 5 (minute hour day-of-month month day-of-week) or 6 (a seconds field first)')
+    expect(explainCronError('0 0 * * 9')).toBe('"9" is not a valid day of week (0-7 or sun-sat)')
+    expect(explainCronError('')).toBe('it is empty')
+    for (const bad of ['61 * * * *', '*/x * * * *', '* * 32 * *', '* * * 13 *', '@daily', 'hello']) expect(explainCronError(bad)).not.toMatch(/a invalid/)
   })
 
   it('requires tokenUrl for oauth2 client credentials on a kind that implies none', async () => {

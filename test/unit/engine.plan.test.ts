@@ -32,6 +32,23 @@ describe('planPage', () => {
     expect(plan.writes.map((w) => [w.op, w.version, w.changed])).toEqual([['update', 5, { status: { old: 'To Do', new: 'Done' } }]])
   })
 
+  it('never lists remote_updated_at among the changes of an update, only of an insert', () => {
+    const before = row('a', { remoteUpdatedAt: '2026-11-20T10:00:00Z' })
+    const inserted = planPage([before], existing())
+    expect(inserted.writes[0]?.changed).toHaveProperty('remote_updated_at', { old: null, new: '2026-11-20T10:00:00.000Z' })
+    const plan = planPage([row('a', { status: 'Done', remoteUpdatedAt: '2026-11-21T10:00:00Z' })], existing(stored(before, { version: 4 })))
+    expect(plan.writes.map((w) => [w.op, w.version, w.changed])).toEqual([['update', 5, { status: { old: 'To Do', new: 'Done' } }]])
+    expect(plan.writes[0]?.row.snapshot.remote_updated_at).toBe('2026-11-21T10:00:00.000Z')
+  })
+
+  it('writes a record whose only change is its timestamp in place: same version, no history', () => {
+    const before = row('a', { remoteUpdatedAt: '2026-11-20T10:00:00Z' })
+    const plan = planPage([row('a', { remoteUpdatedAt: '2026-11-21T10:00:00Z' })], existing(stored(before, { version: 4 })))
+    expect(plan.writes).toEqual([])
+    expect(plan.touches.map((w) => [w.op, w.version, w.row.snapshot.remote_updated_at])).toEqual([['update', 4, '2026-11-21T10:00:00.000Z']])
+    expect(countWrites(plan)).toEqual({ insert: 0, update: 0, restore: 0 })
+  })
+
   it('restores a deleted record even when its content is unchanged', () => {
     const same = row('a')
     const plan = planPage([same], existing(stored(same, { version: 2, deleted: true })))

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ApplyOptions, ApplyResult, Connector, MirrorStore, ReadContext, RunSummary } from '../../src/engine/ports.js'
+import { InterruptedError } from '../../src/engine/errors.js'
 import { syncPass } from '../../src/engine/sync.js'
 import type { Page } from '../../src/engine/types.js'
 
@@ -164,5 +165,25 @@ describe('syncPass', () => {
     expect(pages).toEqual([1])
     expect(results[0]).toMatchObject({ status: 'failed', pages: 1 })
     expect(runs.get(1)).toMatchObject({ status: 'failed', error: expect.stringContaining('lost the lease') })
+  })
+
+  it('records a run stopped by an interrupt as interrupted, whatever error the aborted read threw', async () => {
+    const { mirror, runs } = fakeMirror()
+    const stop = new AbortController()
+    const connector: Connector = {
+      ...fakeConnector({}).connector,
+      async *read(_stream, _from, ctx) {
+        yield { records: [rec('1')] }
+        // what an aborted request throws is the HTTP layer's business; the signal says why
+        if (ctx.signal.aborted) throw new Error('request aborted')
+      },
+    }
+    const results = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode: 'incremental',
+      signal: stop.signal,
+      onPage: () => stop.abort(new InterruptedError('stopped by SIGINT')),
+    })
+    expect(results[0]).toMatchObject({ status: 'interrupted', pages: 1, error: { code: 'interrupted', message: 'stopped by SIGINT' } })
+    expect(runs.get(1)).toMatchObject({ status: 'interrupted', error: 'interrupted: stopped by SIGINT' })
   })
 })

@@ -17,8 +17,8 @@ export const PERMISSIONS = {
 
 export const KNOWN_SCOPES: readonly string[] = Object.values(PERMISSIONS)
 
-/** The scope printed in the credentials: everything a mirror of the four resources needs. */
-export const DEFAULT_SCOPE = [PERMISSIONS.customers, PERMISSIONS.tenants, PERMISSIONS.services, PERMISSIONS.usersWrite].join(' ')
+/** The scope printed in the credentials: what a mirror of the four resources needs (read only), as in mappings/connections.yaml. */
+export const DEFAULT_SCOPE = [PERMISSIONS.customers, PERMISSIONS.tenants, PERMISSIONS.services, PERMISSIONS.usersRead].join(' ')
 
 interface Grant {
   scopes: ReadonlySet<string>

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startAvepoint, type StartedAvepoint } from '../../../src/sim/avepoint/index.js'
 
@@ -43,7 +45,12 @@ describe('avepoint identity host', () => {
     const body = (await res.json()) as Record<string, unknown>
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: ALL })
     expect(typeof body.access_token).toBe('string')
-    expect(sim.credentials).toMatchObject({ clientId: 'app-1', clientSecret: 's3cret', scope: ALL })
+    expect(sim.credentials).toMatchObject({ clientId: 'app-1', clientSecret: 's3cret' })
+  })
+
+  it('prints the read-only scope that the example connections.yaml asks for', async () => {
+    const example = parse(await readFile('mappings/connections.yaml', 'utf8')) as { connections: { avepoint: { auth: { scope: string } } } }
+    expect(sim.credentials.scope).toBe(example.connections.avepoint.auth.scope)
   })
 
   it.each([
