@@ -13,6 +13,7 @@ const run = (over: Partial<StreamRunResult> = {}): StreamRunResult => ({
   seen: 3,
   changed: 0,
   deleted: 0,
+  quarantined: 0,
   requests: 1,
   nulBytesStripped: 0,
   childrenStale: 0,
