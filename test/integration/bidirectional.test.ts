@@ -124,9 +124,15 @@ describe('bidirectional records, Elementum ↔ Elean', () => {
     expect(pair).toBeDefined()
     const record = elementum.store.find('tasks', 'it-requests', pair!.l)!
     elementum.store.update(record, { Title: 'Printer on floor 3 is out of toner  ' })
-    await cycle()
+    const c1 = await cycle()
+    // what the cycle did, for the failure message
+    const did = JSON.stringify({
+      polled: c1.polled.map((p) => [p.stream.connection, p.seen, p.changed]),
+      reconciled: c1.reconciled.map((r) => ({ busy: r.busy, plan: r.summary?.plan, conflicts: r.summary?.conflicts, errors: r.summary?.errors })),
+      pushed: c1.pushed,
+    })
     const task = elean.store.findTask(elean.store.project('web')!, pair!.r)!
-    expect(task.title).toBe('Printer on floor 3 is out of toner')
+    expect(task.title, did).toBe('Printer on floor 3 is out of toner')
 
     elean.store.editTask(task, { title: 'Toner replaced, printer works' }, 'always')
     await cycle()
