@@ -41,6 +41,7 @@ const settingsSchema = z.object({
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ELSYNC_SECRET_KEY: optional(z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' })),
   ELSYNC_DATA_DIR: optional(z.string()),
+  ELSYNC_FAILPOINT: optional(z.string()),
 })
 
 export interface EnvSettings {
@@ -56,6 +57,8 @@ export interface EnvSettings {
   /** Encrypts rotated OAuth2 refresh tokens at rest. */
   readonly secretKey?: string
   readonly dataDir: string
+  /** Crash tests only: the named point (`push:after-send`, ...) at which the process kills itself with SIGKILL. */
+  readonly failpoint?: string
 }
 
 /** Reads and validates the settings; throws a ConfigError naming every bad variable. */
@@ -80,6 +83,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     logLevel: v.LOG_LEVEL ?? 'info',
     ...(v.ELSYNC_SECRET_KEY !== undefined && { secretKey: v.ELSYNC_SECRET_KEY }),
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
+    ...(v.ELSYNC_FAILPOINT !== undefined && { failpoint: v.ELSYNC_FAILPOINT }),
   }
 }
 
