@@ -15,7 +15,7 @@
  * One JSON line per trial, then a total. Exit 1 when anything was lost, duplicated or stale.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -27,6 +27,7 @@ import { createPrng, type Prng } from '../src/sim/common/prng.js'
 import { startElean } from '../src/sim/elean/index.js'
 import { statusOf } from '../src/sim/elean/model.js'
 import { seedNamespace, startElementum } from '../src/sim/elementum/index.js'
+import { writeSimConfig } from '../test/support/sim.config.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -53,35 +54,9 @@ const elean = await startElean({ port: 0, seed: SEED, perMinute: 0 })
 seedNamespace(elementum.store, 'tasks', 'it-requests', RECORDS, SEED)
 elean.store.seed('web', RECORDS, SEED, 0)
 const dir = await mkdtemp(join(tmpdir(), 'elsync-sweep-'))
-await writeFile(
-  join(dir, 'connections.yaml'),
-  `connections:
-  elementum:
-    kind: elementum
-    baseUrl: "${elementum.baseUrl}"
-    auth: { mode: oauth2-client-credentials, clientId: "\${EL_ID}", clientSecret: "\${EL_SECRET}" }
-    streams:
-      it-requests: { recordType: tasks, alias: it-requests }
-  elean:
-    kind: elean
-    baseUrl: "${elean.baseUrl}"
-    auth: { mode: bearer, token: "\${ELEAN_KEY}" }
-    rateLimit: { perMinute: 100000 }
-    # one complete scan that misses a task marks it deleted, so a deletion shows after one clean sync
-    deleteAfterMissedScans: 1
-    streams:
-      web: { project: web }
-`,
-)
-const childEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATABASE_URL: url,
-  LOG_LEVEL: 'warn',
-  ELSYNC_CONFIG_DIR: dir,
-  EL_ID: elementum.credentials.clientId ?? '',
-  EL_SECRET: elementum.credentials.clientSecret ?? '',
-  ELEAN_KEY: elean.credentials.apiKey ?? '',
-}
+// one complete scan that misses a task marks it deleted, so a deletion shows after one clean sync
+const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { deleteAfterMissedScans: 1 } })
+const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', ...simEnv }
 delete childEnv.ELSYNC_FAILPOINT
 
 interface Run {
@@ -282,6 +257,7 @@ try {
       stale: found.stale.length,
       versionGaps: found.versionGaps,
       ...(found.lost.length + found.stale.length > 0 && { examples: [...found.lost, ...found.stale].slice(0, 5) }),
+      ...(struck.code !== 0 && struck.code !== null && { struckOutput: struck.output.slice(-1500) }),
       ...(clean.code !== 0 && { cleanOutput: clean.output.slice(-1500) }),
     }
     process.stdout.write(`${JSON.stringify(line)}\n`)

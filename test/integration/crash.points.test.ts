@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,6 +8,7 @@ import type { SimStats } from '../../src/sim/common/server.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb, type TestDb } from '../support/db.js'
+import { writeSimConfig } from '../support/sim.config.js'
 
 /**
  * Issue 9: `elsync sync` is SIGKILLed at each named point (ELSYNC_FAILPOINT) in its first
@@ -41,34 +42,8 @@ async function startWorld(db: TestDb): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'elsync-crash-'))
   dirs.push(dir)
   await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
-  await writeFile(
-    join(dir, 'connections.yaml'),
-    `connections:
-  elementum:
-    kind: elementum
-    baseUrl: "${elementum.baseUrl}"
-    auth: { mode: oauth2-client-credentials, clientId: "\${EL_ID}", clientSecret: "\${EL_SECRET}" }
-    streams:
-      it-requests: { recordType: tasks, alias: it-requests }
-  elean:
-    kind: elean
-    baseUrl: "${elean.baseUrl}"
-    auth: { mode: bearer, token: "\${ELEAN_KEY}" }
-    rateLimit: { perMinute: 100000 }
-    commentsPerScan: 0
-    streams:
-      web: { project: web }
-`,
-  )
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: db.url,
-    LOG_LEVEL: 'info',
-    ELSYNC_CONFIG_DIR: dir,
-    EL_ID: elementum.credentials.clientId!,
-    EL_SECRET: elementum.credentials.clientSecret!,
-    ELEAN_KEY: elean.credentials.apiKey!,
-  }
+  const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
   delete env.ELSYNC_FAILPOINT
   return { db, elementum, elean, env }
 }
