@@ -164,7 +164,11 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
   const connectorOf = connectorPool(ctx, deps, vaultFor(ctx, deps.db.sql))
   const targets = buildTargets(ctx, streams, connectorOf)
   const log = ctx.logger.child({ component: 'sync' })
-  const mirror = createPgMirror(deps.db.sql, { onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying') })
+  const failpoint = failpointOf(ctx.env)
+  const mirror = createPgMirror(deps.db.sql, {
+    onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying'),
+    ...(failpoint && { afterStep: (step) => void (step === 'records' && failpoint('poll:mid-page')) }),
+  })
   const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
   const specs = ctx.config.mappings.map((m) => ({ config: m, spec: mappingSpecOf(m) }))
   const feed = createPgChangeFeed(deps.db.sql)
@@ -182,6 +186,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
+    ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
   })
 
   async function reconcileOne(spec: MappingSpec, opts: ReconcilePassOptions): Promise<MappingReconcile> {
@@ -194,6 +199,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         batchSize: 500,
         signal: opts.signal,
         ...(opts.dryRun ? { dryRun: true } : {}),
+        ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })
     try {
       // one replica reconciles a mapping at a time: its offset is read and saved without a compare-and-set
@@ -230,6 +236,22 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         exclusive: (stream, fn) => leases.tryRun(stream, fn, tick ? { tick } : {}),
       }),
     close: async () => {},
+  }
+}
+
+/** The named crash points of issue 9, where `ELSYNC_FAILPOINT=<name>` kills the process. */
+export const FAILPOINTS = ['poll:mid-page', 'reconcile:mid-batch', 'push:after-claim', 'push:after-send'] as const
+export type Failpoint = (typeof FAILPOINTS)[number]
+
+/**
+ * Crash tests only: the process dies at the configured point, at once and without cleanup,
+ * as it would on an OOM kill or a power cut (SIGKILL runs no handler and no `finally`).
+ */
+function failpointOf(env: EnvSettings): ((name: Failpoint) => void) | undefined {
+  const armed = env.failpoint
+  if (armed === undefined) return undefined
+  return (name) => {
+    if (name === armed) process.kill(process.pid, 'SIGKILL')
   }
 }
 

@@ -43,6 +43,7 @@ const settingsSchema = z.object({
   LOG_FORMAT: optional(z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')} (unset: pretty on a terminal, json otherwise)` })),
   ELSYNC_SECRET_KEY: optional(z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' })),
   ELSYNC_DATA_DIR: optional(z.string()),
+  ELSYNC_FAILPOINT: optional(z.string()),
 })
 
 export interface EnvSettings {
@@ -60,6 +61,8 @@ export interface EnvSettings {
   /** Encrypts rotated OAuth2 refresh tokens at rest. */
   readonly secretKey?: string
   readonly dataDir: string
+  /** Crash tests only: the named point (`push:after-send`, ...) at which the process kills itself with SIGKILL. */
+  readonly failpoint?: string
 }
 
 /** Reads and validates the settings; throws a ConfigError naming every bad variable. */
@@ -85,6 +88,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     ...(v.LOG_FORMAT !== undefined && { logFormat: v.LOG_FORMAT }),
     ...(v.ELSYNC_SECRET_KEY !== undefined && { secretKey: v.ELSYNC_SECRET_KEY }),
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
+    ...(v.ELSYNC_FAILPOINT !== undefined && { failpoint: v.ELSYNC_FAILPOINT }),
   }
 }
 

@@ -11,8 +11,10 @@ import type { Sql, Tx } from './client.js'
  * and read only below the xmin of the reading statement's snapshot: every transaction below
  * xmin has ended, so all its rows are visible now or never will be, and any transaction
  * that commits later has a txid at or above that xmin, hence above every offset handed out.
- * A long-running writing transaction anywhere on the server holds the feed back until it ends
- * (its xid is the xmin); it never makes the feed skip.
+ * Only this database's transactions can write its rows, so the horizon is the oldest of them
+ * still running (see `HORIZON`): a writing transaction in another database on the same server
+ * (another application's, a CREATE DATABASE) does not hold the feed back. A long-running
+ * writing transaction in this database does, until it ends; it never makes the feed skip.
  */
 
 interface ChangeRow {
@@ -46,10 +48,26 @@ const toChange = (r: ChangeRow): FeedChange => ({
   observedAt: r.observed_at,
 })
 
+/**
+ * The feed's horizon in the reading statement's snapshot: its xmax, or the oldest transaction
+ * it counts as running that may belong to this database, whichever is lower. A running
+ * transaction is passed over only when pg_stat_activity shows its backend connected to another
+ * database (a backend writes to one database only); one it does not show (a prepared
+ * transaction, a backend that ended meanwhile, a view without the privilege) holds the horizon,
+ * as the snapshot's xmin always did.
+ */
+const HORIZON = `(select least(pg_snapshot_xmax(s.snap), (
+    select min(x.xid) from pg_snapshot_xip(s.snap) as x(xid)
+    where not exists (
+      select 1 from pg_stat_activity a
+      where a.backend_xid = xid(x.xid) and a.datid is not null
+        and a.datid <> (select oid from pg_database where datname = current_database()))))
+  from (select pg_current_snapshot() as snap) s)`
+
 const COLUMNS = 'c.txid, c.id, c.record_id, c.connection, c.stream, c.remote_id, c.version, c.op, c.changed, c.source, c.run_id, c.outbox_id, c.observed_at'
 
 /**
- * xid8 and bigint arrive as decimal strings. One statement, so that the horizon is the xmin of the very snapshot the rows are read in
+ * xid8 and bigint arrive as decimal strings. One statement, so that the horizon is taken from the very snapshot the rows are read in
  * (`pg_current_snapshot()` is the statement's snapshot under read committed); an xmin taken
  * in an earlier statement could let a transaction that committed in between slip below it.
  */
@@ -62,7 +80,7 @@ function selectPage(tx: Tx, opts: FeedRead) {
     return tx<ChangeRow[]>`
       select ${tx.unsafe(COLUMNS)}
       from elsync.record_changes c
-      where (c.txid, c.id) > (${txid}::xid8, ${id}::bigint) and c.txid < pg_snapshot_xmin(pg_current_snapshot())
+      where (c.txid, c.id) > (${txid}::xid8, ${id}::bigint) and c.txid < ${tx.unsafe(HORIZON)}
       order by c.txid, c.id
       limit ${limit}`
   }
@@ -73,7 +91,7 @@ function selectPage(tx: Tx, opts: FeedRead) {
       select ${tx.unsafe(COLUMNS)}
       from elsync.record_changes c
       where c.connection = s.connection and c.stream = s.stream
-        and (c.txid, c.id) > (${txid}::xid8, ${id}::bigint) and c.txid < pg_snapshot_xmin(pg_current_snapshot())
+        and (c.txid, c.id) > (${txid}::xid8, ${id}::bigint) and c.txid < ${tx.unsafe(HORIZON)}
       order by c.txid, c.id
       limit ${limit}
     ) c

@@ -40,8 +40,18 @@ export interface PushExecutorOptions {
   random?: () => number
   onPushed?: (row: OutboxRow, result: PushResult) => void
   onFailed?: (row: OutboxRow, failure: PushFailure) => void
+  /**
+   * Crash tests' points (issue 9): after a row is claimed and before it is sent, and after the
+   * vendor answered and before the answer is recorded. A hook that throws fails the row.
+   */
+  hooks?: PushHooks
   /** A failure of the executor's own bookkeeping (claim, mark, mirror), reported and counted, never thrown out of `run`. */
   onError?: (err: unknown, ctx: { during: 'drain' | 'mark' | 'mirror'; row?: OutboxRow }) => void
+}
+
+export interface PushHooks {
+  afterClaim?(row: OutboxRow): void
+  afterSend?(row: OutboxRow, result: PushResult): void
 }
 
 export interface DrainResult {
@@ -85,7 +95,9 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     const rowSignal = withDeadline(signal, left - leaseMs * (1 - ABORT_AFTER))
     let result: PushResult
     try {
+      opts.hooks?.afterClaim?.(row)
       result = await performPush(row, opts.connectors(row.stream.connection), rowSignal.signal)
+      opts.hooks?.afterSend?.(row, result)
     } catch (err) {
       return fail(row, err, rowSignal.signal.aborted)
     } finally {

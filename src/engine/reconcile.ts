@@ -36,6 +36,12 @@ export interface ReconcileMappingOptions {
   now?: () => Date
   /** Checked between batches. */
   signal?: AbortSignal
+  hooks?: ReconcileHooks
+}
+
+export interface ReconcileHooks {
+  /** Crash tests' point (issue 9): after each record of a batch, before the batch commits; `handled` counts the batch's records so far. */
+  afterRecord?(handled: number): void | Promise<void>
 }
 
 /** A record (or one of its fields) that could not be reconciled; the rest of the batch goes on. */
@@ -171,7 +177,11 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
       if (side) seen.set(recordKey(streams[side], c.remoteId), { side, remoteId: c.remoteId })
     }
     const done = new Set<number>()
-    for (const { side, remoteId } of seen.values()) await reconcileOne(tx, side, remoteId, done)
+    let handled = 0
+    for (const { side, remoteId } of seen.values()) {
+      await reconcileOne(tx, side, remoteId, done)
+      await opts.hooks?.afterRecord?.(++handled)
+    }
     if (page.changes.length > 0) await tx.saveOffset(mapping.id, page.next)
     return { next: page.next, read: page.changes.length }
   }
