@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { SyncError } from '../engine/errors.js'
 import type { StreamRef } from '../engine/types.js'
 import type { Sql } from './client.js'
+import { withDbRetry } from './transient.js'
 
 /**
  * Stream leases (table `stream_leases`): each stream is polled by the replica that holds
@@ -79,7 +80,8 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       // claimed locally before the database is asked, so two runs of this process never both pass
       if (running.has(keyOf(stream))) return 'busy'
       running.add(keyOf(stream))
-      const acquired = await acquire(stream, opts).catch((err: unknown) => {
+      // taking a lease is one idempotent statement: run again after a dropped connection
+      const acquired = await withDbRetry(() => acquire(stream, opts), { what: `taking the lease of ${keyOf(stream)}`, maxMs: 10_000 }).catch((err: unknown) => {
         running.delete(keyOf(stream))
         throw err
       })
