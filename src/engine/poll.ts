@@ -60,39 +60,9 @@ export interface StreamRunResult {
   error?: { code: string; message: string }
 }
 
-/** A run that failed before it could be recorded (the database was unreachable at its start). */
-export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknown, redact: (s: string) => string = (s) => s): StreamRunResult {
-  const e = toSyncError(err)
+/** A run's result before its first page: nothing read, nothing counted. */
+function emptyResult(runId: number | null, stream: StreamRef, mode: ReadMode): StreamRunResult {
   return {
-    runId: null,
-    stream,
-    mode,
-    status: 'failed',
-    pages: 0,
-    seen: 0,
-    changed: 0,
-    deleted: 0,
-    requests: 0,
-    nulBytesStripped: 0,
-    childrenStale: 0,
-    quarantined: 0,
-    durationMs: 0,
-    error: { code: e.code, message: redact(e.message) },
-  }
-}
-
-export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Promise<StreamRunResult> {
-  const now = opts.now ?? (() => new Date())
-  const redact = opts.redact ?? ((s: string) => s)
-  const { stream, connector } = opts
-  // every request of the run listens to this signal; concurrent child fetches exceed Node's default of 10
-  setMaxListeners(Math.max(getMaxListeners(opts.signal), 200), opts.signal)
-  const scan = opts.mode === 'full' || connector.readsFully(stream.stream)
-  const mode: ReadMode = scan ? 'full' : 'incremental'
-  const startedAt = now()
-  const requestsBefore = connector.stats().requests
-  const runId = await mirror.startRun(stream, mode)
-  const result: StreamRunResult = {
     runId,
     stream,
     mode,
@@ -107,6 +77,26 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     quarantined: 0,
     durationMs: 0,
   }
+}
+
+/** A run that failed before it could be recorded (the database was unreachable at its start). */
+export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknown, redact: (s: string) => string = (s) => s): StreamRunResult {
+  const e = toSyncError(err)
+  return { ...emptyResult(null, stream, mode), status: 'failed', error: { code: e.code, message: redact(e.message) } }
+}
+
+export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Promise<StreamRunResult> {
+  const now = opts.now ?? (() => new Date())
+  const redact = opts.redact ?? ((s: string) => s)
+  const { stream, connector } = opts
+  // every request of the run listens to this signal; concurrent child fetches exceed Node's default of 10
+  setMaxListeners(Math.max(getMaxListeners(opts.signal), 200), opts.signal)
+  const scan = opts.mode === 'full' || connector.readsFully(stream.stream)
+  const mode: ReadMode = scan ? 'full' : 'incremental'
+  const startedAt = now()
+  const requestsBefore = connector.stats().requests
+  const runId = await mirror.startRun(stream, mode)
+  const result = emptyResult(runId, stream, mode)
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
