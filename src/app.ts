@@ -273,3 +273,15 @@ export function summaryLine(r: StreamRunResult): string {
     ? `INTERRUPTED ${name} (${counts}${notes}): ${r.error?.message}`
     : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
 }
+
+/** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
+export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
+  if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
+  if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
+  const s = r.summary
+  if (!s) return ''
+  const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}`
+  const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
+  const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
+  return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`
+}

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildAdminServer } from './admin/server.js'
-import { type AppContext, createApp, summaryLine } from './app.js'
+import { type AppContext, createApp, reconcileLines, summaryLine } from './app.js'
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
@@ -24,7 +24,7 @@ export interface DaemonOptions {
   say: (line: string) => void
   /** Use a freshly recreated database of this name (the demo). */
   freshDatabase?: string
-  /** Human-readable line per finished stream run (the demo prints them). */
+  /** Human-readable lines: each finished stream run, and what each reconcile queued (the demo prints them). */
   onRun?: (line: string) => void
 }
 
@@ -51,6 +51,8 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     await poll(connection, signal, mode, tick)
     const reconciled = await app.reconcilePass({ signal, ...(connection !== undefined ? { connection } : {}) })
     for (const r of reconciled) {
+      // the demo tells its story in lines: what each mapping queued
+      if (r.error || r.summary?.requests.length || r.summary?.conflicts.length) opts.onRun?.(reconcileLines(r, false).trimEnd())
       if (r.error) log.warn({ mapping: r.mappingId, error: r.error }, 'reconcile failed')
       else if (r.summary && (r.summary.requests.length || r.summary.conflicts.length || r.summary.errors.length))
         log.info(

@@ -3,7 +3,7 @@
  * selected streams, a progress line per page and a summary. Exit 0 when every stream
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
-import { type App, allStreams, createApp, type MappingReconcile, summaryLine } from '../app.js'
+import { type App, allStreams, createApp, reconcileLines, summaryLine } from '../app.js'
 import { processEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
 import { InterruptedError } from '../engine/errors.js'
@@ -42,18 +42,6 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
   return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
-}
-
-/** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
-export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
-  if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
-  if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
-  const s = r.summary
-  if (!s) return ''
-  const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}`
-  const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
-  const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
-  return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {
