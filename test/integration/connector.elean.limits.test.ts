@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EleanConnection } from '../../src/connectors/elean/index.js'
+import { eleanConnectionSchema } from '../../src/connectors/elean/elean.config.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
@@ -22,17 +23,6 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.close()))
 })
 
-/** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = {
-  kind: 'elean',
-  poll: '*/1 * * * *',
-  timeoutMs: 60_000,
-  lookbackSeconds: 120,
-  massDeleteFraction: 0.1,
-  deleteAfterMissedScans: 1,
-  fullScanSchedule: '17 3 * * *',
-  maxRetryAfterSeconds: 300,
-} as const
 let n = 0
 async function harness(o: { count: number; perMinute?: number; retry?: Partial<RetryPolicy>; options?: EleanOptions; keys?: KeySpec[] }) {
   const sim = await startElean({ port: 0, perMinute: o.perMinute ?? 0, ...(o.keys ? { keys: o.keys } : {}) })
@@ -45,13 +35,15 @@ async function harness(o: { count: number; perMinute?: number; retry?: Partial<R
   await control('POST', '/seed', { project: 'web', count: o.count })
   const stream: StreamRef = { connection: `elean-limits-${++n}`, stream: 'web' }
   const apiKey = sim.credentials.apiKey as string
-  const config: EleanConnection = {
-    ...CONFIG_DEFAULTS,
+  // the config schema's own defaults, as connections.yaml would give them
+  const config: EleanConnection = eleanConnectionSchema.parse({
+    kind: 'elean',
     baseUrl: sim.baseUrl,
     auth: { mode: 'bearer', token: apiKey },
+    deleteAfterMissedScans: 1,
     ...(o.perMinute ? { rateLimit: { perMinute: o.perMinute } } : {}),
     streams: { web: { project: 'web' } },
-  }
+  })
   const logs = captureLogs()
   const http = createHttpClient(
     { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 60_000, rateLimit: config.rateLimit },

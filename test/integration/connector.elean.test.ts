@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EleanConnection } from '../../src/connectors/elean/index.js'
+import { eleanConnectionSchema } from '../../src/connectors/elean/elean.config.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
@@ -21,17 +22,6 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.close()))
 })
 
-/** What the config schema's defaults give an elean connection. */
-const CONFIG_DEFAULTS = {
-  kind: 'elean',
-  poll: '*/1 * * * *',
-  timeoutMs: 60_000,
-  lookbackSeconds: 120,
-  massDeleteFraction: 0.1,
-  deleteAfterMissedScans: 1,
-  fullScanSchedule: '17 3 * * *',
-  maxRetryAfterSeconds: 300,
-} as const
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */
 async function harness(o: { count: number; options?: EleanOptions }) {
@@ -45,12 +35,14 @@ async function harness(o: { count: number; options?: EleanOptions }) {
   }
   await control('POST', '/seed', { project: 'web', count: o.count })
   const stream: StreamRef = { connection: `elean-${++n}`, stream: 'web' }
-  const config: EleanConnection = {
-    ...CONFIG_DEFAULTS,
+  // the config schema's own defaults, as connections.yaml would give them
+  const config: EleanConnection = eleanConnectionSchema.parse({
+    kind: 'elean',
     baseUrl: sim.baseUrl,
     auth: { mode: 'bearer', token: sim.credentials.apiKey as string },
+    deleteAfterMissedScans: 1,
     streams: { web: { project: 'web' } },
-  }
+  })
   const logs = captureLogs()
   const http = createHttpClient(
     { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 5000 },
