@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum, seedNamespace } from '../../src/sim/elementum/index.js'
 import { createTestDb } from '../support/db.js'
+import { writeSimConfig } from '../support/sim.config.js'
 import { until } from '../support/until.js'
 
 const run = promisify(execFile)
@@ -19,34 +20,12 @@ seedNamespace(elementum.store, 'tasks', 'it-requests', 120, 7)
 afterAll(async () => Promise.all([elean.close(), elementum.close()]))
 
 const dir = await mkdtemp(join(tmpdir(), 'elsync-cli-'))
-await writeFile(
-  join(dir, 'connections.yaml'),
-  `connections:
-  elementum:
-    kind: elementum
-    baseUrl: "${elementum.baseUrl}"
-    auth: { mode: oauth2-client-credentials, clientId: "\${EL_ID}", clientSecret: "\${EL_SECRET}" }
-    streams:
-      it-requests: { recordType: tasks, alias: it-requests }
-  elean:
-    kind: elean
-    baseUrl: "${elean.baseUrl}"
-    auth: { mode: bearer, token: "\${ELEAN_KEY}" }
-    rateLimit: { perMinute: 600 }
-    streams:
-      web: { project: web }
-`,
-)
-const env = {
-  ...process.env,
-  DATABASE_URL: db.url,
-  LOG_LEVEL: 'debug',
-  ELSYNC_CONFIG_DIR: dir,
-  EL_ID: elementum.credentials.clientId!,
-  EL_SECRET: elementum.credentials.clientSecret!,
-  ELEAN_KEY: elean.credentials.apiKey!,
-}
-const SECRETS = [env.EL_SECRET, env.ELEAN_KEY]
+const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { rateLimit: '{ perMinute: 600 }' } })
+const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'debug', ...simEnv }
+const SECRETS = [simEnv.EL_SECRET, simEnv.ELEAN_KEY].map((secret) => {
+  if (!secret) throw new Error('the simulators gave no credentials')
+  return secret
+})
 
 async function elsync(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
