@@ -1,14 +1,7 @@
-import { spawn } from 'node:child_process'
-import { copyFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FAILPOINTS, type Failpoint } from '../../src/app.js'
-import type { SimStats } from '../../src/sim/common/server.js'
-import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
-import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
+import { elsyncSync, expireLeases, startBidiWorld, titles, writeCount } from '../support/bidi-world.js'
 import { createTestDb, type TestDb } from '../support/db.js'
-import { writeSimConfig } from '../support/sim.config.js'
 
 /**
  * Issue 9: `elsync sync` is SIGKILLed at each named point (ELSYNC_FAILPOINT) in its first
@@ -20,113 +13,19 @@ import { writeSimConfig } from '../support/sim.config.js'
 // one world per point, so that a failure at one point cannot hide behind another's
 const dbs = new Map<Failpoint, TestDb>()
 for (const point of FAILPOINTS) dbs.set(point, await createTestDb())
-const dirs: string[] = []
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-})
-
-interface World {
-  db: TestDb
-  elementum: StartedElementum
-  elean: StartedElean
-  env: NodeJS.ProcessEnv
-}
-
-async function startWorld(db: TestDb): Promise<World> {
-  const elementum = await startElementum({ port: 0, seed: 5 })
-  // unlimited: the 60/min key would make each run wait out the rate budget
-  const elean = await startElean({ port: 0, seed: 5, perMinute: 0 })
-  seedNamespace(elementum.store, 'tasks', 'it-requests', 8, 5)
-  elean.store.seed('web', 6, 5)
-  settleEleanSeed(elean)
-  const dir = await mkdtemp(join(tmpdir(), 'elsync-crash-'))
-  dirs.push(dir)
-  await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
-  const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
-  delete env.ELSYNC_FAILPOINT
-  return { db, elementum, elean, env }
-}
-
-/**
- * Seeded values the mapping cannot carry in one cycle leave work for a second one even without
- * a crash: priority is written left-to-right only, so a task created in Elementum from Elean
- * takes Elementum's default (P3) and the next cycle writes it back as `medium`; Elean's
- * "In Review" has no Elementum status. Here every Elean task starts as the cycle leaves it.
- */
-function settleEleanSeed(elean: StartedElean): void {
-  const project = elean.store.project('web')!
-  const inProgress = project.statuses.find((s) => s.name === 'In Progress')!
-  const inReview = project.statuses.find((s) => s.name === 'In Review')!
-  for (const task of project.topLevel) {
-    elean.store.editTask(task, { priority: 'medium', ...(task.statusId === inReview.id ? { statusId: inProgress.id } : {}) }, 'if-changed')
-  }
-}
-
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-  output: string
-}
-
-function elsyncSync(world: World, failpoint?: Failpoint): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
-    env: failpoint ? { ...world.env, ELSYNC_FAILPOINT: failpoint } : world.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()))
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()))
-  // a hung run must fail the test, not the file's timeout
-  const guard = setTimeout(() => child.kill('SIGTERM'), 90_000)
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(guard)
-      resolve({ code, signal, output })
-    })
-  })
-}
-
-/**
- * A dead process's leases run out on their own (stream and mapping leases after 30 s, outbox
- * claims after 60 s); until then another run skips what it held. The test moves that moment to now.
- */
-async function expireLeases(db: TestDb): Promise<void> {
-  await db.sql`update elsync.stream_leases set expires_at = now() where expires_at > now()`
-  await db.sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now()`
-}
-
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = (w: World) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
-
-/** Titles on each side now, straight from the vendors (Elean trims what it stores). */
-function titles(w: World): { left: string[]; right: string[] } {
-  const ns = w.elementum.store.namespace('tasks', 'it-requests')!
-  const project = w.elean.store.project('web')!
-  return {
-    left: ns.order.map((seq) => ns.bySeq.get(seq)!.data.Title!.trim()),
-    right: project.topLevel.map((t) => t.title.trim()),
-  }
-}
-
 const countOf = (list: string[], title: string) => list.filter((t) => t === title).length
 
 describe('crash safety at the named points (SIGKILL, then sync again)', () => {
   it.each(FAILPOINTS)('%s: nothing duplicated, nothing lost, and the next sync is quiet', { timeout: 170_000 }, async (point) => {
-    const world = await startWorld(dbs.get(point)!)
+    const world = await startBidiWorld(dbs.get(point)!)
     try {
       const ns = world.elementum.store.namespace('tasks', 'it-requests')!
       const leftInScope = ns.order.map((seq) => ns.bySeq.get(seq)!.data).filter((d) => d.Status !== 'Cancelled')
       const before = titles(world)
 
-      const killed = await elsyncSync(world, point)
+      const killed = await elsyncSync(world, { failpoint: point })
       expect(killed.signal, `the run was not killed at ${point}:\n${killed.output.slice(-3000)}`).toBe('SIGKILL')
-      await expireLeases(world.db)
+      await expireLeases(world.db.sql)
       const clean = await elsyncSync(world)
       expect(clean.code, clean.output.slice(-3000)).toBe(0)
       const settled = writeCount(world)
@@ -151,7 +50,7 @@ describe('crash safety at the named points (SIGKILL, then sync again)', () => {
       const [outbox] = await world.db.sql<{ unsent: number }[]>`select count(*)::int as unsent from elsync.outbox where state <> 'sent'`
       expect(outbox?.unsent).toBe(0)
     } finally {
-      await Promise.all([world.elementum.close(), world.elean.close()])
+      await world.close()
     }
   })
 })

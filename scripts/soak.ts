@@ -1,0 +1,60 @@
+/**
+ * The soak (issue 13): `npm run soak -- --minutes 30 [--seed N] [--records N]`.
+ *
+ * The bidirectional kill sweep of test/reliability/kill.test.ts for as long as it is given:
+ * Elementum and Elean simulators joined by the example mapping, a database of its own on
+ * DATABASE_URL's server; per trial, edits and creates on both sides, then `elsync sync` is
+ * SIGKILLed at a fail-point or a random moment, the world is settled and checked. One JSON
+ * line per trial, then the totals (lost, duplicated, undelivered, unsettled) and a check that
+ * the check sees damage. Exit 1 when anything was lost, duplicated, undelivered or unsettled.
+ */
+import { parseArgs } from 'node:util'
+import { readEnv } from '../src/config/env.js'
+import { createDatabase, dropDatabase } from '../src/db/admin.js'
+import { createDb } from '../src/db/client.js'
+import { runMigrations } from '../src/db/migrate.js'
+import { createPrng } from '../src/sim/common/prng.js'
+import { addUp, createSweep, strikes, type SweepTotals } from '../test/reliability/sweep.js'
+import { startBidiWorld } from '../test/support/bidi-world.js'
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    records: { type: 'string', default: '40' },
+    seed: { type: 'string', default: String(Date.now() % 100_000) },
+    keep: { type: 'boolean', default: false },
+  },
+})
+const SEED = Number(args.seed)
+const deadline = Date.now() + Number(args.minutes) * 60_000
+const serverUrl = readEnv().databaseUrl
+if (!serverUrl) throw new Error('set DATABASE_URL to a Postgres server (the soak creates and drops a database of its own there)')
+
+const dbName = `elsync_soak_${process.pid}`
+const url = await createDatabase(serverUrl, dbName, { replace: true })
+await runMigrations(url)
+const db = createDb(url, { max: 2, applicationName: 'soak' })
+const records = Number(args.records)
+const world = await startBidiWorld({ sql: db.sql, url }, { seed: SEED, left: records, right: records })
+const total: SweepTotals = { trials: 0, killed: 0, lost: 0, duplicated: 0, undelivered: 0, unsettled: 0 }
+try {
+  const sweep = createSweep(world, createPrng(SEED))
+  const first = await sweep.settle()
+  if (first.runs < 0) throw new Error(`the first syncs did not settle:\n${first.last.output.slice(-2000)}`)
+  // every fail-point first, then random kills until the time is up
+  const plan = strikes(0)
+  for (let n = 1; Date.now() < deadline; n++) {
+    const line = await sweep.trial(n, plan[n - 1] ?? 'random-kill')
+    addUp(total, line)
+    process.stdout.write(`${JSON.stringify(line)}\n`)
+  }
+  process.stdout.write(`${JSON.stringify({ total: { seed: SEED, minutes: Number(args.minutes), ...total } })}\n`)
+  const selfCheck = await sweep.checkTheCheck()
+  process.stdout.write(`${JSON.stringify({ selfCheck })}\n`)
+  process.exitCode = total.lost + total.duplicated + total.undelivered + total.unsettled > 0 || !selfCheck.ok ? 1 : 0
+} finally {
+  await world.close()
+  await db.close()
+  if (!args.keep) await dropDatabase(serverUrl, dbName)
+  else process.stderr.write(`database kept: ${dbName}\n`)
+}

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Failpoint } from '../../src/app.js'
+import type { Sql } from '../../src/db/client.js'
+import type { SimStats } from '../../src/sim/common/server.js'
+import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
+import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
+import { writeSimConfig } from './sim.config.js'
+
+/**
+ * A bidirectional world for spawned `elsync` processes: an Elementum and an Elean simulator
+ * joined by the example mapping (mappings/it-requests.mapping.yaml: creates both ways), a
+ * database, and the environment that points `elsync` at them. The crash tests and the
+ * reliability sweep start from it.
+ */
+export interface BidiWorld {
+  db: { sql: Sql; url: string }
+  elementum: StartedElementum
+  elean: StartedElean
+  env: NodeJS.ProcessEnv
+  close(): Promise<void>
+}
+
+export async function startBidiWorld(db: { sql: Sql; url: string }, opts: { seed?: number; left?: number; right?: number } = {}): Promise<BidiWorld> {
+  const seed = opts.seed ?? 5
+  const elementum = await startElementum({ port: 0, seed })
+  // unlimited: the 60/min key would make each run wait out the rate budget
+  const elean = await startElean({ port: 0, seed, perMinute: 0 })
+  seedNamespace(elementum.store, 'tasks', 'it-requests', opts.left ?? 8, seed)
+  elean.store.seed('web', opts.right ?? 6, seed)
+  settleEleanSeed(elean)
+  const dir = await mkdtemp(join(tmpdir(), 'elsync-bidi-'))
+  await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
+  const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
+  delete env.ELSYNC_FAILPOINT
+  return {
+    db,
+    elementum,
+    elean,
+    env,
+    close: async () => {
+      await Promise.all([elementum.close(), elean.close()])
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Seeded values the mapping cannot carry in one cycle leave work for a second one even without
+ * a crash: priority is written left-to-right only, so a task created in Elementum from Elean
+ * takes Elementum's default (P3) and the next cycle writes it back as `medium`; Elean's
+ * "In Review" has no Elementum status. Here every Elean task starts as the cycle leaves it.
+ */
+function settleEleanSeed(elean: StartedElean): void {
+  const project = elean.store.project('web')!
+  const inProgress = project.statuses.find((s) => s.name === 'In Progress')!
+  const inReview = project.statuses.find((s) => s.name === 'In Review')!
+  for (const task of project.topLevel) {
+    elean.store.editTask(task, { priority: 'medium', ...(task.statusId === inReview.id ? { statusId: inProgress.id } : {}) }, 'if-changed')
+  }
+}
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  output: string
+  ms: number
+  /** ms from spawn to the first stream line, null when there was none. */
+  firstLineMs: number | null
+  /** Whether `killAtMs` struck the process (false: it had ended before). */
+  killed: boolean
+}
+
+/** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
+export function elsyncSync(world: BidiWorld, opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number } = {}): Promise<Exit> {
+  const started = Date.now()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
+    env: opts.failpoint ? { ...world.env, ELSYNC_FAILPOINT: opts.failpoint } : world.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exit: Exit = { code: null, signal: null, output: '', ms: 0, firstLineMs: null, killed: false }
+  const take = (b: Buffer) => {
+    if (exit.firstLineMs === null && /^(ok|FAILED) /m.test(b.toString())) exit.firstLineMs = Date.now() - started
+    exit.output += b.toString()
+  }
+  child.stdout.on('data', take)
+  child.stderr.on('data', take)
+  let ended = false
+  const kill =
+    opts.killAtMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          if (ended) return
+          exit.killed = child.kill('SIGKILL')
+        }, opts.killAtMs)
+  // a hung run must fail its test, not the file's timeout
+  const guard = setTimeout(() => child.kill('SIGTERM'), opts.guardMs ?? 90_000)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      ended = true
+      clearTimeout(guard)
+      if (kill) clearTimeout(kill)
+      resolve({ ...exit, code, signal, ms: Date.now() - started })
+    })
+  })
+}
+
+/**
+ * A dead process's leases run out on their own (stream and mapping leases after their TTL,
+ * outbox claims after theirs); until then another run skips what it held. Returns how many
+ * were still held, and moves their end to now.
+ */
+export async function expireLeases(sql: Sql): Promise<number> {
+  const streams = await sql`update elsync.stream_leases set expires_at = now() where expires_at > now() and owner is not null returning 1`
+  const rows = await sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now() returning 1`
+  return streams.length + rows.length
+}
+
+const WRITE = /^(POST|PUT|PATCH|DELETE) /
+const writes = (s: SimStats) =>
+  Object.entries(s.byRoute)
+    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
+    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
+
+/** Write requests elsync has made to either simulator so far. */
+export const writeCount = (w: BidiWorld) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
+
+/** Titles on each side now, straight from the vendors (Elean trims what it stores). */
+export function titles(w: BidiWorld): { left: string[]; right: string[] } {
+  const ns = w.elementum.store.namespace('tasks', 'it-requests')!
+  const project = w.elean.store.project('web')!
+  return {
+    left: ns.order.map((seq) => ns.bySeq.get(seq)!.data.Title!.trim()),
+    right: project.topLevel.map((t) => t.title.trim()),
+  }
+}
