@@ -5,8 +5,8 @@
  * Elementum and Elean simulators joined by the example mapping, a database of its own on
  * DATABASE_URL's server; per trial, edits and creates on both sides, then `elsync sync` is
  * SIGKILLed at a fail-point or a random moment, the world is settled and checked. One JSON
- * line per trial, then the totals (lost, duplicated, undelivered, unsettled) and a check that
- * the check sees damage. Exit 1 when anything was lost, duplicated, undelivered or unsettled.
+ * line per trial, then the totals (lost, duplicated, undelivered, stale, unsettled) and a check that
+ * the check sees damage. Exit 1 when anything was lost, duplicated, undelivered, stale or unsettled.
  */
 import { parseArgs } from 'node:util'
 import { readEnv } from '../src/config/env.js'
@@ -36,7 +36,7 @@ await runMigrations(url)
 const db = createDb(url, { max: 2, applicationName: 'soak' })
 const records = Number(args.records)
 const world = await startBidiWorld({ sql: db.sql, url }, { seed: SEED, left: records, right: records })
-const total: SweepTotals = { trials: 0, killed: 0, lost: 0, duplicated: 0, undelivered: 0, unsettled: 0 }
+const total: SweepTotals = { trials: 0, killed: 0, lost: 0, duplicated: 0, undelivered: 0, stale: 0, unsettled: 0 }
 try {
   const sweep = createSweep(world, createPrng(SEED))
   const first = await sweep.settle()
@@ -51,7 +51,7 @@ try {
   process.stdout.write(`${JSON.stringify({ total: { seed: SEED, minutes: Number(args.minutes), ...total } })}\n`)
   const selfCheck = await sweep.checkTheCheck()
   process.stdout.write(`${JSON.stringify({ selfCheck })}\n`)
-  process.exitCode = total.lost + total.duplicated + total.undelivered + total.unsettled > 0 || !selfCheck.ok ? 1 : 0
+  process.exitCode = total.lost + total.duplicated + total.undelivered + total.stale + total.unsettled > 0 || !selfCheck.ok ? 1 : 0
 } finally {
   await world.close()
   await db.close()

@@ -39,6 +39,8 @@ export interface TrialLine {
   lost: number
   duplicated: number
   undelivered: number
+  /** The mirror against the simulators after settling. */
+  stale: number
   examples?: string[]
   output?: string
 }
@@ -49,6 +51,7 @@ export interface SweepTotals {
   lost: number
   duplicated: number
   undelivered: number
+  stale: number
   unsettled: number
 }
 
@@ -71,6 +74,27 @@ function records(w: BidiWorld): Record<Side, Map<string, Side2>> {
     right.set(t.id, { title: t.title.trim(), status: project.statuses.find((s) => s.id === t.statusId)?.name ?? null })
   }
   return { left, right }
+}
+
+/** Records of either simulator the mirror lacks or holds with another title, and mirrored records the simulators no longer have. */
+async function mirrorStale(w: BidiWorld, now: Record<Side, Map<string, Side2>>): Promise<string[]> {
+  const rows = await w.db.sql<{ side: Side; remote_id: string; title: string | null }[]>`
+    select case when connection = 'elementum' then 'left' else 'right' end as side, remote_id, title from elsync.records
+    where deleted_at is null and ((connection = 'elementum' and stream = 'it-requests') or (connection = 'elean' and stream = 'web'))`
+  const mirrored = new Map(rows.map((r) => [`${r.side}:${r.remote_id}`, r.title?.trim() ?? '']))
+  const stale: string[] = []
+  for (const side of ['left', 'right'] as const) {
+    for (const [id, r] of now[side]) {
+      const m = mirrored.get(`${side}:${id}`)
+      if (m !== r.title) stale.push(`${side}:${id} mirror has ${m === undefined ? 'nothing' : `"${m}"`}, vendor "${r.title}"`)
+    }
+  }
+  const project = w.elean.store.project('web')!
+  for (const r of rows) {
+    const known = r.side === 'left' ? now.left.has(r.remote_id) : project.tasks.has(r.remote_id)
+    if (!known) stale.push(`${r.side}:${r.remote_id} mirrored live, gone at the vendor`)
+  }
+  return stale
 }
 
 async function links(w: BidiWorld): Promise<{ left: string; right: string }[]> {
@@ -134,9 +158,10 @@ export function createSweep(world: BidiWorld, prng: Prng) {
     return made
   }
 
-  /** Lost, duplicated and undelivered, against the acknowledged writes and the outbox. */
-  async function check(): Promise<{ lost: string[]; duplicated: string[]; undelivered: number }> {
+  /** Lost, duplicated and undelivered, against the acknowledged writes and the outbox; stale: the mirror against the simulators. */
+  async function check(): Promise<{ lost: string[]; duplicated: string[]; undelivered: number; stale: string[] }> {
     const now = records(world)
+    const stale = await mirrorStale(world, now)
     const pairs = await links(world)
     const counterpart = new Map<string, string>()
     for (const p of pairs) {
@@ -167,7 +192,7 @@ export function createSweep(world: BidiWorld, prng: Prng) {
     }
     const [outbox] = await world.db.sql<{ n: number }[]>`
       select count(*)::int as n from elsync.outbox where state not in ('sent', 'superseded', 'ignored')`
-    return { lost, duplicated, undelivered: outbox?.n ?? 0 }
+    return { lost, duplicated, undelivered: outbox?.n ?? 0, stale }
   }
 
   /** Syncs until one writes nothing (at most `max`); returns how many ran, or -1 when it never settled. */
@@ -214,7 +239,10 @@ export function createSweep(world: BidiWorld, prng: Prng) {
       lost: found.lost.length,
       duplicated: found.duplicated.length,
       undelivered: found.undelivered,
-      ...(found.lost.length + found.duplicated.length > 0 && { examples: [...found.lost, ...found.duplicated].slice(0, 5) }),
+      stale: found.stale.length,
+      ...(found.lost.length + found.duplicated.length + found.stale.length > 0 && {
+        examples: [...found.lost, ...found.duplicated, ...found.stale].slice(0, 5),
+      }),
       ...(settled.runs < 0 && { output: settled.last.output.slice(-2000) }),
     }
   }
@@ -252,5 +280,6 @@ export function addUp(total: SweepTotals, line: TrialLine): void {
   total.lost += line.lost
   total.duplicated += line.duplicated
   total.undelivered += line.undelivered
+  total.stale += line.stale
   if (line.settleRuns < 0) total.unsettled++
 }

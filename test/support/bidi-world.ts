@@ -23,7 +23,15 @@ export interface BidiWorld {
   close(): Promise<void>
 }
 
-export async function startBidiWorld(db: { sql: Sql; url: string }, opts: { seed?: number; left?: number; right?: number } = {}): Promise<BidiWorld> {
+export interface BidiWorldOptions {
+  seed?: number
+  left?: number
+  right?: number
+  /** More settings of each connection (connections.yaml), e.g. a short `timeoutMs`. */
+  connections?: { elementum?: Record<string, string | number>; elean?: Record<string, string | number> }
+}
+
+export async function startBidiWorld(db: { sql: Sql; url: string }, opts: BidiWorldOptions = {}): Promise<BidiWorld> {
   const seed = opts.seed ?? 5
   const elementum = await startElementum({ port: 0, seed })
   // unlimited: the 60/min key would make each run wait out the rate budget
@@ -33,7 +41,14 @@ export async function startBidiWorld(db: { sql: Sql; url: string }, opts: { seed
   settleEleanSeed(elean)
   const dir = await mkdtemp(join(tmpdir(), 'elsync-bidi-'))
   await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
-  const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
+  const simEnv = await writeSimConfig(
+    dir,
+    { elementum, elean },
+    {
+      elean: { commentsPerScan: 0, ...opts.connections?.elean },
+      ...(opts.connections?.elementum && { elementum: opts.connections.elementum }),
+    },
+  )
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
   delete env.ELSYNC_FAILPOINT
   return {
@@ -75,10 +90,13 @@ export interface Exit {
 }
 
 /** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
-export function elsyncSync(world: BidiWorld, opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number } = {}): Promise<Exit> {
+export function elsyncSync(
+  world: BidiWorld,
+  opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Exit> {
   const started = Date.now()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
-    env: opts.failpoint ? { ...world.env, ELSYNC_FAILPOINT: opts.failpoint } : world.env,
+    env: { ...world.env, ...opts.env, ...(opts.failpoint && { ELSYNC_FAILPOINT: opts.failpoint }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exit: Exit = { code: null, signal: null, output: '', ms: 0, firstLineMs: null, killed: false }
