@@ -21,6 +21,8 @@ export interface ElementumAuth {
   verify(req: SimRequest): void
   /** Makes every issued token invalid (control surface). */
   revokeAll(): void
+  /** Every access token issued so far, expired and revoked ones included (tests scan for them). */
+  issued(): readonly string[]
 }
 
 function tokenParams(req: SimRequest): Record<string, unknown> {
@@ -35,6 +37,7 @@ function tokenParams(req: SimRequest): Record<string, unknown> {
 
 export function createElementumAuth(opts: AuthOptions): ElementumAuth {
   const tokens = new Map<string, number>()
+  const issued: string[] = []
   const unauthorized = (message: string): SimHttpError => new SimHttpError(401, message, { 'www-authenticate': 'Bearer error="invalid_token"' })
 
   const tokenRoute: SimRoute = {
@@ -53,6 +56,7 @@ export function createElementumAuth(opts: AuthOptions): ElementumAuth {
       for (const [t, exp] of tokens) if (exp <= now) tokens.delete(t)
       const accessToken = randomBytes(24).toString('base64url')
       tokens.set(accessToken, now + opts.tokenTtlSeconds * 1000)
+      issued.push(accessToken)
       return { status: 200, body: { access_token: accessToken, token_type: 'Bearer', expires_in: opts.tokenTtlSeconds } }
     },
   }
@@ -67,5 +71,6 @@ export function createElementumAuth(opts: AuthOptions): ElementumAuth {
       if (expiresAt <= opts.clock.now()) throw unauthorized('Access token expired')
     },
     revokeAll: () => tokens.clear(),
+    issued: () => issued,
   }
 }

@@ -41,6 +41,8 @@ export interface ElementumSimOptions extends SimOptions {
 
 export interface StartedElementum extends StartedSim {
   store: ElementumStore
+  /** Every access token the simulator has issued. */
+  issuedTokens(): readonly string[]
 }
 
 export async function startElementum(opts: ElementumSimOptions = {}): Promise<StartedElementum> {
@@ -81,6 +83,7 @@ export async function startElementum(opts: ElementumSimOptions = {}): Promise<St
     credentials: { clientId, clientSecret, tokenUrl: `${started.url}/oauth/token` },
     server: started,
     store,
+    issuedTokens: () => auth.issued(),
     close: () => started.close(),
   }
 }
