@@ -1,5 +1,6 @@
 import { SyncError } from '../engine/errors.js'
 import type { ClaimOptions, FieldDecision, OutboxOp, OutboxRow, OutboxState, OutboxStore, PushFailure, PushResult, Side } from '../engine/write.types.js'
+import { saveCopyResult } from './attachments.store.js'
 import type { Sql } from './client.js'
 
 /**
@@ -114,6 +115,7 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
         } else {
           await tx`update elsync.record_links set last_synced_at = now() where id = ${sent.link_id}`
         }
+        if (sent.op === 'attachment' && result.attachment) await saveCopyResult(tx, row.id, result.attachment)
       })
     },
 
