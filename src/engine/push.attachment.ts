@@ -135,8 +135,11 @@ async function copy({ spec, target, stream, parent, uploader, reader, signal }: 
     const copy = await uploader.upload(stream, parent, { ...file, description: spec.marker }, signal)
     return done({ state: 'copied', targetAttachmentId: copy.attachmentId })
   } catch (err) {
-    // a size unknown until the bytes passed the limit (the uploader closed the download)
-    if (errorCode(err) === 'too_large') return oversize(null, size)
+    // a size unknown until the bytes passed the limit
+    if (errorCode(err) === 'too_large') return oversize(file, size)
     throw err
+  } finally {
+    // the uploader closes what it read; a download it never started must not stay open either
+    close(file)
   }
 }

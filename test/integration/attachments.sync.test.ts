@@ -129,6 +129,12 @@ describe('attachments copied between linked records', () => {
   }, async () => {
     const first = await cycle()
     expect(first.pushed.dead, logs.text().slice(-3000)).toBe(0)
+    // a dry run lists the copies the next sync will make, and queues none
+    await app.pollPass({ mode: 'full', signal: AbortSignal.timeout(60_000) })
+    const dry = await app.reconcilePass({ signal: AbortSignal.timeout(60_000), dryRun: true })
+    expect(dry.flatMap((r) => r.summary?.plan ?? []).filter((l) => l.startsWith('attach '))).toHaveLength(5)
+    const [queued] = await db.sql<{ n: number }[]>`select count(*)::int as n from elsync.attachment_links`
+    expect(queued?.n).toBe(0)
     const second = await cycle()
     expect(second.pushed.dead, logs.text().slice(-3000)).toBe(0)
     const plan = second.reconciled.flatMap((r) => r.summary?.plan ?? [])
