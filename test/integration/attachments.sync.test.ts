@@ -174,6 +174,11 @@ describe('attachments copied between linked records', () => {
     expect(mirrored.attachments.map((a) => a.name)).toEqual(['archive.iso'])
     expect(sha(mirrored.attachments[0]?.content)).toBe(sha(large))
     expect((await copies('big-mirror')).map((c) => c.state)).toEqual(['copied'])
+    // the ledger of writes says what became of each file too
+    const ledger = await db.sql<
+      { response_excerpt: string }[]
+    >`select response_excerpt from elsync.writes where op = 'attachment' and mapping_id = 'infra-docs'`
+    expect(ledger.map((w) => JSON.parse(w.response_excerpt))).toMatchObject([{ state: 'skipped' }])
   })
 
   it('never copies a copy back: later syncs write nothing and the counts stay', { timeout: 240_000 }, async () => {
