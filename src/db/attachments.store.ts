@@ -37,6 +37,8 @@ export function createPgAttachmentCopies(sql: Sql): AttachmentCopyStore {
         join elsync.records t on t.connection = ${tgt.connection} and t.stream = ${tgt.stream}
           and t.remote_id = l.${sql.unsafe(idColumn(to))} and t.deleted_at is null
         where a.connection = ${src.connection} and a.stream = ${src.stream}
+          -- a file its system failed to process cannot be read (one still processing is retried until it can)
+          and coalesce(upper(a.document->>'state'), '') not in ('ERROR', 'FAILED')
           -- not copied (or planned) yet
           and not exists (
             select 1 from elsync.attachment_links c

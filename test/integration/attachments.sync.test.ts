@@ -116,6 +116,9 @@ const large = bytes(40 * MB, 4)
 const printer = elementum.store.create(elementum.store.namespace('tasks', 'ops')!, { Title: 'Printer jams' })
 attachToElementum(printer, 'manual.pdf', five, 'application/pdf')
 attachToElementum(printer, 'firmware.bin', thirty)
+// a file Elementum failed to process cannot be read, so it is not copied
+attachToElementum(printer, 'broken.bin', bytes(1024, 9))
+printer.attachments.at(-1)!.failed = true
 const laptop = elean.store.createTask(elean.store.project('web')!, { title: 'Laptop battery' })
 elean.store.addAttachment(laptop, { filename: 'photo.jpg', mimeType: 'image/jpeg', data: fiveBack })
 const server = elementum.store.create(elementum.store.namespace('tasks', 'infra')!, { Title: 'Server room' })
@@ -188,7 +191,7 @@ describe('attachments copied between linked records', () => {
       expect(quiet.pushed).toMatchObject({ sent: 0, failed: 0, dead: 0 })
     }
     expect(writeCount() - before).toBe(0)
-    expect(printer.attachments.map((a) => a.name)).toEqual(['manual.pdf', 'firmware.bin'])
+    expect(printer.attachments.map((a) => a.name)).toEqual(['manual.pdf', 'firmware.bin', 'broken.bin'])
     expect(eleanTask('web', 'Laptop battery')!.attachments.map((a) => a.filename)).toEqual(['photo.jpg'])
     // the mirror tells copies from originals
     const origins = await db.sql<{ filename: string; connection: string; origin: string }[]>`
@@ -196,6 +199,7 @@ describe('attachments copied between linked records', () => {
     expect(origins).toEqual([
       { filename: 'manual.pdf', connection: 'elean', origin: 'synced' },
       { filename: 'photo.jpg', connection: 'elean', origin: 'native' },
+      { filename: 'broken.bin', connection: 'elementum', origin: 'native' },
       { filename: 'firmware.bin', connection: 'elementum', origin: 'native' },
       { filename: 'manual.pdf', connection: 'elementum', origin: 'native' },
       { filename: 'photo.jpg', connection: 'elementum', origin: 'synced' },
