@@ -46,11 +46,14 @@ export interface SimProcess {
   baseUrl: string
   simUrl: string
   credentials: Record<string, string>
+  /** elementum-attachment: the file's sha256. */
+  sha256?: string
   child: ChildProcess
   stop(): void
 }
 
-export async function spawnSim(kind: 'elean' | 'elementum', count: number): Promise<SimProcess> {
+/** `elementum-attachment`: `count` is the size in MB of the one file to copy (see sim-server.ts). */
+export async function spawnSim(kind: 'elean' | 'elementum' | 'elementum-attachment', count: number): Promise<SimProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -88,19 +91,22 @@ export interface ProbeResult {
   retainedHeapMb: number
 }
 
-/** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
-export async function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<ProbeResult> {
-  const { baseUrl, credentials } = sim
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'mirror-probe.ts'), dbUrl, JSON.stringify({ baseUrl, credentials }), connection],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+/** Runs a probe script of bench/ in a fresh process (with --expose-gc) and returns the JSON of its last line. */
+export async function runScript<T>(script: string, args: readonly string[]): Promise<T> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`memory probe exited with ${code}`)
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ProbeResult
+  if (code !== 0) throw new Error(`${script} exited with ${code}`)
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as T
+}
+
+/** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
+export function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<ProbeResult> {
+  const { baseUrl, credentials } = sim
+  return runScript<ProbeResult>('mirror-probe.ts', [dbUrl, JSON.stringify({ baseUrl, credentials }), connection])
 }
 
 /** The Elean connector every benchmark uses: the simulator's project `bench`, comment polling off. */

@@ -19,7 +19,9 @@ import { createPgReconcileStore } from './db/reconcile.store.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
-import { reconcileMapping, type ReconcileSummary } from './engine/reconcile.js'
+import { type ChildPlanner, reconcileMapping, type ReconcileSummary } from './engine/reconcile.js'
+import { planAttachments } from './engine/children.attachments.js'
+import { createPgAttachmentCopies } from './db/attachments.store.js'
 import type { MappingSpec } from './engine/write.types.js'
 import type { StreamRunResult } from './engine/poll.js'
 import type { Connector } from './engine/ports.js'
@@ -156,6 +158,7 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     delete: m.delete,
     fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
     ...(m.marker !== undefined ? { marker: m.marker } : {}),
+    attachments: m.attachments,
   }
 }
 
@@ -173,6 +176,8 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
   const specs = ctx.config.mappings.map((m) => ({ config: m, spec: mappingSpecOf(m) }))
   const feed = createPgChangeFeed(deps.db.sql)
   const reconcileStore = createPgReconcileStore(deps.db.sql, { mappings: specs.map((s) => s.spec) })
+  const attachmentCopies = createPgAttachmentCopies(deps.db.sql)
+  const children: ChildPlanner[] = [(mapping, o) => planAttachments(mapping, attachmentCopies, o)]
   const executor = createPushExecutor({
     outbox: createPgOutboxStore(deps.db.sql),
     connectors: connectorOf,
@@ -198,6 +203,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
         batchSize: 500,
         signal: opts.signal,
+        children,
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })

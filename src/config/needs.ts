@@ -63,7 +63,7 @@ function childFlows(m: MappingConfig): ChildFlow[] {
       path: ['attachments', 'direction'],
       direction: m.attachments.direction,
       target: { ports: ['attachmentUploader'], children: [] },
-      source: { ports: ['attachmentReader'], children: [] },
+      source: { ports: ['attachmentReader'], children: ['attachments'] },
     },
     {
       label: 'related items',

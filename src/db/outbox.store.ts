@@ -1,5 +1,6 @@
 import { SyncError } from '../engine/errors.js'
 import type { ClaimOptions, FieldDecision, OutboxOp, OutboxRow, OutboxState, OutboxStore, PushFailure, PushResult, Side } from '../engine/write.types.js'
+import { saveCopyResult } from './attachments.store.js'
 import type { Sql } from './client.js'
 
 /**
@@ -58,7 +59,8 @@ const ERROR_CHARS = 2000
 
 /** What the vendor now stores, without the raw document: enough to see what the write did. */
 function excerpt(result: PushResult): string | null {
-  if (!result.record) return null
+  // an attachment copy: what became of the file
+  if (!result.record) return result.attachment ? JSON.stringify(result.attachment) : null
   const { document: _document, ...fields } = result.record
   const text = JSON.stringify(fields)
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text
@@ -114,6 +116,7 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
         } else {
           await tx`update elsync.record_links set last_synced_at = now() where id = ${sent.link_id}`
         }
+        if (sent.op === 'attachment' && result.attachment) await saveCopyResult(tx, row.id, result.attachment)
       })
     },
 

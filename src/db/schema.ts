@@ -380,7 +380,50 @@ export const outbox = elsync.table(
     index('outbox_link').on(t.linkId, t.target, t.id),
     index('outbox_stream').on(t.connection, t.stream, t.state),
     check('outbox_state', sql`${t.state} in ('pending', 'sent', 'failed', 'dead', 'ignored', 'superseded')`),
-    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete')`),
+    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete', 'attachment')`),
     check('outbox_target', sql`${t.target} in ('left', 'right')`),
+  ],
+)
+
+/**
+ * Attachments copied between linked records (engine children.attachments.ts): one row per
+ * source attachment and mapping, written with its `attachment` outbox row (`pending`) and
+ * completed in the same transaction as that row's mark: `copied`, `linked` (a link in its
+ * place) or `skipped`, with the reason. An attachment that is a copy's target is never copied
+ * back. Analysts read the `attachment_copies` view.
+ */
+export const attachmentLinks = elsync.table(
+  'attachment_links',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mappingId: text('mapping_id').notNull(),
+    linkId: bigint('link_id', { mode: 'number' })
+      .notNull()
+      .references(() => recordLinks.id),
+    /** The row that copies it. No foreign key: the outbox may be pruned before this record. */
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    sourceConnection: text('source_connection').notNull(),
+    sourceStream: text('source_stream').notNull(),
+    sourceRemoteId: text('source_remote_id').notNull(),
+    sourceAttachmentId: text('source_attachment_id').notNull(),
+    filename: text('filename'),
+    size: bigint('size', { mode: 'number' }),
+    targetConnection: text('target_connection').notNull(),
+    targetStream: text('target_stream').notNull(),
+    targetRemoteId: text('target_remote_id').notNull(),
+    /** The copied file, or the url-link placed instead. */
+    targetAttachmentId: text('target_attachment_id'),
+    /** The comment carrying the link, where it is one. */
+    targetCommentId: text('target_comment_id'),
+    state: text('state').notNull().default('pending'),
+    reason: text('reason'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('attachment_links_source').on(t.mappingId, t.sourceConnection, t.sourceStream, t.sourceRemoteId, t.sourceAttachmentId),
+    index('attachment_links_target').on(t.targetConnection, t.targetStream, t.targetRemoteId, t.targetAttachmentId),
+    index('attachment_links_outbox').on(t.outboxId),
+    check('attachment_links_state', sql`${t.state} in ('pending', 'copied', 'linked', 'skipped')`),
   ],
 )

@@ -185,10 +185,36 @@ export interface AttachmentContent {
   mediaType: string | null
   size: number | null
   body: AsyncIterable<Uint8Array>
+  /** Text kept beside the file where the vendor has it (Elementum `description`): a copy's marker. */
+  description?: string
 }
 
 export interface AttachmentReader {
   open(stream: string, parentRemoteId: string, attachmentId: string, signal: AbortSignal): Promise<AttachmentContent>
+  /** A lasting address of the attachment, for a link in its place; null where the vendor has none (Elean: presigned URLs expire). */
+  linkOf?(stream: string, parentRemoteId: string, attachmentId: string, signal: AbortSignal): Promise<string | null>
+}
+
+/**
+ * What an attachment copy looks for on its target before writing, so that a copy cut short
+ * by a crash is found instead of made twice: `file` an uploaded file (by the marker where the
+ * vendor keeps one, else by name and size), `link` an url-link, `comment` a comment carrying
+ * the link (by the marker in its text).
+ */
+export interface CopyQuery {
+  as: 'file' | 'link' | 'comment'
+  filename: string
+  size: number | null
+  /** The copy's marker line (see children.attachments.ts). */
+  marker: string
+  /** For `link`: the url linked to. */
+  url?: string
+}
+
+/** A copy found on the target: the attachment (file or url-link), or the comment. */
+export interface FoundCopy {
+  as: 'attachment' | 'comment'
+  id: string
 }
 
 export interface AttachmentUploader {
@@ -198,6 +224,8 @@ export interface AttachmentUploader {
   upload(stream: string, parentRemoteId: string, file: AttachmentContent, signal: AbortSignal): Promise<RemoteAttachment>
   /** A link in place of a file too large to upload, where the vendor has them (Elementum url-links). */
   addLink?(stream: string, parentRemoteId: string, link: { url: string; description: string }, signal: AbortSignal): Promise<RemoteAttachment>
+  /** The copy an earlier attempt left on the record (once processed), or null. */
+  findCopy?(stream: string, parentRemoteId: string, query: CopyQuery, signal: AbortSignal): Promise<FoundCopy | null>
 }
 
 export interface RelationWriter {

@@ -1,11 +1,13 @@
 import type { FieldCatalog } from './catalog.js'
 import { SyncError } from './errors.js'
 import type { Connector, RecordWriter, WritePayload } from './ports.js'
+import { pushAttachment } from './push.attachment.js'
 import type { OutboxRow, PushResult } from './write.types.js'
 
 /**
  * One outbox row performed through its target connector: a create (looked up by its marker
- * first when an earlier attempt may have reached the vendor), an update, or a delete.
+ * first when an earlier attempt may have reached the vendor), an update, a delete, or an
+ * attachment copy (push.attachment.ts).
  * Throws what the connector threw; the executor decides what a failure means.
  */
 
@@ -22,7 +24,14 @@ export class PushImpossibleError extends SyncError {
 
 const where = (row: OutboxRow): string => `outbox row ${row.id} (${row.op} in ${row.stream.connection}/${row.stream.stream})`
 
-export async function performPush(row: OutboxRow, connector: Connector, signal: AbortSignal): Promise<PushResult> {
+export async function performPush(
+  row: OutboxRow,
+  connector: Connector,
+  signal: AbortSignal,
+  connectorOf?: (connection: string) => Connector,
+): Promise<PushResult> {
+  // a copy reads its file through the source's connector
+  if (row.op === 'attachment') return pushAttachment(row, connector, connectorOf ?? (() => connector), signal)
   const { records, fields } = connector
   if (!records || !fields)
     throw new PushImpossibleError('write_unsupported', `${where(row)}: connection ${row.stream.connection} (kind ${connector.kind}) cannot write records`)

@@ -96,7 +96,7 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     let result: PushResult
     try {
       opts.hooks?.afterClaim?.(row)
-      result = await performPush(row, opts.connectors(row.stream.connection), rowSignal.signal)
+      result = await performPush(row, opts.connectors(row.stream.connection), rowSignal.signal, opts.connectors)
       opts.hooks?.afterSend?.(row, result)
     } catch (err) {
       return fail(row, err, rowSignal.signal.aborted)

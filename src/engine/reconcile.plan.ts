@@ -1,3 +1,4 @@
+import { attachmentPlanLine } from './children.attachments.js'
 import { fieldLabel, sameValue } from './project.js'
 import type { FieldDecision, MappingSpec, OutboxRequest } from './write.types.js'
 
@@ -46,6 +47,8 @@ export function planLine(req: OutboxRequest, info: PlanInfo = {}): string {
     }
     case 'delete':
       return `delete ${target.connection} ${info.targetKey ?? req.remoteId}`
+    case 'attachment':
+      return attachmentPlanLine(req)
     case 'update': {
       const changes = Object.entries(req.values).map(([name, value]) => {
         const d = decisionOf(req, name, value, info.mapping)

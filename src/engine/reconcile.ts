@@ -37,7 +37,12 @@ export interface ReconcileMappingOptions {
   /** Checked between batches. */
   signal?: AbortSignal
   hooks?: ReconcileHooks
+  /** Planners of child objects (attachments, …), run after the records' batches; what they queue joins the summary. */
+  children?: readonly ChildPlanner[]
 }
+
+/** Plans one mapping's child copies in its own transactions (a dry run writes nothing), e.g. `planAttachments`. */
+export type ChildPlanner = (mapping: MappingSpec, opts: { dryRun: boolean }) => Promise<{ requests: OutboxRequest[]; plan: string[] }>
 
 export interface ReconcileHooks {
   /** Crash tests' point (issue 9): after each record of a batch, before the batch commits; `handled` counts the batch's records so far. */
@@ -186,6 +191,16 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     return { next: page.next, read: page.changes.length }
   }
 
+  async function planChildren(): Promise<ReconcileSummary> {
+    for (const plan of opts.children ?? []) {
+      if (opts.signal?.aborted) break
+      const planned = await plan(mapping, { dryRun: opts.dryRun === true })
+      summary.requests.push(...planned.requests)
+      summary.plan.push(...planned.plan)
+    }
+    return summary
+  }
+
   let after = await store.offset(mapping.id)
   if (opts.dryRun) {
     await store.transaction(
@@ -198,12 +213,12 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
       },
       { rollback: true },
     )
-    return summary
+    return planChildren()
   }
   for (let more = true; more && !opts.signal?.aborted; ) {
     const b = await store.transaction((tx) => batch(tx, after))
     after = b.next
     more = b.read >= batchSize
   }
-  return summary
+  return planChildren()
 }

@@ -44,6 +44,8 @@ export interface MappingSpec {
   fields: readonly MappedField[]
   /** The create marker setting (template or prefix, see engine/attribution.ts); default `elsync`. */
   marker?: string | undefined
+  /** Which way attachments are copied between linked records, and what a file too large for the target becomes (children.attachments.ts). */
+  attachments?: { direction: 'none' | FieldDirection; oversize: 'link' | 'comment' | 'skip' } | undefined
 }
 
 /** A field's agreed value on both sides, each normalized by its own side's catalog. */
@@ -111,7 +113,7 @@ export interface ConflictRecord {
   winner: Side | null
 }
 
-export type OutboxOp = 'create' | 'update' | 'delete'
+export type OutboxOp = 'create' | 'update' | 'delete' | 'attachment'
 
 /** A write reconcile asks for; the executor turns `values` into the vendor's payload with the target's field catalog. */
 export interface OutboxRequest {
@@ -146,6 +148,19 @@ export interface PushResult {
   remoteId: string
   record: RemoteRecord | null
   status?: number
+  /** An `attachment` row: what became of the file, saved with the row's mark (see children.attachments.ts). */
+  attachment?: AttachmentCopyResult
+}
+
+/** What an attachment copy did on the target: the file copied (or found there), a link placed instead, or nothing (skipped). */
+export interface AttachmentCopyResult {
+  state: 'copied' | 'linked' | 'skipped'
+  /** The target's attachment (a copied file or an url-link); null when a comment carries the link or nothing was written. */
+  targetAttachmentId: string | null
+  /** The target's comment carrying the link. */
+  targetCommentId: string | null
+  /** Why it was linked or skipped, or that an earlier attempt's copy was found. */
+  reason: string | null
 }
 
 export type MirrorOp = ChangeOp

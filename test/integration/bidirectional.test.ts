@@ -7,9 +7,9 @@ import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { seedNamespace } from '../../src/sim/elementum/seed.js'
-import type { SimStats } from '../../src/sim/common/server.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs } from '../support/logs.js'
+import { syncCycle, vendorWrites } from '../support/sync-cycle.js'
 
 /**
  * Elementum ↔ Elean through the example mapping (mappings/it-requests.mapping.yaml,
@@ -49,23 +49,10 @@ const config: Config = { dir: '.', connections, mappings: [mapping] }
 const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync' }
 const app: App = createApp({ env, config, logger: logs.logger, redactor: logs.redactor }, { db })
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = () => writes(elementum.server.stats()) + writes(elean.server.stats())
+const writeCount = () => vendorWrites(elementum.server.stats()) + vendorWrites(elean.server.stats())
 
 /** One `elsync sync`: poll both streams, reconcile, push. */
-async function cycle() {
-  const signal = AbortSignal.timeout(120_000)
-  const polled = await app.pollPass({ mode: 'incremental', signal })
-  for (const r of polled) expect(r.status, `${r.stream.connection}: ${JSON.stringify(r.error)}`).toBe('succeeded')
-  const reconciled = await app.reconcilePass({ signal })
-  for (const r of reconciled) expect(r.error, JSON.stringify(r.error)).toBeNull()
-  const pushed = await app.executor.drain(signal)
-  return { polled, reconciled, pushed }
-}
+const cycle = () => syncCycle(app)
 
 const live = (connection: string) =>
   db.sql<{ remote_id: string; title: string | null; status: string | null }[]>`

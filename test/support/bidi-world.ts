@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Failpoint } from '../../src/app.js'
 import type { Sql } from '../../src/db/client.js'
-import type { SimStats } from '../../src/sim/common/server.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { writeSimConfig } from './sim.config.js'
+import { vendorWrites } from './sync-cycle.js'
 
 /**
  * A bidirectional world for spawned `elsync` processes: an Elementum and an Elean simulator
@@ -138,14 +138,8 @@ export async function expireLeases(sql: Sql): Promise<number> {
   return streams.length + rows.length
 }
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-
 /** Write requests elsync has made to either simulator so far. */
-export const writeCount = (w: BidiWorld) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
+export const writeCount = (w: BidiWorld) => vendorWrites(w.elementum.server.stats()) + vendorWrites(w.elean.server.stats())
 
 /** Titles on each side now, straight from the vendors (Elean trims what it stores). */
 export function titles(w: BidiWorld): { left: string[]; right: string[] } {

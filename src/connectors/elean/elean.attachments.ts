@@ -1,12 +1,12 @@
 import type { EleanStream } from './elean.config.js'
-import type { AttachmentContent, AttachmentReader, AttachmentUploader } from '../../engine/ports.js'
+import type { AttachmentContent, AttachmentReader, AttachmentUploader, CopyQuery, FoundCopy } from '../../engine/ports.js'
 import type { RemoteAttachment } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { HttpStatusError } from '../../http/errors.js'
 import { streamGet, streamUpload } from '../../http/stream.js'
 import { firstStr, isObject, num, requireId, type Json } from '../shared/tolerant.js'
 import { discard, limitBytes, NotFoundError, TooLargeError, UnconfirmedWriteError } from '../shared/write.js'
-import { explainWrite, paths } from './elean.client.js'
+import { createEleanApi, explainWrite, paths } from './elean.client.js'
 import { parseTask } from './elean.schemas.js'
 
 /**
@@ -15,6 +15,8 @@ import { parseTask } from './elean.schemas.js'
  * the API key. A URL past its hour, or refused with 403/410, is replaced by fetching the
  * details again, and the download is tried once more. Uploads are multipart `file`, 10 MB
  * at most: a larger file is refused before sending, or when its bytes pass the limit.
+ * A file keeps no text beside it, so a copy an attempt cut short is found again by name and
+ * size; a link in place of a file is a comment (Elean has no url-links), found by its marker.
  */
 
 /** The documented limit: 10 MB per file. */
@@ -77,6 +79,7 @@ const SIZE_REFUSAL = /too large|exceed|maximum|size|limit/i
 export function createEleanAttachments(http: HttpClient, streamConfig: (stream: string) => EleanStream, o: EleanAttachmentOptions = {}) {
   const maxBytes = o.maxBytes ?? MAX_ATTACHMENT_BYTES
   const now = o.now ?? Date.now
+  const api = createEleanApi(http)
   const urls = new Map<string, Details>()
   const keep = (project: string, d: Details): Details => {
     urls.delete(`${project}/${d.id}`)
@@ -131,7 +134,29 @@ export function createEleanAttachments(http: HttpClient, streamConfig: (stream: 
     },
   }
 
+  /** The task's attachment ids of this name, newest last (the task lists its attachments by id and filename). */
+  async function named(project: string, taskId: string, filename: string, signal: AbortSignal): Promise<string[]> {
+    const task = parseTask((await http.request({ path: paths.task(project, taskId), route: 'GET /{project}/tasks/{taskId}', signal })).body, `task ${taskId}`)
+    const listed = Array.isArray(task.attachments) ? task.attachments.filter(isObject) : []
+    return listed.filter((a) => firstStr(a, ['filename', 'name']) === filename).map((a) => requireId(a, ['id'], `attachment of ${taskId}`))
+  }
+
+  async function findCopy(project: string, taskId: string, q: CopyQuery, signal: AbortSignal): Promise<FoundCopy | null> {
+    if (q.as === 'link') return null
+    if (q.as === 'comment') {
+      const found = ((await api.comments(project, taskId, signal)) ?? []).find((c) => c.content?.includes(q.marker))
+      return found ? { as: 'comment', id: found.id } : null
+    }
+    // newest first: the size is read from each one's details (the listing has none)
+    for (const id of (await named(project, taskId, q.filename, signal)).reverse()) {
+      const d = await details(project, taskId, id, signal)
+      if (q.size === null || d.size === null || d.size === q.size) return { as: 'attachment', id }
+    }
+    return null
+  }
+
   const uploader: AttachmentUploader = {
+    findCopy: (stream, parentRemoteId, query, signal) => findCopy(streamConfig(stream).project, parentRemoteId, query, signal),
     maxBytes,
     async upload(stream, parentRemoteId, file, signal): Promise<RemoteAttachment> {
       const { project } = streamConfig(stream)
@@ -160,11 +185,9 @@ export function createEleanAttachments(http: HttpClient, streamConfig: (stream: 
       }
       if (isObject(body) && (body.id !== undefined || isObject(body.data))) return toRemote(parentRemoteId, keep(project, detailsOf(body, what, now())))
       // no attachment in the answer: the task lists its attachments by id and filename
-      const task = parseTask((await http.request({ path: paths.task(project, parentRemoteId), route: 'GET /{project}/tasks/{taskId}', signal })).body, what)
-      const listed = Array.isArray(task.attachments) ? task.attachments.filter(isObject) : []
-      const mine = listed.findLast((a) => firstStr(a, ['filename', 'name']) === file.filename)
-      if (!mine) throw new UnconfirmedWriteError(`${what}: accepted, but neither the answer nor the task lists it`)
-      return toRemote(parentRemoteId, keep(project, await details(project, parentRemoteId, requireId(mine, ['id'], what), signal)))
+      const mine = (await named(project, parentRemoteId, file.filename, signal)).pop()
+      if (mine === undefined) throw new UnconfirmedWriteError(`${what}: accepted, but neither the answer nor the task lists it`)
+      return toRemote(parentRemoteId, keep(project, await details(project, parentRemoteId, mine, signal)))
     },
   }
 

@@ -1,6 +1,6 @@
 import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
 import { stableStringify } from '../../engine/record.js'
-import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
+import type { ChildSet, RemoteAttachment, RemoteComment, RemoteRecord } from '../../engine/types.js'
 import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
 import { category, parseStatus, type EleanComment, type EleanStatus } from './elean.schemas.js'
 
@@ -89,6 +89,36 @@ export function normalizeComment(parentRemoteId: string, c: EleanComment): Remot
     origin: hasAttribution(c.content) ? 'synced' : 'native',
     document: c.document,
   }
+}
+
+/**
+ * The attachments the tasks list (`attachments: [{id, filename}]`, part of the task object, so
+ * mirrored at no extra request); a task without the list is left out (its stored set stays).
+ * Size and type are in each attachment's details only; a presigned URL is never kept.
+ */
+export function attachmentsOf(tasks: readonly Json[]): ChildSet<RemoteAttachment> {
+  const parents: string[] = []
+  const items: RemoteAttachment[] = []
+  for (const task of tasks) {
+    const id = str(task.id)
+    if (id === null || !Array.isArray(task.attachments)) continue
+    parents.push(id)
+    for (const a of task.attachments) {
+      const attachmentId = isObject(a) ? str(a.id) : null
+      if (attachmentId === null) continue
+      const { url: _url, downloadUrl: _downloadUrl, ...document } = a as Json
+      items.push({
+        parentRemoteId: id,
+        attachmentId,
+        filename: firstStr(document, ['filename', 'fileName', 'name']),
+        mediaType: firstStr(document, ['mimeType', 'mediaType', 'contentType']),
+        size: typeof document.size === 'number' ? document.size : null,
+        createdAt: firstStr(document, ['createdAt']),
+        document,
+      })
+    }
+  }
+  return { parents, items }
 }
 
 /** What "changed since the last scan" compares: `updatedAt`, or the whole task when it has none (at any depth). */

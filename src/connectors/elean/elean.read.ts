@@ -8,7 +8,7 @@ import { createPageGuard } from '../shared/paging.js'
 import { isObject, type Json } from '../shared/tolerant.js'
 import { PAGE_LIMIT, type EleanApi } from './elean.client.js'
 import { planComments, type CommentPlan, type StreamMemory } from './elean.comments.js'
-import { needsStatusList, normalizeComment, normalizeTask, versionOf, type StatusLookup } from './elean.normalize.js'
+import { attachmentsOf, needsStatusList, normalizeComment, normalizeTask, versionOf, type StatusLookup } from './elean.normalize.js'
 import type { TaskListPage } from './elean.schemas.js'
 
 /**
@@ -186,6 +186,7 @@ async function pageOf(
   const cursor = flags.cursor ? cursorOf(scan) : undefined
   return {
     records,
+    attachments: attachmentsOf(tasks.map((t) => t.task)),
     ...(read ? { comments: read.comments } : {}),
     ...(read?.stale.length ? { staleChildren: read.stale } : {}),
     ...(flags.quarantined.length > 0 ? { quarantined: flags.quarantined } : {}),

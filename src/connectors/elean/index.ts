@@ -96,6 +96,6 @@ export const eleanModule = defineConnector({
   streamSchema: eleanStreamSchema,
   defaults: { perMinute: ELEAN_PER_MINUTE },
   ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
-  children: ['comments'],
+  children: ['comments', 'attachments'],
   create: (deps) => createElean(deps, { commentsPerScan: deps.config.commentsPerScan }),
 })

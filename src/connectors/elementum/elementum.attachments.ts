@@ -1,21 +1,23 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ElementumStream } from './elementum.config.js'
 import { SyncError } from '../../engine/errors.js'
-import type { AttachmentContent, AttachmentReader, AttachmentUploader } from '../../engine/ports.js'
+import type { AttachmentContent, AttachmentReader, AttachmentUploader, CopyQuery, FoundCopy } from '../../engine/ports.js'
 import type { RemoteAttachment } from '../../engine/types.js'
 import type { HttpClient } from '../../http/client.js'
 import { streamGet, streamUpload } from '../../http/stream.js'
-import { extractList, firstStr, isObject, type Json } from '../shared/tolerant.js'
+import { extractList, firstStr, isObject, num, type Json } from '../shared/tolerant.js'
 import { AttachmentProcessingError, discard, limitBytes, NotFoundError, TooLargeError, translateWriteError, UnconfirmedWriteError } from '../shared/write.js'
-import { paths } from './elementum.client.js'
+import { createElementumApi, paths } from './elementum.client.js'
 import { toRemoteAttachment } from './elementum.normalize.js'
-import { parseAttachment } from './elementum.schemas.js'
+import { parseAttachment, parseComment } from './elementum.schemas.js'
 
 /**
  * Elementum attachments, streamed both ways. A download reads the attachment's details
  * and follows its `contentUrl` (credentials only if it is on the API's origin). An upload is
  * multipart `file`, answered 202 while the file is processed: the upload returns once a
  * GET of the attachment says `state: VALID`, polling with a growing delay up to a deadline.
+ * A copy carries its marker in the attachment's `description`, by which an attempt cut short
+ * is found again (`findCopy`), still processing or not.
  */
 
 /** The documented limit: 250 MB per file (413 above). */
@@ -45,6 +47,7 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
   const maxBytes = o.maxBytes ?? MAX_ATTACHMENT_BYTES
   const now = o.now ?? Date.now
   const sleep = o.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }))
+  const api = createElementumApi(http)
 
   /** The attachment's details; null when it (or its record) is gone. */
   async function details(s: ElementumStream, parent: string, id: string, signal: AbortSignal): Promise<Json | null> {
@@ -84,13 +87,38 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
     }
   }
 
+  /** The record's attachments, oldest first. */
+  async function list(s: ElementumStream, parent: string, signal: AbortSignal): Promise<Json[]> {
+    const res = await http.request({ path: paths.attachments(s, parent), route: 'GET /{recordType}/{alias}/{id}/attachments', signal })
+    const all = extractList(res.body, ['items', 'data', 'attachments'], `attachments of ${parent}`).filter(isObject)
+    return all.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? '')))
+  }
+
+  const nameOf = (a: Json): string | null => firstStr(a, ['name', 'fileName', 'filename'])
+
   /** The uploaded attachment when the answer does not name it: the newest of that name. */
   async function findUploaded(s: ElementumStream, parent: string, filename: string, signal: AbortSignal): Promise<Json | null> {
-    const res = await http.request({ path: paths.attachments(s, parent), route: 'GET /{recordType}/{alias}/{id}/attachments', signal })
-    const mine = extractList(res.body, ['items', 'data', 'attachments'], `attachments of ${parent}`).filter(
-      (a): a is Json => isObject(a) && firstStr(a, ['name', 'fileName', 'filename']) === filename,
-    )
-    return mine.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? ''))).pop() ?? null
+    return (await list(s, parent, signal)).filter((a) => nameOf(a) === filename).pop() ?? null
+  }
+
+  /** A copy an earlier attempt left: by its marker in the description, else (a file) by name and size, or (a link) by url. */
+  async function findCopy(s: ElementumStream, parent: string, q: CopyQuery, signal: AbortSignal): Promise<FoundCopy | null> {
+    if (q.as === 'comment') {
+      const comments = (await api.comments(s, parent, signal)) ?? []
+      const found = comments.map((c, i) => parseComment(c, `comment ${i} of ${parent}`)).find((c) => c.contents?.includes(q.marker))
+      return found ? { as: 'comment', id: found.id } : null
+    }
+    const usable = (await list(s, parent, signal)).filter((a) => stateOf(a) !== 'ERROR' && stateOf(a) !== 'FAILED')
+    const marked = (a: Json) => (firstStr(a, ['description']) ?? '').includes(q.marker)
+    const same =
+      q.as === 'link'
+        ? (a: Json) => q.url !== undefined && (nameOf(a) === q.url || firstStr(a, ['url']) === q.url)
+        : (a: Json) => nameOf(a) === q.filename && (q.size === null || num(a.size) === q.size)
+    const found = usable.filter(marked).pop() ?? usable.filter(same).pop()
+    if (!found) return null
+    // a file still processing counts only once it is VALID, like a fresh upload
+    const done = await processed(s, parent, found, signal)
+    return { as: 'attachment', id: firstStr(done, ['id', 'attachmentId']) as string }
   }
 
   const reader: AttachmentReader = {
@@ -105,6 +133,13 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
       const res = await streamGet(http, { url: contentUrl, route: 'GET /{recordType}/{alias}/{id}/attachments/{attachmentId}/content', signal })
       const mediaType = meta.mediaType ?? (typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : null)
       return { filename: meta.name ?? attachmentId, mediaType, size: res.size, body: res.body }
+    },
+
+    async linkOf(stream, parentRemoteId, attachmentId, signal): Promise<string | null> {
+      const s = streamConfig(stream)
+      const a = await details(s, parentRemoteId, attachmentId, signal)
+      if (a === null) throw new NotFoundError(`attachment ${attachmentId} of ${parentRemoteId} not found`)
+      return firstStr(a, ['url', 'contentUrl', 'downloadUrl'])
     },
   }
 
@@ -124,6 +159,7 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
           route: 'POST /{recordType}/{alias}/{id}/attachments',
           fileField: 'file',
           file: { ...file, body: limitBytes(file.body, maxBytes, what) },
+          ...(file.description ? { fields: { description: file.description } } : {}),
           signal,
         })
       } catch (err) {
@@ -160,6 +196,8 @@ export function createElementumAttachments(http: HttpClient, streamConfig: (stre
       if (a === null) throw new UnconfirmedWriteError(`${what}: added, but neither the answer nor the attachment list names it`)
       return toRemoteAttachment(parentRemoteId, parseAttachment(a, what))
     },
+
+    findCopy: (stream, parentRemoteId, query, signal) => findCopy(streamConfig(stream), parentRemoteId, query, signal),
   }
 
   return { reader, uploader }

@@ -51,6 +51,8 @@ export class UnconfirmedWriteError extends SyncError {
 /** An uploaded file that the vendor failed to process, or did not finish processing in time. */
 export class AttachmentProcessingError extends SyncError {
   override readonly code: 'attachment_failed' | 'processing_timeout'
+  /** A timeout is worth another attempt: it finds the upload by its marker and waits again. */
+  override readonly retryable: boolean
   constructor(
     message: string,
     code: 'attachment_failed' | 'processing_timeout',
@@ -58,6 +60,7 @@ export class AttachmentProcessingError extends SyncError {
   ) {
     super(message)
     this.code = code
+    this.retryable = code === 'processing_timeout'
   }
 }
 

@@ -11,6 +11,7 @@ import type { ElementumAttachment, ElementumRecord } from './store.js'
 export type AttachmentState = 'VALID' | 'PROCESSING' | 'ERROR'
 
 export function attachmentState(a: ElementumAttachment, nowMs: number): AttachmentState {
+  if (a.failed) return 'ERROR'
   return a.url !== undefined || nowMs >= a.readyAtMs ? 'VALID' : 'PROCESSING'
 }
 

@@ -47,6 +47,8 @@ export interface ElementumAttachment {
   content?: Buffer
   /** Set for url-links instead of content. */
   url?: string
+  /** Processing failed: the attachment stays in state ERROR. */
+  failed?: boolean
 }
 
 export interface ElementumRelation {
