@@ -1,3 +1,4 @@
+import type { ChildPlanner } from './children.plan.js'
 import { toSyncError } from './errors.js'
 import { bindNewLink, reconcileRecord, scopesOf, type ReconcileOutcome } from './merge.js'
 import type { ChangeFeed, FeedChange, FeedOffset } from './ports.js'
@@ -37,6 +38,8 @@ export interface ReconcileMappingOptions {
   /** Checked between batches. */
   signal?: AbortSignal
   hooks?: ReconcileHooks
+  /** Child objects of links (related items, watchers), planned once the change log is read: links made in this pass count. */
+  childPlanners?: readonly ChildPlanner[]
 }
 
 export interface ReconcileHooks {
@@ -64,6 +67,8 @@ export interface ReconcileSummary {
   plan: string[]
   conflicts: (ConflictRecord & { linkId: number })[]
   errors: ReconcileErrorEntry[]
+  /** What the child planners counted (`relations waiting`, `watchers queued`, …). */
+  children?: Record<string, number>
 }
 
 const recordKey = (s: StreamRef, remoteId: string): string => `${s.connection}\u0000${s.stream}\u0000${remoteId}`
@@ -198,12 +203,23 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
       },
       { rollback: true },
     )
-    return summary
+    return planChildren(summary, opts)
   }
   for (let more = true; more && !opts.signal?.aborted; ) {
     const b = await store.transaction((tx) => batch(tx, after))
     after = b.next
     more = b.read >= batchSize
+  }
+  return planChildren(summary, opts)
+}
+
+async function planChildren(summary: ReconcileSummary, opts: ReconcileMappingOptions): Promise<ReconcileSummary> {
+  for (const planner of opts.childPlanners ?? []) {
+    if (opts.signal?.aborted) break
+    const p = await planner({ dryRun: opts.dryRun === true })
+    summary.requests.push(...p.requests)
+    summary.plan.push(...p.plan)
+    summary.children = { ...summary.children, ...p.counts }
   }
   return summary
 }

@@ -44,7 +44,13 @@ export interface MappingSpec {
   fields: readonly MappedField[]
   /** The create marker setting (template or prefix, see engine/attribution.ts); default `elsync`. */
   marker?: string | undefined
+  /** Which way related items are copied (default none). */
+  related?: SyncDirection | undefined
+  /** Which way watchers are copied (default none). */
+  watchers?: SyncDirection | undefined
 }
+
+export type SyncDirection = 'none' | 'left-to-right' | 'right-to-left' | 'both'
 
 /** A field's agreed value on both sides, each normalized by its own side's catalog. */
 export interface BaseValue {
@@ -111,7 +117,11 @@ export interface ConflictRecord {
   winner: Side | null
 }
 
-export type OutboxOp = 'create' | 'update' | 'delete'
+/** Record writes, and child writes of a linked record: relate/unrelate (related items), watch (watchers). */
+export type OutboxOp = 'create' | 'update' | 'delete' | ChildOp
+export type ChildOp = 'relate' | 'unrelate' | 'watch'
+export const CHILD_OPS: readonly ChildOp[] = ['relate', 'unrelate', 'watch']
+export const isChildOp = (op: OutboxOp): op is ChildOp => (CHILD_OPS as readonly string[]).includes(op)
 
 /** A write reconcile asks for; the executor turns `values` into the vendor's payload with the target's field catalog. */
 export interface OutboxRequest {
@@ -146,6 +156,8 @@ export interface PushResult {
   remoteId: string
   record: RemoteRecord | null
   status?: number
+  /** Nothing was written, on purpose (a watcher the target does not know): the row is `ignored`, with this reason. */
+  skipped?: { code: string; message: string }
 }
 
 export type MirrorOp = ChangeOp
@@ -191,7 +203,7 @@ export interface PushFailure {
 /** The outbox as the executor sees it: rows claimed with `FOR UPDATE SKIP LOCKED` and a lease. */
 export interface OutboxStore {
   claim(opts: ClaimOptions): Promise<OutboxRow[]>
-  /** The write succeeded: state `sent`, the answer's excerpt, and for a create the link gets its counterpart. */
+  /** The write succeeded: state `sent` (`ignored` when it skipped on purpose), the answer's excerpt, and for a create the link gets its counterpart. */
   markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void>
   markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */
