@@ -7,7 +7,7 @@ import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { seedNamespace } from '../../src/sim/elementum/seed.js'
-import type { SimStats } from '../../src/sim/common/server.js'
+import { writesOf } from '../support/sim-writes.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs } from '../support/logs.js'
 
@@ -49,12 +49,7 @@ const config: Config = { dir: '.', connections, mappings: [mapping] }
 const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync' }
 const app: App = createApp({ env, config, logger: logs.logger, redactor: logs.redactor }, { db })
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = () => writes(elementum.server.stats()) + writes(elean.server.stats())
+const writeCount = () => writesOf(elementum.server.stats()) + writesOf(elean.server.stats())
 
 /** One `elsync sync`: poll both streams, reconcile, push. */
 async function cycle() {
