@@ -83,12 +83,15 @@ function relatedTx(tx: Tx): RelatedTx {
 
     async review(mappingId: string, streams: Record<Side, StreamRef>): Promise<RelationEntry[]> {
       const { left: L, right: R } = streams
-      // a link of this mapping with both records, found from the origin side's id
-      const linkOf = (parent: 'parent' | 'related') => tx`
+      // a link of this mapping with both records, found from the origin side's id (one index probe either way)
+      const linkOf = (end: 'parent' | 'related') => tx`
         select l.id, l.left_remote_id, l.right_remote_id from elsync.record_links l
-        where l.mapping_id = ${mappingId} and l.state = 'linked' and l.left_remote_id is not null and l.right_remote_id is not null
-          and ((e.origin = 'left' and l.left_remote_id = e.${tx(COLS.left[parent])})
-            or (e.origin = 'right' and l.right_remote_id = e.${tx(COLS.right[parent])}))
+        where e.origin = 'left' and l.mapping_id = ${mappingId} and l.left_remote_id = e.${tx(COLS.left[end])}
+          and l.state = 'linked' and l.right_remote_id is not null
+        union all
+        select l.id, l.left_remote_id, l.right_remote_id from elsync.record_links l
+        where e.origin = 'right' and l.mapping_id = ${mappingId} and l.right_remote_id = e.${tx(COLS.right[end])}
+          and l.state = 'linked' and l.left_remote_id is not null
         limit 1`
       const rows = await tx<EntryRow[]>`
         with x as (
@@ -119,6 +122,8 @@ function relatedTx(tx: Tx): RelatedTx {
                 or (x.origin = 'right' and f.left_parent_id = x.cp_parent and f.left_related_id = x.cp_related))
             limit 1) end as clash_id
         from x
+        -- a linked pair both sides still show as last seen needs nothing
+        where x.state <> 'linked' or x.present_left <> x.seen_left or x.present_right <> x.seen_right
         order by x.id`
       return rows.map(toEntry)
     },

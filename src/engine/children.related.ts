@@ -58,7 +58,11 @@ export type RelationUpdate = Partial<Pick<RelationEntry, 'state' | 'seen'>> & {
 export interface RelatedTx {
   /** Adds a `waiting` relation link for every relation of `origin`'s stream (both ends in it) that has none. */
   discover(mappingId: string, streams: Record<Side, StreamRef>, origin: Side): Promise<number>
-  /** The relation links of the mapping with the facts above; waiting ones with their counterpart when both ends are linked. */
+  /**
+   * The relation links of the mapping that may need a decision, with the facts above; waiting ones with
+   * their counterpart when both ends are linked. A `linked` pair whose presence on each side is as last
+   * seen may be left out: nothing is decided for it.
+   */
   review(mappingId: string, streams: Record<Side, StreamRef>): Promise<RelationEntry[]>
   update(id: number, change: RelationUpdate): Promise<void>
   remove(id: number): Promise<void>
