@@ -16,10 +16,15 @@ import type { MappingConfig } from './config/schema.js'
 import { createPgChangeFeed } from './db/feed.store.js'
 import { createPgOutboxStore } from './db/outbox.store.js'
 import { createPgReconcileStore } from './db/reconcile.store.js'
+import { createPgRelatedStore } from './db/related.store.js'
+import { createPgWatcherStore } from './db/watchers.store.js'
+import { originsOf, type ChildPlanner } from './engine/children.plan.js'
+import { createRelatedPlanner } from './engine/children.related.js'
+import { createWatcherPlanner } from './engine/children.watchers.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
-import { type ChildPlanner, reconcileMapping, type ReconcileSummary } from './engine/reconcile.js'
+import { planLine, reconcileMapping, type ReconcileSummary } from './engine/reconcile.js'
 import { planAttachments } from './engine/children.attachments.js'
 import { createPgAttachmentCopies } from './db/attachments.store.js'
 import type { MappingSpec } from './engine/write.types.js'
@@ -60,6 +65,8 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
       const config = ctx.config.connections[name]
       if (!config) throw new SyncError(`connection "${name}" is not configured`)
       connector = createConnector(name, config, {
+        // watchers cost a request per record: read only where a mapping copies them from
+        readWatchers: ctx.config.mappings.some((m) => originsOf(m.watchers).some((side) => m[side].connection === name)),
         logger: ctx.logger,
         redactor: ctx.redactor,
         metrics,
@@ -159,7 +166,21 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
     ...(m.marker !== undefined ? { marker: m.marker } : {}),
     attachments: m.attachments,
+    related: m.related,
+    watchers: m.watchers,
   }
+}
+
+/** The planners of a mapping's related items and watchers, where it copies them. */
+function childPlannersOf(spec: MappingSpec, sql: Sql): ChildPlanner[] {
+  const planners: ChildPlanner[] = []
+  if (originsOf(spec.related).length > 0) planners.push(createRelatedPlanner({ mapping: spec, store: createPgRelatedStore(sql), planLine }))
+  if (originsOf(spec.watchers).length > 0) planners.push(createWatcherPlanner({ mapping: spec, store: createPgWatcherStore(sql), planLine }))
+  if (spec.attachments && spec.attachments.direction !== 'none') {
+    const copies = createPgAttachmentCopies(sql)
+    planners.push(async (o) => ({ ...(await planAttachments(spec, copies, o)), counts: {} }))
+  }
+  return planners
 }
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
@@ -173,11 +194,12 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     ...(failpoint && { afterStep: (step) => void (step === 'records' && failpoint('poll:mid-page')) }),
   })
   const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
-  const specs = ctx.config.mappings.map((m) => ({ config: m, spec: mappingSpecOf(m) }))
+  const specs = ctx.config.mappings.map((m) => {
+    const spec = mappingSpecOf(m)
+    return { config: m, spec, childPlanners: childPlannersOf(spec, deps.db.sql) }
+  })
   const feed = createPgChangeFeed(deps.db.sql)
   const reconcileStore = createPgReconcileStore(deps.db.sql, { mappings: specs.map((s) => s.spec) })
-  const attachmentCopies = createPgAttachmentCopies(deps.db.sql)
-  const children: ChildPlanner[] = [(mapping, o) => planAttachments(mapping, attachmentCopies, o)]
   const executor = createPushExecutor({
     outbox: createPgOutboxStore(deps.db.sql),
     connectors: connectorOf,
@@ -194,7 +216,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
   })
 
-  async function reconcileOne(spec: MappingSpec, opts: ReconcilePassOptions): Promise<MappingReconcile> {
+  async function reconcileOne({ spec, childPlanners }: (typeof specs)[number], opts: ReconcilePassOptions): Promise<MappingReconcile> {
     const run = () =>
       reconcileMapping({
         mapping: spec,
@@ -203,7 +225,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
         batchSize: 500,
         signal: opts.signal,
-        children,
+        childPlanners,
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })
@@ -228,10 +250,11 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     executor,
     reconcilePass: async (opts) => {
       const out: MappingReconcile[] = []
-      for (const { spec } of specs) {
+      for (const one of specs) {
+        const { spec } = one
         if (opts.connection !== undefined && spec.left.connection !== opts.connection && spec.right.connection !== opts.connection) continue
         if (opts.signal.aborted) break
-        out.push(await reconcileOne(spec, opts))
+        out.push(await reconcileOne(one, opts))
       }
       return out
     },
@@ -286,7 +309,11 @@ export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
   if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
   const s = r.summary
   if (!s) return ''
-  const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}`
+  const children = Object.entries(s.children ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `, ${n} ${what}`)
+    .join('')
+  const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}${children}`
   const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
   const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
   return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`

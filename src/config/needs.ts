@@ -4,7 +4,7 @@
  * writer on the side written; comments need a comment writer on the side they are copied to
  * and a reader that mirrors them on the side they come from; attachments a reader of files
  * on the source and an uploader on the target; related items a relation writer on the target
- * and a reader that mirrors them on the source. Every side needs a field catalog.
+ * and a reader that mirrors them on the source; watchers likewise. Every side needs a field catalog.
  */
 import type { ChildKind } from '../connectors/types.js'
 import type { PortName } from '../engine/ports.js'
@@ -71,6 +71,13 @@ function childFlows(m: MappingConfig): ChildFlow[] {
       direction: m.related,
       target: { ports: ['relations'], children: [] },
       source: { ports: [], children: ['relations'] },
+    },
+    {
+      label: 'watchers',
+      path: ['watchers'],
+      direction: m.watchers,
+      target: { ports: ['watchers'], children: [] },
+      source: { ports: [], children: ['watchers'] },
     },
   ]
 }

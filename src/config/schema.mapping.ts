@@ -72,6 +72,8 @@ export const mappingSchema = z
     comments: syncDirection.default('none'),
     attachments: attachmentsSchema.default({ direction: 'none', oversize: 'link' }),
     related: syncDirection.default('none'),
+    /** Watchers (by email) added on one side are added on the other; a user the target does not know is skipped and recorded. */
+    watchers: syncDirection.default('none'),
     /** Marker line written at the end of the description of records a push creates. */
     marker: singleLine.optional(),
   })

@@ -13,6 +13,8 @@ export interface ConnectorDeps<C> {
   http: HttpClient
   logger: Logger
   now?: () => Date
+  /** A mapping copies watchers from this connection: read them with each record's children. */
+  readWatchers?: boolean
 }
 
 /** What the connection layer assumes for a kind when the config is silent. */
@@ -24,7 +26,7 @@ export interface ConnectorDefaults {
 }
 
 /** Child objects a reader returns with the records of a page (the keys of `Page`). */
-export type ChildKind = keyof Pick<Page, 'comments' | 'attachments' | 'relations'>
+export type ChildKind = keyof Pick<Page, 'comments' | 'attachments' | 'relations' | 'watchers'>
 
 /** A connection schema: a strict object whose `kind` is a literal and whose `streams` are named. */
 export type ConnectionSchema = z.ZodObject<{ kind: z.ZodLiteral<string>; streams: z.ZodType<Record<string, unknown>> }, z.core.$strict>

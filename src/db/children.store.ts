@@ -6,10 +6,10 @@ import type postgres from 'postgres'
 import type { Tx } from './client.js'
 
 /**
- * Child objects of records (comments, attachments, related items). A page lists the
+ * Child objects of records (comments, attachments, related items, watchers). A page lists the
  * parents whose children were read; for each such parent the stored set is made equal
  * to what was read: new or changed rows upserted (unchanged skipped by hash), rows no
- * longer present removed. One generic writer serves the three tables.
+ * longer present removed. One generic writer serves the four tables.
  */
 interface ChildColumn<T> {
   name: string
@@ -27,7 +27,7 @@ interface ChildSpec<T> {
   hashed: boolean
 }
 
-type Item<K extends 'comments' | 'attachments' | 'relations'> = NonNullable<Page[K]>['items'][number]
+type Item<K extends 'comments' | 'attachments' | 'relations' | 'watchers'> = NonNullable<Page[K]>['items'][number]
 
 const SPECS = {
   comments: {
@@ -69,6 +69,19 @@ const SPECS = {
       { name: 'relation_id', type: 'text', get: (r) => r.relationId },
     ],
   } satisfies ChildSpec<Item<'relations'>>,
+  watchers: {
+    table: 'record_watchers',
+    keyColumn: 'watcher_key',
+    parent: (w) => w.parentRemoteId,
+    // the email is what crosses systems; a watcher shown without one is kept by its user id
+    key: (w) => w.email ?? `id:${w.userId}`,
+    hashed: true,
+    columns: [
+      { name: 'email', type: 'text', get: (w) => w.email },
+      { name: 'name', type: 'text', get: (w) => w.name },
+      { name: 'user_id', type: 'text', get: (w) => w.userId },
+    ],
+  } satisfies ChildSpec<Item<'watchers'>>,
 }
 
 const cell = (v: unknown, type: ChildColumn<unknown>['type']): string | null => {
@@ -138,6 +151,7 @@ export function screenChildren(page: Page): { page: Page; quarantined: Quarantin
   check(page.comments, SPECS.comments, 'comment')
   check(page.attachments, SPECS.attachments, 'attachment')
   check(page.relations, SPECS.relations, 'related item')
+  check(page.watchers, SPECS.watchers, 'watcher')
   if (bad.size === 0) return { page, quarantined: [] }
   const out = childrenOnlyOf(page, (parent) => !bad.has(parent))
   return { page: { ...out, staleChildren: [...new Set([...(page.staleChildren ?? []), ...bad.keys()])] }, quarantined: [...bad.values()] }
@@ -149,6 +163,7 @@ export async function applyChildren(tx: Tx, stream: StreamRef, page: Page): Prom
   if (page.comments) await writeChildren(tx, stream, SPECS.comments, page.comments, report)
   if (page.attachments) await writeChildren(tx, stream, SPECS.attachments, page.attachments, report)
   if (page.relations) await writeChildren(tx, stream, SPECS.relations, page.relations, report)
+  if (page.watchers) await writeChildren(tx, stream, SPECS.watchers, page.watchers, report)
   return report.nulBytesStripped
 }
 
@@ -158,7 +173,9 @@ export async function applyChildren(tx: Tx, stream: StreamRef, page: Page): Prom
  */
 export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): Promise<void> {
   const stale = new Set(page.staleChildren ?? [])
-  const read = [...new Set([page.comments, page.attachments, page.relations].flatMap((set) => set?.parents ?? []))].filter((id) => !stale.has(id))
+  const read = [...new Set([page.comments, page.attachments, page.relations, page.watchers].flatMap((set) => set?.parents ?? []))].filter(
+    (id) => !stale.has(id),
+  )
   if (stale.size > 0) {
     await tx`update elsync.records r set children_stale_since = now()
       where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${[...stale]}::text[])

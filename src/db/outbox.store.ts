@@ -101,9 +101,10 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
       await sql.begin(async (tx) => {
         // lease_owner is kept: which executor sent it
         const [sent] = await tx<{ link_id: string; target: Side; op: OutboxOp }[]>`
-          update elsync.outbox set state = 'sent', sent_at = now(), updated_at = now(), lease_expires_at = null,
+          update elsync.outbox set state = ${result.skipped ? 'ignored' : 'sent'}, sent_at = now(), updated_at = now(), lease_expires_at = null,
             last_status = ${result.status ?? null}, response_excerpt = ${excerpt(result)},
-            remote_id = coalesce(remote_id, ${result.remoteId}), last_error = null, last_error_code = null
+            remote_id = coalesce(remote_id, ${result.remoteId}),
+            last_error = ${result.skipped?.message.slice(0, ERROR_CHARS) ?? null}, last_error_code = ${result.skipped?.code ?? null}
           where id = ${row.id} and lease_owner = ${owner} and state in ('pending', 'failed')
           returning link_id, target, op`
         if (!sent) throw new OutboxLeaseLostError(row.id, owner)

@@ -52,6 +52,30 @@ class DryRun extends Error {
   }
 }
 
+/** Inserts one outbox row as requested; its id. Child writes (relate, watch, …) use it as they are: no superseding. */
+export async function insertOutbox(tx: Tx, req: OutboxRequest): Promise<number> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into elsync.outbox (mapping_id, link_id, target, connection, stream, op, remote_id, field_values, marker, decisions)
+    values (${req.mappingId}, ${req.linkId}, ${req.target}, ${req.stream.connection}, ${req.stream.stream}, ${req.op},
+            ${req.remoteId}, ${json(req.values)}::jsonb, ${req.marker ?? null}, ${json(req.decisions)}::jsonb)
+    returning id`
+  return Number(row?.id)
+}
+
+/** Runs `fn` in one transaction; with `rollback` (a dry run) nothing it wrote is kept, and its result is still returned. */
+export async function transactionOf<T, X>(sql: Sql, wrap: (tx: Tx) => X, fn: (tx: X) => Promise<T>, o: { rollback?: boolean } = {}): Promise<T> {
+  try {
+    return (await sql.begin(async (tx) => {
+      const result = await fn(wrap(tx))
+      if (o.rollback) throw new DryRun(result)
+      return result
+    })) as T
+  } catch (err) {
+    if (err instanceof DryRun) return err.result as T
+    throw err
+  }
+}
+
 function reconcileTx(tx: Tx): ReconcileTx {
   return {
     async findLink(mappingId: string, side: Side, remoteId: string) {
@@ -96,12 +120,7 @@ function reconcileTx(tx: Tx): ReconcileTx {
     },
 
     async enqueue(req: OutboxRequest): Promise<number> {
-      const [row] = await tx<{ id: string }[]>`
-        insert into elsync.outbox (mapping_id, link_id, target, connection, stream, op, remote_id, field_values, marker, decisions)
-        values (${req.mappingId}, ${req.linkId}, ${req.target}, ${req.stream.connection}, ${req.stream.stream}, ${req.op},
-                ${req.remoteId}, ${json(req.values)}::jsonb, ${req.marker ?? null}, ${json(req.decisions)}::jsonb)
-        returning id`
-      const id = Number(row?.id)
+      const id = await insertOutbox(tx, req)
       // Only rows never handed to an executor (attempts counts claims): one that was claimed may
       // be on its way to the vendor, and a create in flight must finish to be found by its marker.
       // A claim holding the row's lock makes this wait, then see attempts > 0 and leave it.
@@ -171,16 +190,7 @@ export function createPgReconcileStore(sql: Sql, opts: ReconcileStoreOptions = {
 
     async transaction<T>(fn: (tx: ReconcileTx) => Promise<T>, o: { rollback?: boolean } = {}): Promise<T> {
       await register()
-      try {
-        return (await sql.begin(async (tx) => {
-          const result = await fn(reconcileTx(tx))
-          if (o.rollback) throw new DryRun(result)
-          return result
-        })) as T
-      } catch (err) {
-        if (err instanceof DryRun) return err.result as T
-        throw err
-      }
+      return transactionOf(sql, reconcileTx, fn, o)
     },
   }
 }

@@ -144,6 +144,24 @@ export const recordRelations = elsync.table(
   (t) => [uniqueIndex('record_relations_key').on(t.connection, t.stream, t.remoteId, t.relatedRemoteId)],
 )
 
+/** Watchers of records (where a mapping copies them), keyed by lower-cased email (`id:<user id>` without one). */
+export const recordWatchers = elsync.table(
+  'record_watchers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    watcherKey: text('watcher_key').notNull(),
+    email: text('email'),
+    name: text('name'),
+    userId: text('user_id'),
+    contentHash: text('content_hash').notNull(),
+    firstSeenAt: tz('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('record_watchers_key').on(t.connection, t.stream, t.remoteId, t.watcherKey)],
+)
+
 /** Cursor per stream, moved in the same transaction as the page it follows. */
 export const streamState = elsync.table(
   'stream_state',
@@ -380,7 +398,7 @@ export const outbox = elsync.table(
     index('outbox_link').on(t.linkId, t.target, t.id),
     index('outbox_stream').on(t.connection, t.stream, t.state),
     check('outbox_state', sql`${t.state} in ('pending', 'sent', 'failed', 'dead', 'ignored', 'superseded')`),
-    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete', 'attachment')`),
+    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete', 'attachment', 'relate', 'unrelate', 'watch')`),
     check('outbox_target', sql`${t.target} in ('left', 'right')`),
   ],
 )
@@ -426,4 +444,61 @@ export const attachmentLinks = elsync.table(
     index('attachment_links_outbox').on(t.outboxId),
     check('attachment_links_state', sql`${t.state} in ('pending', 'copied', 'linked', 'skipped')`),
   ],
+)
+
+// ------------------------------------------------------------------ children of links (related items, watchers)
+
+/**
+ * A related item of a mapping, paired across its two sides: the relation `parent → related` on
+ * the side it was first seen (`origin`), and its copy on the other side once both ends are
+ * linked. `waiting`: an end is not linked yet (the other side's ids are null); `copying`: the
+ * relate is in the outbox (`outbox_id`); `linked`: on both sides; `removing`: an unrelate is in
+ * the outbox after one side removed it; `ended`: a one-way copy removed on its target, not copied
+ * again. `seen_left/right`: the mirror has shown it on that side, so its absence there is a removal.
+ */
+export const relationLinks = elsync.table(
+  'relation_links',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mappingId: text('mapping_id').notNull(),
+    origin: text('origin').notNull(),
+    leftParentId: text('left_parent_id'),
+    leftRelatedId: text('left_related_id'),
+    rightParentId: text('right_parent_id'),
+    rightRelatedId: text('right_related_id'),
+    state: text('state').notNull(),
+    seenLeft: boolean('seen_left').notNull().default(false),
+    seenRight: boolean('seen_right').notNull().default(false),
+    /** The last relate or unrelate queued for it. No foreign key: the ledger may be pruned. */
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('relation_links_left').on(t.mappingId, t.leftParentId, t.leftRelatedId).where(sql`${t.leftParentId} is not null`),
+    uniqueIndex('relation_links_right').on(t.mappingId, t.rightParentId, t.rightRelatedId).where(sql`${t.rightParentId} is not null`),
+    check('relation_links_state', sql`${t.state} in ('waiting', 'copying', 'linked', 'removing', 'ended')`),
+    check('relation_links_origin', sql`${t.origin} in ('left', 'right')`),
+  ],
+)
+
+/**
+ * A watcher a mapping copied (or tried to) to one side of a link: one row per (link, target, email),
+ * so a watcher is added once and never again after someone removes it there. What became of it
+ * is the state of its outbox row (`ignored` with `user_unknown`: the target has no such user).
+ */
+export const watcherCopies = elsync.table(
+  'watcher_copies',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mappingId: text('mapping_id').notNull(),
+    linkId: bigint('link_id', { mode: 'number' })
+      .notNull()
+      .references(() => recordLinks.id),
+    target: text('target').notNull(),
+    email: text('email').notNull(),
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('watcher_copies_key').on(t.linkId, t.target, t.email), check('watcher_copies_target', sql`${t.target} in ('left', 'right')`)],
 )

@@ -54,8 +54,10 @@ export function childrenOnlyOf(page: Page, keep: (parent: string) => boolean): P
   const comments = narrow(page.comments)
   const attachments = narrow(page.attachments)
   const relations = narrow(page.relations)
+  const watchers = narrow(page.watchers)
   if (comments) out.comments = comments
   if (attachments) out.attachments = attachments
   if (relations) out.relations = relations
+  if (watchers) out.watchers = watchers
   return out
 }

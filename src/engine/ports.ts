@@ -10,6 +10,7 @@ import type {
   RemoteComment,
   RemoteRecord,
   RemoteRelation,
+  RemoteWatcher,
   StreamRef,
 } from './types.js'
 
@@ -229,12 +230,22 @@ export interface AttachmentUploader {
 }
 
 export interface RelationWriter {
+  /** The record's related items as the vendor lists them now; null when the record is gone. */
+  list(stream: string, parentRemoteId: string, signal: AbortSignal): Promise<RemoteRelation[] | null>
   add(stream: string, parentRemoteId: string, related: { remoteId: string; stream: string }, signal: AbortSignal): Promise<RemoteRelation>
   remove(stream: string, parentRemoteId: string, relationId: string, signal: AbortSignal): Promise<void>
 }
 
+/** Watchers by email (Elementum). */
+export interface WatcherWriter {
+  /** The record's watchers now; null when the record is gone. */
+  list(stream: string, parentRemoteId: string, signal: AbortSignal): Promise<RemoteWatcher[] | null>
+  /** Adds a watcher; `unknown_user` when the vendor has no user with that email (nothing was written). */
+  add(stream: string, parentRemoteId: string, email: string, signal: AbortSignal): Promise<'added' | 'unknown_user'>
+}
+
 /** The role ports a vendor may implement beyond reading; config validation asks which ones a kind has. */
-export type PortName = 'records' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields'
+export type PortName = 'records' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'watchers' | 'fields'
 
 /**
  * A vendor API as the engine sees it: a reader of pages per stream, its health check,
@@ -251,5 +262,6 @@ export interface Connector extends RecordReader {
   readonly attachmentReader?: AttachmentReader
   readonly attachmentUploader?: AttachmentUploader
   readonly relations?: RelationWriter
+  readonly watchers?: WatcherWriter
   readonly fields?: FieldCatalog
 }

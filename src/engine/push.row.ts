@@ -1,8 +1,10 @@
 import type { FieldCatalog } from './catalog.js'
 import { SyncError } from './errors.js'
+import { performChildPush } from './push.children.js'
+import { PushImpossibleError, where } from './push.errors.js'
 import type { Connector, RecordWriter, WritePayload } from './ports.js'
 import { pushAttachment } from './push.attachment.js'
-import type { OutboxRow, PushResult } from './write.types.js'
+import { isChildOp, type ChildOp, type OutboxRow, type PushResult } from './write.types.js'
 
 /**
  * One outbox row performed through its target connector: a create (looked up by its marker
@@ -11,18 +13,7 @@ import type { OutboxRow, PushResult } from './write.types.js'
  * Throws what the connector threw; the executor decides what a failure means.
  */
 
-export type PushImpossibleCode = 'write_unsupported' | 'delete_unsupported' | 'marker_missing' | 'marker_unsupported' | 'no_remote_id'
-
-/** The row can never be performed as it stands (the target cannot do it, or the row lacks what it needs): parked as dead. */
-export class PushImpossibleError extends SyncError {
-  override readonly code: PushImpossibleCode
-  constructor(code: PushImpossibleCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
-
-const where = (row: OutboxRow): string => `outbox row ${row.id} (${row.op} in ${row.stream.connection}/${row.stream.stream})`
+export { PushImpossibleError, type PushImpossibleCode } from './push.errors.js'
 
 export async function performPush(
   row: OutboxRow,
@@ -32,6 +23,8 @@ export async function performPush(
 ): Promise<PushResult> {
   // a copy reads its file through the source's connector
   if (row.op === 'attachment') return pushAttachment(row, connector, connectorOf ?? (() => connector), signal)
+  // related items and watchers of a linked record (push.children.ts)
+  if (isChildOp(row.op)) return performChildPush(row as OutboxRow & { op: ChildOp }, connector, signal)
   const { records, fields } = connector
   if (!records || !fields)
     throw new PushImpossibleError('write_unsupported', `${where(row)}: connection ${row.stream.connection} (kind ${connector.kind}) cannot write records`)

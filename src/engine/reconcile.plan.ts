@@ -7,6 +7,8 @@ import type { FieldDecision, MappingSpec, OutboxRequest } from './write.types.js
  *   create elean/web ← elementum TSK-12 "Title"
  *   update elementum TSK-4 Status: Open → Closed, Title: Laptop → New laptop
  *   delete elean WEB-7
+ *   relate elementum-b TSK-3 → TSK-5        (unrelate likewise)
+ *   watch elementum-b TSK-3 ada.lovelace@example.com
  */
 
 export interface PlanInfo {
@@ -56,5 +58,10 @@ export function planLine(req: OutboxRequest, info: PlanInfo = {}): string {
       })
       return `update ${target.connection} ${info.targetKey ?? req.remoteId} ${changes.join(', ')}`
     }
+    case 'relate':
+    case 'unrelate':
+      return `${req.op} ${target.connection} ${info.targetKey ?? req.remoteId} → ${show(req.values.related)}`
+    case 'watch':
+      return `watch ${target.connection} ${info.targetKey ?? req.remoteId} ${show(req.values.email)}`
   }
 }

@@ -1,3 +1,4 @@
+import type { ChildPlanner } from './children.plan.js'
 import { toSyncError } from './errors.js'
 import { bindNewLink, reconcileRecord, scopesOf, type ReconcileOutcome } from './merge.js'
 import type { ChangeFeed, FeedChange, FeedOffset } from './ports.js'
@@ -37,12 +38,9 @@ export interface ReconcileMappingOptions {
   /** Checked between batches. */
   signal?: AbortSignal
   hooks?: ReconcileHooks
-  /** Planners of child objects (attachments, …), run after the records' batches; what they queue joins the summary. */
-  children?: readonly ChildPlanner[]
+  /** Child objects of links (attachments, related items, watchers), planned once the change log is read: links made in this pass count. */
+  childPlanners?: readonly ChildPlanner[]
 }
-
-/** Plans one mapping's child copies in its own transactions (a dry run writes nothing), e.g. `planAttachments`. */
-export type ChildPlanner = (mapping: MappingSpec, opts: { dryRun: boolean }) => Promise<{ requests: OutboxRequest[]; plan: string[] }>
 
 export interface ReconcileHooks {
   /** Crash tests' point (issue 9): after each record of a batch, before the batch commits; `handled` counts the batch's records so far. */
@@ -69,6 +67,8 @@ export interface ReconcileSummary {
   plan: string[]
   conflicts: (ConflictRecord & { linkId: number })[]
   errors: ReconcileErrorEntry[]
+  /** What the child planners counted (`relations waiting`, `watchers queued`, …). */
+  children?: Record<string, number>
 }
 
 const recordKey = (s: StreamRef, remoteId: string): string => `${s.connection}\u0000${s.stream}\u0000${remoteId}`
@@ -191,16 +191,6 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     return { next: page.next, read: page.changes.length }
   }
 
-  async function planChildren(): Promise<ReconcileSummary> {
-    for (const plan of opts.children ?? []) {
-      if (opts.signal?.aborted) break
-      const planned = await plan(mapping, { dryRun: opts.dryRun === true })
-      summary.requests.push(...planned.requests)
-      summary.plan.push(...planned.plan)
-    }
-    return summary
-  }
-
   let after = await store.offset(mapping.id)
   if (opts.dryRun) {
     await store.transaction(
@@ -213,12 +203,23 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
       },
       { rollback: true },
     )
-    return planChildren()
+    return planChildren(summary, opts)
   }
   for (let more = true; more && !opts.signal?.aborted; ) {
     const b = await store.transaction((tx) => batch(tx, after))
     after = b.next
     more = b.read >= batchSize
   }
-  return planChildren()
+  return planChildren(summary, opts)
+}
+
+async function planChildren(summary: ReconcileSummary, opts: ReconcileMappingOptions): Promise<ReconcileSummary> {
+  for (const planner of opts.childPlanners ?? []) {
+    if (opts.signal?.aborted) break
+    const p = await planner({ dryRun: opts.dryRun === true })
+    summary.requests.push(...p.requests)
+    summary.plan.push(...p.plan)
+    summary.children = { ...summary.children, ...p.counts }
+  }
+  return summary
 }

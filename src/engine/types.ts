@@ -71,6 +71,15 @@ export interface RemoteRelation {
   relationId: string | null
 }
 
+/** A person watching a record; copied between systems by email. */
+export interface RemoteWatcher {
+  parentRemoteId: string
+  /** Lower-cased; null when the vendor shows none (such a watcher cannot be copied). */
+  email: string | null
+  name: string | null
+  userId: string | null
+}
+
 /** Child objects read for some parents; each listed parent's set is replaced as a whole. */
 export interface ChildSet<T> {
   parents: readonly string[]
@@ -97,6 +106,8 @@ export interface Page {
   comments?: ChildSet<RemoteComment>
   attachments?: ChildSet<RemoteAttachment>
   relations?: ChildSet<RemoteRelation>
+  /** Read only where a mapping copies watchers from the stream (one more request per record). */
+  watchers?: ChildSet<RemoteWatcher>
   /**
    * Records of this page whose children (comments, attachments, related items) could not be
    * read after the retries. They are in none of the child sets, so their stored children

@@ -46,7 +46,13 @@ export interface MappingSpec {
   marker?: string | undefined
   /** Which way attachments are copied between linked records, and what a file too large for the target becomes (children.attachments.ts). */
   attachments?: { direction: 'none' | FieldDirection; oversize: 'link' | 'comment' | 'skip' } | undefined
+  /** Which way related items are copied (default none). */
+  related?: SyncDirection | undefined
+  /** Which way watchers are copied (default none). */
+  watchers?: SyncDirection | undefined
 }
+
+export type SyncDirection = 'none' | 'left-to-right' | 'right-to-left' | 'both'
 
 /** A field's agreed value on both sides, each normalized by its own side's catalog. */
 export interface BaseValue {
@@ -113,7 +119,11 @@ export interface ConflictRecord {
   winner: Side | null
 }
 
-export type OutboxOp = 'create' | 'update' | 'delete' | 'attachment'
+/** Record writes, and child writes of a linked record: relate/unrelate (related items), watch (watchers). */
+export type OutboxOp = 'create' | 'update' | 'delete' | 'attachment' | ChildOp
+export type ChildOp = 'relate' | 'unrelate' | 'watch'
+export const CHILD_OPS: readonly ChildOp[] = ['relate', 'unrelate', 'watch']
+export const isChildOp = (op: OutboxOp): op is ChildOp => (CHILD_OPS as readonly string[]).includes(op)
 
 /** A write reconcile asks for; the executor turns `values` into the vendor's payload with the target's field catalog. */
 export interface OutboxRequest {
@@ -150,6 +160,8 @@ export interface PushResult {
   status?: number
   /** An `attachment` row: what became of the file, saved with the row's mark (see children.attachments.ts). */
   attachment?: AttachmentCopyResult
+  /** Nothing was written, on purpose (a watcher the target does not know): the row is `ignored`, with this reason. */
+  skipped?: { code: string; message: string }
 }
 
 /** What an attachment copy did on the target: the file copied (or found there), a link placed instead, or nothing (skipped). */
@@ -206,7 +218,7 @@ export interface PushFailure {
 /** The outbox as the executor sees it: rows claimed with `FOR UPDATE SKIP LOCKED` and a lease. */
 export interface OutboxStore {
   claim(opts: ClaimOptions): Promise<OutboxRow[]>
-  /** The write succeeded: state `sent`, the answer's excerpt, and for a create the link gets its counterpart. */
+  /** The write succeeded: state `sent` (`ignored` when it skipped on purpose), the answer's excerpt, and for a create the link gets its counterpart. */
   markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void>
   markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */

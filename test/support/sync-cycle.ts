@@ -4,10 +4,10 @@ import type { SimStats } from '../../src/sim/common/server.js'
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /
 
-/** Writes a simulator served (token requests and its control routes aside), from its stats. */
-export const vendorWrites = (s: SimStats): number =>
+/** Writes a simulator served (token requests and its control routes aside), from its stats; only routes matching `route` when given. */
+export const vendorWrites = (s: SimStats, route?: RegExp): number =>
   Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
+    .filter(([r]) => WRITE.test(r) && !r.includes('oauth') && !r.includes('/_sim') && (route === undefined || route.test(r)))
     .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
 
 /** One `elsync sync` in process: poll every stream, reconcile, push; any stream or mapping error fails the test. */

@@ -221,6 +221,22 @@ describe('loadConfig', () => {
     ])
   })
 
+  it('refuses watchers on an Elean side, and accepts them between two elementum streams', async () => {
+    const issues = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}watchers: right-to-left\n` })
+    expect(issues).toEqual([
+      {
+        file: 'it-requests.mapping.yaml',
+        path: 'watchers',
+        message: 'watchers cannot be copied from the right side: connection "elean" is kind elean (supported by elementum)',
+      },
+    ])
+    const twoAliases = CONNECTIONS.replace('it-requests: {', 'ops: { recordType: tasks, alias: ops }\n      it-requests: {')
+    const mapping = `id: m\nleft: { connection: elementum, stream: it-requests }\nright: { connection: elementum, stream: ops }\nfields:\n  - { left: Title, right: Title }\nrelated: both\nwatchers: both\n`
+    const dir = await writeConfigDir({ 'connections.yaml': twoAliases, 'm.mapping.yaml': mapping })
+    const config = await loadConfig({ dir, env: ENV })
+    expect(config.mappings[0]).toMatchObject({ related: 'both', watchers: 'both' })
+  })
+
   const graph = `
   graph:
     kind: avepoint

@@ -1,12 +1,14 @@
 import type { ElementumStream } from './elementum.config.js'
 import type { ReadContext } from '../../engine/ports.js'
-import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation } from '../../engine/types.js'
+import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, RemoteWatcher } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import type { Logger } from '../../logger.js'
 import { createChildFailures, type ChildFailures } from '../shared/child-failures.js'
 import { isObject, readItems } from '../shared/tolerant.js'
 import { andFilters, windowFilter, type ElementumApi, type Namespace } from './elementum.client.js'
 import type { SearchItem } from './elementum.schemas.js'
+import { listWatchers } from './elementum.watchers.js'
+import type { HttpClient } from '../../http/client.js'
 import { toRemoteAttachment, toRemoteComment, toRemoteRecord, toRemoteRelation } from './elementum.normalize.js'
 import { parseAttachment, parseComment, parseRelation } from './elementum.schemas.js'
 
@@ -44,6 +46,8 @@ export interface ReadStreamDeps {
   /** Fetch comments, attachments and related items of every record read (3+ requests per record). */
   children: boolean
   childConcurrency: number
+  /** Also read each record's watchers (one more request per record), for mappings that copy them. */
+  watchers?: { http: HttpClient }
   /** The configured stream mirroring an alias, for related items. */
   streamOfAlias: (alias: string) => string | null
   log: Logger
@@ -127,6 +131,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
     yield {
       records,
       ...(children ? { comments: children.comments, attachments: children.attachments, relations: children.relations } : {}),
+      ...(children?.watchers ? { watchers: children.watchers } : {}),
       ...(children?.staleChildren.length ? { staleChildren: children.staleChildren } : {}),
       ...(quarantined.length > 0 ? { quarantined } : {}),
       ...(cursor ? { cursor } : {}),
@@ -142,6 +147,7 @@ interface Children {
   comments: ChildSet<RemoteComment>
   attachments: ChildSet<RemoteAttachment>
   relations: ChildSet<RemoteRelation>
+  watchers?: ChildSet<RemoteWatcher>
   /** Records whose children could not be read: in none of the sets above. */
   staleChildren: string[]
 }
@@ -163,11 +169,13 @@ async function readChildren(
   const comments = set<RemoteComment>()
   const attachments = set<RemoteAttachment>()
   const relations = set<RemoteRelation>()
+  const watchers = deps.watchers ? set<RemoteWatcher>() : undefined
   const stale = new Set<string>()
   const streamOf = (alias: string | null): string | null => (alias === null || alias === ns.alias ? deps.streamName : deps.streamOfAlias(alias))
   await eachLimited(records, deps.childConcurrency, signal, async ({ remoteId: id }) => {
     if (failures.open) return void stale.add(id)
     let read: [RemoteComment[] | null, RemoteAttachment[] | null, RemoteRelation[] | null]
+    let w: RemoteWatcher[] | null = null
     try {
       // one list at a time per record: `childConcurrency` bounds the requests in flight
       const c = await deps.api.comments(ns, id, signal)
@@ -178,6 +186,7 @@ async function readChildren(
         a ? a.map((x, i) => toRemoteAttachment(id, parseAttachment(x, `attachment ${i} of ${id}`))) : null,
         r ? r.map((x, i) => toRemoteRelation(id, parseRelation(x, `related item ${i} of ${id}`), streamOf)) : null,
       ]
+      if (deps.watchers) w = await listWatchers(deps.watchers.http, ns, id, signal)
     } catch (err) {
       failures.absorb(err, signal)
       stale.add(id)
@@ -188,11 +197,12 @@ async function readChildren(
     if (c) add(comments, id, c)
     if (a) add(attachments, id, a)
     if (r) add(relations, id, r)
+    if (watchers && w) add(watchers, id, w)
   })
   if (failures.open && stale.size > 0)
     deps.log.warn({ stream: deps.streamName, records: stale.size }, 'child reads keep failing: children of this page not read')
   // in page order, whatever order the concurrent reads finished in
-  return { comments, attachments, relations, staleChildren: records.map((r) => r.remoteId).filter((id) => stale.has(id)) }
+  return { comments, attachments, relations, ...(watchers ? { watchers } : {}), staleChildren: records.map((r) => r.remoteId).filter((id) => stale.has(id)) }
 }
 
 interface MutableSet<T> extends ChildSet<T> {

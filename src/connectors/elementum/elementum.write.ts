@@ -7,7 +7,8 @@ import { isObject, str } from '../shared/tolerant.js'
 import { hasMarkerLine, NotFoundError, RejectedError, translateWriteError, UnconfirmedWriteError } from '../shared/write.js'
 import { createElementumAttachments, type ElementumAttachmentOptions } from './elementum.attachments.js'
 import { createElementumApi, DEFAULT_PAGE_SIZE, paths, type ElementumApi } from './elementum.client.js'
-import { toRemoteComment, toRemoteRecord } from './elementum.normalize.js'
+import { toRemoteComment, toRemoteRecord, toRemoteRelation } from './elementum.normalize.js'
+import { createWatcherWriter } from './elementum.watchers.js'
 import { parseComment, parseRecord, parseRelation } from './elementum.schemas.js'
 
 /**
@@ -21,6 +22,8 @@ export interface ElementumWriteDeps {
   http: HttpClient
   /** The connection's stream by name; throws for a stream it does not have. */
   streamConfig: (stream: string) => ElementumStream
+  /** The configured stream mirroring an alias (related items name the alias); null when none does. */
+  streamOfAlias?: (alias: string) => string | null
   attachments?: ElementumAttachmentOptions
 }
 
@@ -31,6 +34,7 @@ export function createElementumWriters(deps: ElementumWriteDeps) {
     records: createRecordWriter(deps, api),
     comments: createCommentWriter(deps, api),
     relations: createRelationWriter(deps, api),
+    watchers: createWatcherWriter(deps.http, deps.streamConfig),
     attachmentReader: attachments.reader,
     attachmentUploader: attachments.uploader,
   }
@@ -158,6 +162,14 @@ function answerOf(text: string): unknown {
 function createRelationWriter(deps: ElementumWriteDeps, api: ElementumApi): RelationWriter {
   const { http } = deps
   return {
+    async list(stream, parentRemoteId, signal) {
+      const s = deps.streamConfig(stream)
+      const listed = await api.related(s, parentRemoteId, signal)
+      if (listed === null) return null
+      const streamOf = (alias: string | null) => (alias === null || alias === s.alias ? stream : (deps.streamOfAlias?.(alias) ?? null))
+      return listed.map((x, i) => toRemoteRelation(parentRemoteId, parseRelation(x, `related item ${i} of ${parentRemoteId}`), streamOf))
+    },
+
     async add(stream, parentRemoteId, related, signal) {
       const s = deps.streamConfig(stream)
       const alias = deps.streamConfig(related.stream).alias

@@ -67,6 +67,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
           pageSize,
           children: options.children ?? true,
           childConcurrency: Math.max(1, options.childConcurrency ?? 4),
+          ...(deps.readWatchers ? { watchers: { http } } : {}),
           streamOfAlias,
           log,
         },
@@ -103,7 +104,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
     stats: () => http.stats(),
     fields: createElementumFieldCatalog({ streams: config.streams }),
-    ...createElementumWriters({ http, streamConfig }),
+    ...createElementumWriters({ http, streamConfig, streamOfAlias }),
   }
 }
 
@@ -113,7 +114,7 @@ export const elementumModule = defineConnector({
   streamSchema: elementumStreamSchema,
   // the token endpoint is on the API host, not under /v1
   defaults: { tokenUrl: elementumTokenUrl },
-  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'fields'],
-  children: ['comments', 'attachments', 'relations'],
+  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'watchers', 'fields'],
+  children: ['comments', 'attachments', 'relations', 'watchers'],
   create: (deps) => createElementum(deps),
 })

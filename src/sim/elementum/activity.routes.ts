@@ -1,8 +1,8 @@
 import { isJsonObject, parseJsonBody, SimHttpError, type SimRequest, type SimRoute } from '../common/index.js'
 import { apiRoute, recordOf, type ElementumContext } from './context.js'
 import { childPage } from './paging.js'
-import type { ElementumComment } from './store.js'
-import { API_USER, findUser, type ElementumUser } from './users.js'
+import type { ElementumComment, ElementumStore } from './store.js'
+import { API_USER, type ElementumUser } from './users.js'
 
 /** Comments (`/comment`, singular, text/plain in; no edit or delete) and watchers. */
 
@@ -11,7 +11,7 @@ export function commentView(c: ElementumComment): Omit<ElementumComment, 'seq'> 
 }
 
 /** Users named by a watcher body or query: `{userId}` / `{email}`, or an array of them. */
-function watcherRefs(req: SimRequest): ElementumUser[] {
+function watcherRefs(req: SimRequest, store: ElementumStore): ElementumUser[] {
   const fromQuery = { userId: req.query.get('userId') ?? undefined, email: req.query.get('email') ?? undefined }
   const body = req.body.length > 0 ? parseJsonBody(req) : fromQuery
   const refs = Array.isArray(body) ? body : [body]
@@ -19,7 +19,7 @@ function watcherRefs(req: SimRequest): ElementumUser[] {
   return refs.map((ref) => {
     if (!isJsonObject(ref) || (typeof ref.userId !== 'string' && typeof ref.email !== 'string'))
       throw new SimHttpError(400, 'A watcher is named by {userId} or {email}')
-    const user = findUser(ref)
+    const user = store.findUser(ref)
     if (!user) throw new SimHttpError(404, `User ${String(ref.userId ?? ref.email)} not found`)
     return user
   })
@@ -43,12 +43,12 @@ export function activityRoutes(ctx: ElementumContext): SimRoute[] {
     apiRoute(ctx, 'GET', '/:recordType/:alias/:id/watchers', (req) => ({ status: 200, body: recordOf(store, req).watchers })),
     apiRoute(ctx, 'POST', '/:recordType/:alias/:id/watchers', (req) => {
       const record = recordOf(store, req)
-      for (const user of watcherRefs(req)) if (!record.watchers.some((w) => w.id === user.id)) record.watchers.push(user)
+      for (const user of watcherRefs(req, store)) if (!record.watchers.some((w) => w.id === user.id)) record.watchers.push(user)
       return { status: 201, body: record.watchers }
     }),
     apiRoute(ctx, 'DELETE', '/:recordType/:alias/:id/watchers', (req) => {
       const record = recordOf(store, req)
-      const gone = new Set(watcherRefs(req).map((u) => u.id))
+      const gone = new Set(watcherRefs(req, store).map((u) => u.id))
       record.watchers = record.watchers.filter((w) => !gone.has(w.id))
       return { status: 204 }
     }),

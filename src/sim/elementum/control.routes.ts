@@ -6,11 +6,13 @@ import { fieldsOf, jsonObject, namespaceOf, recordOf } from './context.js'
 import { seedNamespace } from './seed.js'
 import { isRecordType, type ElementumStore, type RecordType } from './store.js'
 import type { ElementumAuth } from './auth.js'
-import { DIRECTORY_USERS, findUser, type ElementumUser } from './users.js'
+import { DIRECTORY_USERS, type ElementumUser } from './users.js'
 
 /**
  * Elementum's part of the control surface (mounted under `/_sim`): seeding, acting as a
- * human in the web UI (edits, comments, deletes, creates), dumping a namespace, revoking tokens.
+ * human in the web UI (edits, comments, related items, watchers, deletes, creates), adding people
+ * to the workspace, dumping a namespace, revoking tokens. Relating records and watching them
+ * leave `Updated on` alone, as adding a comment does.
  */
 
 function recordTypeOf(raw: unknown): RecordType {
@@ -20,16 +22,16 @@ function recordTypeOf(raw: unknown): RecordType {
 }
 
 /** `author` may be a directory user's email, or `{firstName, lastName, email}`; defaults to the first directory user. */
-function authorOf(raw: unknown): ElementumUser {
+function authorOf(store: ElementumStore, raw: unknown): ElementumUser {
   if (raw === undefined) return DIRECTORY_USERS[0] as ElementumUser
   if (typeof raw === 'string') {
-    const user = findUser({ email: raw })
+    const user = store.findUser({ email: raw })
     if (!user) throw new SimHttpError(400, `author ${raw} is not a directory user`)
     return user
   }
   if (isJsonObject(raw) && typeof raw.email === 'string') {
     return (
-      findUser({ email: raw.email }) ?? {
+      store.findUser({ email: raw.email }) ?? {
         id: randomUUID(),
         firstName: typeof raw.firstName === 'string' ? raw.firstName : '',
         lastName: typeof raw.lastName === 'string' ? raw.lastName : '',
@@ -108,8 +110,59 @@ export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaul
         const record = recordOf(store, req)
         const body = jsonObject(req)
         if (typeof body.contents !== 'string' || body.contents.trim() === '') throw new SimHttpError(400, 'contents is required')
-        const comment = store.addComment(record, { contents: body.contents, source: 'WEB', author: authorOf(body.author) })
+        const comment = store.addComment(record, { contents: body.contents, source: 'WEB', author: authorOf(store, body.author) })
         return { status: 201, body: commentView(comment) }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${rec}/:id/related`,
+      handler: (req) => {
+        const record = recordOf(store, req)
+        const body = jsonObject(req)
+        if (typeof body.id !== 'string' || body.id === '') throw new SimHttpError(400, 'id is required')
+        if (body.alias !== undefined && typeof body.alias !== 'string') throw new SimHttpError(400, 'alias must be a string')
+        const { seq: _seq, ...relation } = store.relate(record, { id: body.id, alias: body.alias })
+        return { status: 201, body: relation }
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: `${rec}/:id/related/:relatedId`,
+      handler: (req) => {
+        const key = req.params.relatedId ?? ''
+        if (!store.unrelate(recordOf(store, req), key)) throw new SimHttpError(404, `Related item "${key}" not found`)
+        return { status: 204 }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${rec}/:id/watchers`,
+      handler: (req) => {
+        const record = recordOf(store, req)
+        const body = jsonObject(req)
+        const user = typeof body.email === 'string' ? store.findUser({ email: body.email }) : undefined
+        if (!user) throw new SimHttpError(400, 'email must be a user of this workspace (see POST /_sim/users)')
+        if (!record.watchers.some((w) => w.id === user.id)) record.watchers.push(user)
+        return { status: 201, body: record.watchers }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/users',
+      handler: (req) => {
+        const body = jsonObject(req)
+        if (typeof body.email !== 'string' || !body.email.includes('@')) throw new SimHttpError(400, 'email is required')
+        const existing = store.findUser({ email: body.email })
+        if (existing) return { status: 200, body: existing }
+        const user: ElementumUser = {
+          id: randomUUID(),
+          firstName: typeof body.firstName === 'string' ? body.firstName : '',
+          lastName: typeof body.lastName === 'string' ? body.lastName : '',
+          email: body.email.toLowerCase(),
+        }
+        store.people.push(user)
+        return { status: 201, body: user }
       },
     },
     {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { SimHttpError, type SimRoute } from '../common/index.js'
 import { apiRoute, fieldsOf, jsonObject, namespaceOf, recordOf, type ElementumContext } from './context.js'
 import { childPage, encodeCursor, pageArgs, pageSorted } from './paging.js'
@@ -91,27 +90,13 @@ export function recordRoutes(ctx: ElementumContext): SimRoute[] {
       const body = jsonObject(req)
       if (typeof body.id !== 'string' || body.id === '') throw new SimHttpError(400, 'id is required')
       if (body.alias !== undefined && typeof body.alias !== 'string') throw new SimHttpError(400, 'alias must be a string')
-      const target = store.findByAlias(body.alias ?? record.alias, body.id)
-      if (!target) throw new SimHttpError(404, `Related record "${body.id}" not found`)
-      if (target === record) throw new SimHttpError(400, 'A record cannot be related to itself')
-      const existing = record.related.find((r) => r.alias === target.alias && r.id === target.data.id)
-      const relation: ElementumRelation = existing ?? {
-        seq: store.nextSeq(),
-        relationId: randomUUID(),
-        recordType: target.recordType,
-        alias: target.alias,
-        id: target.data.id ?? '',
-      }
-      if (!existing) record.related.push(relation)
-      return { status: 201, body: relatedItem(relation) }
+      return { status: 201, body: relatedItem(store.relate(record, { id: body.id, alias: body.alias })) }
     }),
     apiRoute(ctx, 'DELETE', '/:recordType/:alias/:id/related-items/:relationId', (req) => {
       const record = recordOf(store, req)
       // The spec names this `{itemId}`: accept the relation id or the related record's id.
-      const key = req.params.relationId
-      const index = record.related.findIndex((r) => r.relationId === key || r.id === key)
-      if (index < 0) throw new SimHttpError(404, `Related item "${key}" not found`)
-      record.related.splice(index, 1)
+      const key = req.params.relationId ?? ''
+      if (!store.unrelate(record, key)) throw new SimHttpError(404, `Related item "${key}" not found`)
       return { status: 204 }
     }),
   ]

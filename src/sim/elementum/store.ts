@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SimHttpError, type SimClock } from '../common/index.js'
-import type { ElementumUser } from './users.js'
+import { findUser, type ElementumUser } from './users.js'
 
 /**
  * The simulator's state: namespaces (recordType + alias) of records whose `data` is a map
@@ -102,6 +102,14 @@ export interface ElementumStore {
   update(record: ElementumRecord, patch: FieldPatch, opts?: { alwaysBump?: boolean }): boolean
   remove(record: ElementumRecord): void
   addComment(record: ElementumRecord, c: { contents: string; source: CommentSource; author: ElementumUser; atMs?: number }): ElementumComment
+  /** Relates `record` to the record `id` of `alias` (default: the record's own); relating it again returns the existing relation. */
+  relate(record: ElementumRecord, target: { id: string; alias?: string | undefined }): ElementumRelation
+  /** Removes a relation by its id or the related record's id; false when there is none. */
+  unrelate(record: ElementumRecord, key: string): boolean
+  /** People of this workspace besides the fixed directory (see users.ts), e.g. added by a test. */
+  readonly people: ElementumUser[]
+  /** A user of this workspace by id or email. */
+  findUser(ref: { userId?: unknown; email?: unknown }): ElementumUser | undefined
 }
 
 export function isRecordType(s: string): s is RecordType {
@@ -235,6 +243,30 @@ export function createElementumStore(clock: SimClock): ElementumStore {
       record.comments.push(comment)
       return comment
     },
+    relate: (record, t) => {
+      const target = store.findByAlias(t.alias ?? record.alias, t.id)
+      if (!target) throw new SimHttpError(404, `Related record "${t.id}" not found`)
+      if (target === record) throw new SimHttpError(400, 'A record cannot be related to itself')
+      const existing = record.related.find((r) => r.alias === target.alias && r.id === target.data.id)
+      if (existing) return existing
+      const relation: ElementumRelation = {
+        seq: store.nextSeq(),
+        relationId: randomUUID(),
+        recordType: target.recordType,
+        alias: target.alias,
+        id: target.data.id ?? '',
+      }
+      record.related.push(relation)
+      return relation
+    },
+    unrelate: (record, key) => {
+      const index = record.related.findIndex((r) => r.relationId === key || r.id === key)
+      if (index < 0) return false
+      record.related.splice(index, 1)
+      return true
+    },
+    people: [],
+    findUser: (ref) => findUser(ref, store.people),
   }
   return store
 }

@@ -40,8 +40,9 @@ export const API_USER: ElementumUser = {
   email: 'api.integration@example.com',
 }
 
-export function findUser(ref: { userId?: unknown; email?: unknown }): ElementumUser | undefined {
-  const all = [...DIRECTORY_USERS, API_USER]
+/** A user by id or email among the directory, the API user and `extra` (a workspace's own people). */
+export function findUser(ref: { userId?: unknown; email?: unknown }, extra: readonly ElementumUser[] = []): ElementumUser | undefined {
+  const all = [...DIRECTORY_USERS, API_USER, ...extra]
   if (typeof ref.userId === 'string') return all.find((u) => u.id === ref.userId)
   if (typeof ref.email === 'string') {
     const email = ref.email.toLowerCase()
