@@ -1,6 +1,6 @@
 import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type PlannedWrite, type StoredRecord } from '../engine/plan.js'
-import { sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
+import { actorOf, sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
 import { applyChildren, markChildrenStale, screenChildren } from './children.store.js'
 import { withDbRetry } from './transient.js'
@@ -47,13 +47,13 @@ async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]):
   const rows = await tx<{ id: string; remote_id: string }[]>`
     insert into elsync.records as r (connection, stream, remote_id, external_key, title, status, status_category,
       priority, due_at, description, assignees, fields, remote_created_at, remote_updated_at,
-      snapshot, document, content_hash, version)
+      created_by, updated_by, snapshot, document, content_hash, version)
     select ${stream.connection}, ${stream.stream}, u.remote_id,
       u.snap->>'external_key', u.snap->>'title', u.snap->>'status', u.snap->>'status_category',
       u.snap->>'priority', (u.snap->>'due_at')::timestamptz, u.snap->>'description',
       u.snap->'assignees', u.snap->'fields',
       (u.snap->>'remote_created_at')::timestamptz, (u.snap->>'remote_updated_at')::timestamptz,
-      u.snap, u.doc, u.hash, u.version
+      u.snap->>'created_by', u.snap->>'updated_by', u.snap, u.doc, u.hash, u.version
     from (
       select remote_id, snap::jsonb as snap, doc::jsonb as doc, hash, version
       from unnest(${writes.map((w) => w.row.remoteId)}::text[], ${writes.map((w) => JSON.stringify(w.row.snapshot))}::text[],
@@ -66,7 +66,7 @@ async function upsertRecords(tx: Tx, stream: StreamRef, writes: PlannedWrite[]):
       status_category = excluded.status_category, priority = excluded.priority, due_at = excluded.due_at,
       description = excluded.description, assignees = excluded.assignees, fields = excluded.fields,
       remote_created_at = excluded.remote_created_at, remote_updated_at = excluded.remote_updated_at,
-      snapshot = excluded.snapshot, document = excluded.document, content_hash = excluded.content_hash,
+      created_by = excluded.created_by, updated_by = excluded.updated_by, snapshot = excluded.snapshot, document = excluded.document, content_hash = excluded.content_hash,
       version = excluded.version, last_seen_at = now(), deleted_at = null, missed_scans = 0
     returning id, remote_id`
   return new Map(rows.map((r) => [r.remote_id, r.id]))
@@ -76,13 +76,14 @@ async function appendChanges(tx: Tx, stream: StreamRef, writes: PlannedWrite[], 
   if (writes.length === 0) return
   // txid is left to its default, the writing transaction: the change feed orders by it
   await tx`
-    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source, run_id, outbox_id)
+    insert into elsync.record_changes (record_id, connection, stream, remote_id, version, op, changed, source, run_id, outbox_id, actor, changed_at)
     select t.record_id, ${stream.connection}, ${stream.stream}, t.remote_id, t.version, t.op, t.changed::jsonb,
-           ${cause.source ?? 'poll'}, ${cause.runId ?? null}::bigint, ${cause.outboxId ?? null}::bigint
+           ${cause.source ?? 'poll'}, ${cause.runId ?? null}::bigint, ${cause.outboxId ?? null}::bigint, t.actor, t.changed_at::timestamptz
     from unnest(${writes.map((w) => ids.get(w.row.remoteId) as string)}::bigint[], ${writes.map((w) => w.row.remoteId)}::text[],
                 ${writes.map((w) => w.version)}::int[], ${writes.map((w) => w.op)}::text[],
-                ${writes.map((w) => JSON.stringify(w.changed))}::text[])
-      as t(record_id, remote_id, version, op, changed)`
+                ${writes.map((w) => JSON.stringify(w.changed))}::text[], ${writes.map((w) => actorOf(w.op, w.row.snapshot)) as string[]}::text[],
+                ${writes.map((w) => w.row.snapshot.remote_updated_at) as string[]}::text[])
+      as t(record_id, remote_id, version, op, changed, actor, changed_at)`
 }
 
 async function saveCursor(tx: Tx, stream: StreamRef, cursor: Cursor): Promise<void> {
