@@ -22,7 +22,7 @@ export function quarantineOf(record: RemoteRecord, err: unknown): QuarantinedIte
   return { remoteId, reason: toSyncError(err).message, ...(excerpt !== undefined ? { excerpt } : {}) }
 }
 
-interface Grouped {
+export interface GroupedQuarantine {
   remoteId: string | null
   reason: string
   excerpt: string | null
@@ -30,8 +30,8 @@ interface Grouped {
 }
 
 /** One row per (id, reason), secrets scrubbed: a page may repeat one (several items without an id). */
-function group(items: readonly QuarantinedItem[], redact: (text: string) => string): Grouped[] {
-  const rows = new Map<string, Grouped>()
+export function groupQuarantine(items: readonly QuarantinedItem[], redact: (text: string) => string): GroupedQuarantine[] {
+  const rows = new Map<string, GroupedQuarantine>()
   for (const item of items) {
     const reason = redact(item.reason)
     const key = JSON.stringify([item.remoteId, reason])
@@ -46,29 +46,16 @@ function group(items: readonly QuarantinedItem[], redact: (text: string) => stri
 }
 
 /**
- * Saves a page's quarantined items (sanitized: no NUL, no lone surrogate), and releases what
- * was quarantined under the ids that arrived as good records, except what this page quarantines
- * again under them (a record may be good while a child of it is not).
+ * Saves a page's quarantined items (sanitized: no NUL, no lone surrogate), grouped by
+ * `groupQuarantine`. Releasing what was quarantined under the ids that arrived as good records
+ * (except what this page quarantines again under them: a record may be good while a child of it
+ * is not) is part of the page's statement (page.write.ts).
  */
-export async function saveQuarantine(
-  tx: Tx,
-  stream: StreamRef,
-  page: { goodIds: readonly string[]; items: readonly QuarantinedItem[] },
-  opts: { runId: number | null; redact: (text: string) => string },
-): Promise<void> {
-  const rows = group(page.items, opts.redact)
-  if (page.goodIds.length > 0) {
-    const again = rows.filter((r) => r.remoteId !== null)
-    // written against the unique index's expression, so that it is an index probe per id
-    await tx`delete from elsync.quarantine q
-      where q.connection = ${stream.connection} and q.stream = ${stream.stream} and coalesce(q.remote_id, '') = any(${page.goodIds as string[]}::text[])
-        and (coalesce(q.remote_id, ''), q.reason) not in (
-          select * from unnest(${again.map((r) => r.remoteId) as string[]}::text[], ${again.map((r) => r.reason)}::text[]))`
-  }
+export async function saveQuarantine(tx: Tx, stream: StreamRef, rows: readonly GroupedQuarantine[], runId: number | null): Promise<void> {
   if (rows.length === 0) return
   await tx`
     insert into elsync.quarantine as q (connection, stream, remote_id, reason, excerpt, occurrences, last_run_id)
-    select ${stream.connection}, ${stream.stream}, u.remote_id, u.reason, u.excerpt, u.n, ${opts.runId}::bigint
+    select ${stream.connection}, ${stream.stream}, u.remote_id, u.reason, u.excerpt, u.n, ${runId}::bigint
     from unnest(${rows.map((r) => r.remoteId) as string[]}::text[], ${rows.map((r) => r.reason)}::text[],
                 ${rows.map((r) => r.excerpt) as string[]}::text[], ${rows.map((r) => r.count)}::int[])
       as u(remote_id, reason, excerpt, n)

@@ -45,6 +45,9 @@ export const records = elsync.table(
     missedScans: integer('missed_scans').notNull().default(0),
     /** Since when this record's children (comments, attachments, related items) could not be read; null once a page brought them. */
     childrenStaleSince: tz('children_stale_since'),
+    /** Who created the record and who last changed it, where the source says (engine `Snapshot`). */
+    createdBy: text('created_by'),
+    updatedBy: text('updated_by'),
   },
   (t) => [
     uniqueIndex('records_natural_key').on(t.connection, t.stream, t.remoteId),
@@ -83,6 +86,10 @@ export const recordChanges = elsync.table(
     /** The writing transaction, set by the database so that no writer can get it wrong. */
     txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
     observedAt: tz('observed_at').notNull().defaultNow(),
+    /** Who made the change, where the source says (see engine `actorOf`); null for deletions. */
+    actor: text('actor'),
+    /** When the source says the change happened: the record's last-modified time after it; null for deletions. */
+    changedAt: tz('changed_at'),
   },
   (t) => [
     uniqueIndex('record_changes_record_version').on(t.recordId, t.version),

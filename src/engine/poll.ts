@@ -2,6 +2,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events'
 import { InterruptedError, toSyncError } from './errors.js'
 import type { Connector, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
+import { readAhead } from './read-ahead.js'
 import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 
 /**
@@ -60,6 +61,13 @@ export interface StreamRunResult {
   error?: { code: string; message: string }
 }
 
+/**
+ * Pages read ahead of the one being saved. One is enough to overlap the API's answer with the
+ * database's write; more would only hold pages in memory. A run that stops early (a failed
+ * save) has read at most this many pages more than it saved, never saved any of them.
+ */
+const READ_AHEAD = 1
+
 /** A run's result before its first page: nothing read, nothing counted. */
 function emptyResult(runId: number | null, stream: StreamRef, mode: ReadMode): StreamRunResult {
   return {
@@ -100,7 +108,8 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
-    const pages = connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs })
+    // the next page is read while this one is saved (issue 13: the run waited for each in turn)
+    const pages = readAhead(connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs }), READ_AHEAD)
     for await (const read of pages) {
       opts.signal.throwIfAborted()
       const page = narrow(read)
@@ -128,6 +137,8 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         budgetLeft: stats.budgetLeft,
       })
     }
+    // the last read may have ended (read ahead) before the signal came: a stopped run is not complete
+    opts.signal.throwIfAborted()
     if (scan) {
       const done = await mirror.completeScan(stream, runId, {
         maxDeleteFraction: opts.maxDeleteFraction,

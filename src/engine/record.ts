@@ -22,6 +22,12 @@ export interface Snapshot {
   assignees: { id: string | null; name: string | null }[]
   remote_created_at: string | null
   remote_updated_at: string | null
+  /**
+   * Who created and who last changed the record, present only where the source says: a record
+   * whose source names no one hashes exactly as it did before these keys existed.
+   */
+  created_by?: string
+  updated_by?: string
   fields: Record<string, unknown>
 }
 
@@ -79,6 +85,8 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
     assignees: (r.assignees ?? []).map((a) => ({ id: a.id ?? null, name: a.name ?? null })),
     remote_created_at: canonicalTimestamp(r.remoteCreatedAt),
     remote_updated_at: canonicalTimestamp(r.remoteUpdatedAt),
+    ...(r.createdBy ? { created_by: r.createdBy } : {}),
+    ...(r.updatedBy ? { updated_by: r.updatedBy } : {}),
     fields: r.fields ?? {},
   }
   const contentHash = createHash('sha256')
@@ -88,21 +96,36 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
 }
 
 /**
+ * Columns an update does not list: they move with every change (and with some writes that
+ * change nothing), so they would only repeat that something changed. The row keeps them, and
+ * the history row names the actor in a column of its own.
+ */
+const MOVES_WITH_EVERY_CHANGE: ReadonlySet<string> = new Set(['remote_updated_at', 'updated_by'])
+
+/**
  * Field-level changes from `old` to `next`: normalized columns by name, other source
  * fields as `fields.<name>`. With `old` null (an insert) every non-empty field is listed.
- * An update never lists `remote_updated_at`: it moves with every change (and with some
- * writes that change nothing), so it would only repeat that something changed; the row keeps it.
+ * An update never lists `remote_updated_at` or `updated_by` (see `MOVES_WITH_EVERY_CHANGE`).
  */
 export function diffSnapshots(old: Snapshot | null, next: Snapshot): ChangedFields {
   const changed: ChangedFields = {}
   const put = (key: string, a: unknown, b: unknown): void => {
     if (stableStringify(a ?? null) !== stableStringify(b ?? null)) changed[key] = { old: a ?? null, new: b ?? null }
   }
-  for (const key of Object.keys(next) as (keyof Snapshot)[]) {
-    if (key === 'fields' || (old && key === 'remote_updated_at')) continue
+  const columns = new Set([...Object.keys(old ?? {}), ...Object.keys(next)] as (keyof Snapshot)[])
+  for (const key of columns) {
+    if (key === 'fields' || (old && MOVES_WITH_EVERY_CHANGE.has(key))) continue
     put(key, old?.[key], next[key])
   }
   const names = new Set([...Object.keys(old?.fields ?? {}), ...Object.keys(next.fields)])
   for (const name of names) put(`fields.${name}`, old?.fields[name], next.fields[name])
   return changed
+}
+
+/**
+ * Who made the change that a write of `next` records, as far as the source says: the last
+ * updater, or for an insert of a record the source names no updater of, its creator.
+ */
+export function actorOf(op: 'insert' | 'update' | 'restore', next: Snapshot): string | null {
+  return next.updated_by ?? (op === 'insert' ? next.created_by : undefined) ?? null
 }

@@ -40,6 +40,10 @@ export interface RemoteRecord {
   fields?: Record<string, unknown>
   remoteCreatedAt?: string | null
   remoteUpdatedAt?: string | null
+  /** Who created the record, as the source names people (a name, an e-mail or an id), where it says. */
+  createdBy?: string | null
+  /** Who last changed it, likewise: the actor of the change this read observes. */
+  updatedBy?: string | null
   /** The source document as read (the connector has already redacted secrets). */
   document: unknown
 }

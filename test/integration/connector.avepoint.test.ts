@@ -82,7 +82,7 @@ function setup(scope = sim.credentials.scope ?? ''): Setup {
   return { connector: createAvepoint({ name: connection, config, http, logger: logs.logger }), logs, connection }
 }
 
-const sync = (s: Setup, stream: string, onPage?: () => void) =>
+const sync = (s: Setup, stream: string) =>
   runStream(mirror, {
     stream: { connection: s.connection, stream },
     connector: s.connector,
@@ -90,7 +90,6 @@ const sync = (s: Setup, stream: string, onPage?: () => void) =>
     signal: AbortSignal.timeout(30_000),
     lookbackMs: 0,
     maxDeleteFraction: 0.5,
-    ...(onPage ? { onPage } : {}),
   })
 
 const rows = (ref: StreamRef) =>
@@ -211,13 +210,10 @@ describe('avepoint connector', () => {
     const onSecondPage = (await dump('customers'))[120] as { id: string }
     await control('POST', `/_sim/edit/customers/${onSecondPage.id}`, { fields: { customerName: 'Renamed By A Human' } })
 
-    // page 1 is read and saved; every attempt at page 2 gets the maintenance page
-    let armed = false
-    const arm = () => {
-      if (!armed) sim.server.faults.arm({ kind: 'html', count: 3, route: `${GENERAL}/customers` })
-      armed = true
-    }
-    const failed = await sync(s, 'customers', arm)
+    // page 1 is read and saved; every attempt at page 2 gets the maintenance page (armed before the
+    // run: page 2 is read while page 1 is saved)
+    sim.server.faults.arm({ kind: 'html', count: 3, route: `${GENERAL}/customers`, skip: 1 })
+    const failed = await sync(s, 'customers')
     expect(failed).toMatchObject({ status: 'failed', pages: 1, deleted: 0, error: { code: 'bad_response', message: expect.stringContaining('HTML page') } })
     expect(await cursorOf(ref)).toEqual(cursorBefore)
     const after = await rows(ref)

@@ -227,9 +227,9 @@ describe('elementum connector: failures', () => {
       const r = ns?.bySeq.get(seq)
       if (r) h.sim.store.update(r, { Title: `${r.data.Title} (edited)` })
     }
-    const failed = await h.run('incremental', {
-      onPage: (p) => p.page === 1 && h.sim.server.faults.arm({ ...fault, count: 3, route: `/v1/tasks/${alias}` }),
-    })
+    // page 1 goes through, page 2 fails beyond the retries (armed before the run: page 2 is read while page 1 is saved)
+    h.sim.server.faults.arm({ ...fault, count: 3, route: `/v1/tasks/${alias}`, skip: 1 })
+    const failed = await h.run('incremental')
     expect(failed).toMatchObject({ status: 'failed', pages: 1, error: { code } })
     expect(await cursorOf(alias)).toEqual(cursor)
     expect(await count('records_current', alias)).toBe(250)

@@ -169,10 +169,10 @@ describe.each(Object.keys(CONNECTORS) as (keyof typeof CONNECTORS)[])('%s run wi
       expect(before.records).toHaveLength(SEEDED)
       expect(before.streamState).toHaveLength(1)
 
-      // armed once page 1 is saved: pages 2's request fails on every one of the 3 attempts
-      const failed = await h.run({
-        onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: RETRY.attempts, route: h.route }),
-      })
+      // page 1's request goes through, page 2's fails on every one of the 3 attempts (armed before
+      // the run: page 2 is read while page 1 is saved)
+      h.server.faults.arm({ ...fault, count: RETRY.attempts, route: h.route, skip: 1 })
+      const failed = await h.run()
       expect(failed).toMatchObject({ status: 'failed', pages: 1, deleted: 0, error: { code, message: expect.stringMatching(cause) } })
       // exactly the retry budget was spent on page 2: every armed use was taken, and no 4th attempt went out
       expect(h.server.faults.list()).toEqual([])
@@ -192,9 +192,8 @@ describe.each(Object.keys(CONNECTORS) as (keyof typeof CONNECTORS)[])('%s run wi
     const edited = await h.editLate('Edited while the API misbehaved')
     h.server.clock.advance(1_000) // the cursor is the server's Date, which has one-second resolution
 
-    const recovered = await h.run({
-      onPage: (p) => p.page === 1 && h.server.faults.arm({ ...fault, count: 1, route: h.route }),
-    })
+    h.server.faults.arm({ ...fault, count: 1, route: h.route, skip: 1 })
+    const recovered = await h.run()
     expect(h.server.faults.list()).toEqual([]) // the fault did strike
     expect(recovered).toMatchObject({ status: 'succeeded', pages: 3, seen: SEEDED, changed: 1, deleted: 0 })
     expect(recovered.error).toBeUndefined()

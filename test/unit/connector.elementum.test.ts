@@ -109,6 +109,14 @@ describe('elementum normalization', () => {
     expect(toRemoteRecord({ id: 'X-1', Status: 'cancelled' }, 'Updated on').statusCategory).toBe('done')
   })
 
+  it('names who created and who last saved the record from its system fields, not among the other fields', () => {
+    const data = { id: 'TSK-1', Title: 't', 'Created by': 'ada@example.com', 'Updated by': ' grace@example.com ', Site: 'Berlin' }
+    const r = toRemoteRecord(data, 'Updated on')
+    expect(r).toMatchObject({ createdBy: 'ada@example.com', updatedBy: 'grace@example.com', fields: { Site: 'Berlin' } })
+    expect(toRemoteRecord({ id: 'TSK-2', 'Updated by': { firstName: 'Grace', lastName: 'Hopper' } }, 'Updated on').updatedBy).toBe('Grace Hopper')
+    expect(toRemoteRecord({ id: 'TSK-3', 'Created by': '' }, 'Updated on')).toMatchObject({ createdBy: null, updatedBy: null })
+  })
+
   it('names the comment author and marks comments carrying our attribution footer as synced', () => {
     const by = { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com' }
     const native = toRemoteComment('TSK-1', parseComment({ id: 'c1', contents: 'Looks good', createdBy: by, source: 'WEB' }, 'c'))

@@ -47,6 +47,14 @@ describe('rest items and records', () => {
     })
   })
 
+  it('maps the declared creator and updater fields, a name or a user object, to the actor columns', () => {
+    const s = stream({ createdByField: 'author', updatedByField: 'meta.editor' })
+    const r = normalizeRest({ id: 'a', author: { displayName: 'Ada' }, meta: { editor: 'grace@example.com' }, x: 1 }, s, 'x')
+    expect(r).toMatchObject({ createdBy: 'Ada', updatedBy: 'grace@example.com' })
+    expect(r.fields).toEqual({ meta: { editor: 'grace@example.com' }, x: 1 })
+    expect(normalizeRest({ id: 'b' }, stream(), 'x')).not.toHaveProperty('createdBy')
+  })
+
   it('makes a numeric update time outside years 1–9999 null instead of failing', () => {
     const s = stream({ updatedField: 'modified' })
     expect(normalizeRest({ id: 'a', modified: 1e20 }, s, 'x').remoteUpdatedAt).toBeNull()

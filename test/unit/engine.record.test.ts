@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidRecordError } from '../../src/engine/errors.js'
-import { canonicalTimestamp, toMirrorRow } from '../../src/engine/record.js'
+import { actorOf, canonicalTimestamp, diffSnapshots, toMirrorRow } from '../../src/engine/record.js'
+import type { RemoteRecord } from '../../src/engine/types.js'
 
 describe('canonicalTimestamp', () => {
   it('keeps dates Postgres can store and drops the ones it cannot', () => {
@@ -16,5 +17,37 @@ describe('toMirrorRow', () => {
     const attempt = () => toMirrorRow({ remoteId: '', document: {} }, { nulBytesStripped: 0 })
     expect(attempt).toThrow(InvalidRecordError)
     expect(attempt).toThrow(expect.objectContaining({ code: 'invalid_record', message: 'record without a remote id' }))
+  })
+})
+
+describe('who created and who changed a record', () => {
+  const record = (over: Partial<RemoteRecord> = {}): RemoteRecord => ({ remoteId: 'a', title: 'A', status: 'Open', document: { id: 'a' }, ...over })
+  const row = (over: Partial<RemoteRecord> = {}) => toMirrorRow(record(over), { nulBytesStripped: 0 })
+
+  it('keeps the snapshot and its hash as they were for a source that names no one', () => {
+    const plain = row()
+    expect(Object.keys(plain.snapshot)).not.toContain('created_by')
+    expect(Object.keys(plain.snapshot)).not.toContain('updated_by')
+    expect(row({ createdBy: null, updatedBy: '' }).contentHash).toBe(plain.contentHash)
+    expect(row({ createdBy: 'ada@example.com' }).contentHash).not.toBe(plain.contentHash)
+  })
+
+  it('lists the creator and updater on an insert, and never the updater on an update', () => {
+    const first = row({ createdBy: 'ada@example.com', updatedBy: 'ada@example.com' }).snapshot
+    expect(diffSnapshots(null, first)).toMatchObject({ created_by: { old: null, new: 'ada@example.com' }, updated_by: { old: null, new: 'ada@example.com' } })
+    const next = row({ status: 'Closed', createdBy: 'ada@example.com', updatedBy: 'grace@example.com' }).snapshot
+    expect(diffSnapshots(first, next)).toEqual({ status: { old: 'Open', new: 'Closed' } })
+  })
+
+  it('lists a creator that went away, since an update compares the columns of both sides', () => {
+    const before = row({ createdBy: 'ada@example.com' }).snapshot
+    expect(diffSnapshots(before, row().snapshot)).toEqual({ created_by: { old: 'ada@example.com', new: null } })
+  })
+
+  it('names the actor of a change: the last updater, else for an insert the creator, else nobody', () => {
+    expect(actorOf('update', row({ createdBy: 'ada', updatedBy: 'grace' }).snapshot)).toBe('grace')
+    expect(actorOf('insert', row({ createdBy: 'ada' }).snapshot)).toBe('ada')
+    expect(actorOf('update', row({ createdBy: 'ada' }).snapshot)).toBeNull()
+    expect(actorOf('restore', row().snapshot)).toBeNull()
   })
 })

@@ -20,6 +20,8 @@ const KNOWN: readonly FieldInfo[] = [
   { name: 'Assignee', kind: 'people', writable: true },
   { name: 'Created on', kind: 'datetime', writable: false },
   { name: 'Updated on', kind: 'datetime', writable: false },
+  { name: 'Created by', kind: 'text', writable: false },
+  { name: 'Updated by', kind: 'text', writable: false },
 ]
 const BY_NAME = new Map(KNOWN.map((f) => [f.name, f]))
 
@@ -33,6 +35,8 @@ const COLUMNS: Columns = {
   Description: (s) => s.description,
   Assignee: (s) => s.assignees,
   'Created on': (s) => s.remote_created_at,
+  'Created by': (s) => s.created_by ?? null,
+  'Updated by': (s) => s.updated_by ?? null,
 }
 
 export interface ElementumFieldsDeps {

@@ -1,6 +1,6 @@
 import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
 import type { RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, StatusCategory } from '../../engine/types.js'
-import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
+import { firstStr, isObject, otherFields, personName, str, type Json } from '../shared/tolerant.js'
 import type { RawAttachment, RawComment, RawRelation } from './elementum.schemas.js'
 
 /**
@@ -21,7 +21,7 @@ export const DEFAULT_STATUS_CATEGORIES: Readonly<Record<string, StatusCategory>>
 }
 
 /** Display names that map to normalized columns (the cursor field joins them per stream). */
-export const KNOWN_FIELDS = ['id', 'Title', 'Status', 'Priority', 'Due Date', 'Description', 'Assignee', 'Created on'] as const
+export const KNOWN_FIELDS = ['id', 'Title', 'Status', 'Priority', 'Due Date', 'Description', 'Assignee', 'Created on', 'Created by', 'Updated by'] as const
 
 export function statusCategory(status: string | null): StatusCategory | null {
   if (status === null) return null
@@ -61,6 +61,9 @@ export function toRemoteRecord(data: Json & { id: string }, cursorField: string,
     assignees: assigneesOf(data.Assignee),
     remoteCreatedAt: str(data['Created on']),
     remoteUpdatedAt: str(data[cursorField]),
+    // system fields naming the user who created and last saved the record (the API user for API writes)
+    createdBy: personName(data['Created by']),
+    updatedBy: personName(data['Updated by']),
     fields: otherFields(data, [...KNOWN_FIELDS, cursorField]),
     document: data,
   }

@@ -72,6 +72,9 @@ export const restStreamSchema = z.strictObject({
   idField: singleLine.default('id'),
   /** Field holding the item's last-modified time, if the API has one. */
   updatedField: singleLine.optional(),
+  /** Fields naming who created the item and who last changed it, if the API has them (a name, an e-mail, an id, or a user object). */
+  createdByField: singleLine.optional(),
+  updatedByField: singleLine.optional(),
   pagination: paginationSchema,
   /** Applied after reading. */
   filter: rsqlFilter.optional(),

@@ -7,7 +7,8 @@ import { getPath } from '../shared/paging.js'
 /**
  * Fields of a generic JSON API, read-only (a `rest` stream is mirrored, never written). The
  * normalizer (rest.normalize.ts) moves `title` (else `name`) to `title`, `status` to
- * `status` and the stream's `updatedField` to `remote_updated_at`; every other property stays
+ * `status`, the stream's `updatedField` to `remote_updated_at` and its `createdByField` and
+ * `updatedByField` to `created_by` and `updated_by`; every other property stays
  * in `fields`, where a dotted name (`owner.email`) reads a nested value.
  */
 
@@ -16,7 +17,10 @@ export interface RestFieldsDeps {
 }
 
 export function createRestFieldCatalog(deps: RestFieldsDeps): FieldCatalog {
-  const updatedFields = new Set(Object.values(deps.streams).flatMap((s) => (s.updatedField ? [s.updatedField] : [])))
+  const fieldsNamed = (pick: (s: RestStream) => string | undefined) => new Set(Object.values(deps.streams).flatMap((s) => pick(s) ?? []))
+  const updatedFields = fieldsNamed((s) => s.updatedField)
+  const createdByFields = fieldsNamed((s) => s.createdByField)
+  const updatedByFields = fieldsNamed((s) => s.updatedByField)
 
   function field(stream: string, name: string): FieldInfo {
     const s = deps.streams[stream]
@@ -31,6 +35,8 @@ export function createRestFieldCatalog(deps: RestFieldsDeps): FieldCatalog {
     if (name === 'title' || name === 'name') return s.title
     if (name === 'status') return s.status
     if (updatedFields.has(name)) return s.remote_updated_at
+    if (createdByFields.has(name)) return s.created_by ?? null
+    if (updatedByFields.has(name)) return s.updated_by ?? null
     return null
   }
 

@@ -3,7 +3,7 @@ import { epochTimestamp } from '../../engine/record.js'
 import type { RemoteRecord } from '../../engine/types.js'
 import { BadResponseError } from '../../http/errors.js'
 import { getPath } from '../shared/paging.js'
-import { extractList, firstStr, isObject, otherFields, str } from '../shared/tolerant.js'
+import { extractList, firstStr, isObject, otherFields, personName, str } from '../shared/tolerant.js'
 
 /** Declarative reading of any JSON list: where the items are, which field is the id. */
 
@@ -39,12 +39,15 @@ export function normalizeRest(item: unknown, s: RestStream, what: string): Remot
   const title = firstStr(item, ['title', 'name'])
   const titleKey = title === null ? null : str(item.title) ? 'title' : 'name'
   // fields mapped to columns are not repeated among the other fields
-  const mapped = [s.idField, ...(titleKey ? [titleKey] : []), ...(s.updatedField ? [s.updatedField] : [])]
+  const people = [s.createdByField, s.updatedByField].filter((f): f is string => f !== undefined)
+  const mapped = [s.idField, ...(titleKey ? [titleKey] : []), ...(s.updatedField ? [s.updatedField] : []), ...people]
   return {
     remoteId,
     title,
     status: str(item.status),
     ...(s.updatedField ? { remoteUpdatedAt: timestamp(getPath(item, s.updatedField)) } : {}),
+    ...(s.createdByField ? { createdBy: personName(getPath(item, s.createdByField)) } : {}),
+    ...(s.updatedByField ? { updatedBy: personName(getPath(item, s.updatedByField)) } : {}),
     fields: otherFields(item, [...mapped, ...(str(item.status) !== null ? ['status'] : [])]),
     document: item,
   }

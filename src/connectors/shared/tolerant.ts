@@ -43,6 +43,19 @@ export function firstStr(obj: Json, keys: readonly string[]): string | null {
   return null
 }
 
+/**
+ * A person as an API names one — a string (a name, an e-mail, an id) or a user object read by
+ * its name, else its e-mail or id; null when there is none.
+ */
+export function personName(v: unknown): string | null {
+  if (isObject(v)) {
+    const full = [str(v.firstName), str(v.lastName)].filter((s) => s !== null && s.trim() !== '').join(' ')
+    return firstStr(v, ['name', 'displayName']) ?? (full !== '' ? full : null) ?? firstStr(v, ['email', 'id'])
+  }
+  const s = str(v)?.trim()
+  return s ? s : null
+}
+
 export function num(v: unknown): number | null {
   if (typeof v === 'number' && Number.isFinite(v)) return v
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v)

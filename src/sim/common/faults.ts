@@ -19,6 +19,11 @@ export interface Fault {
   route?: string
   /** Strike only every `every`-th matching request (default 1: each one), for a flaky API. */
   every?: number
+  /**
+   * Let this many matching requests through before the first strike: a fault on the second
+   * page of a scan can be armed before the scan, whether or not the client reads ahead.
+   */
+  skip?: number
   /** Matching requests seen by a fault with `every`. */
   seen?: number
   status?: number
@@ -51,7 +56,7 @@ export function parseFault(body: unknown): Fault {
   }
   const fault: Fault = { kind: b.kind as FaultKind, count: num('count') ?? 1 }
   if (typeof b.route === 'string') fault.route = b.route
-  for (const key of ['status', 'retryAfterSeconds', 'hangMs', 'insert', 'delete', 'every'] as const) {
+  for (const key of ['status', 'retryAfterSeconds', 'hangMs', 'insert', 'delete', 'every', 'skip'] as const) {
     const v = num(key)
     if (v !== undefined) fault[key] = v
   }
@@ -68,7 +73,10 @@ export function createFaultBox(): FaultBox {
       faults.push({ ...fault })
     },
     take: (path, kinds) => {
-      const matching = faults.filter((x) => kinds.includes(x.kind) && x.count > 0 && (x.route === undefined || path.startsWith(x.route)))
+      const matching = faults
+        .filter((x) => kinds.includes(x.kind) && x.count > 0 && (x.route === undefined || path.startsWith(x.route)))
+        // a fault still letting requests through lets this one through (and counts it)
+        .filter((x) => !(x.skip !== undefined && x.skip > 0 && x.skip-- > 0))
       // every periodic fault counts the request, whether or not it strikes
       for (const x of matching) if (x.every !== undefined) x.seen = (x.seen ?? 0) + 1
       const f = matching.find((x) => x.every === undefined || (x.seen ?? 0) % x.every === 0)

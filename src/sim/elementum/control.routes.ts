@@ -42,10 +42,14 @@ function authorOf(store: ElementumStore, raw: unknown): ElementumUser {
   throw new SimHttpError(400, 'author must be an email or {firstName, lastName, email}')
 }
 
-/** `{fields: {...}}`, or a bare field map. */
-function humanFields(req: SimRequest): ReturnType<typeof fieldsOf> {
+/**
+ * `{fields: {...}, author?}`, or a bare field map; the person making the change is `author`
+ * (see `authorOf`) in the first form, the first directory user in the second.
+ */
+function humanEdit(store: ElementumStore, req: SimRequest): { fields: ReturnType<typeof fieldsOf>; by: ElementumUser } {
   const body = jsonObject(req)
-  return isJsonObject(body.fields) ? fieldsOf(body.fields) : fieldsOf(body)
+  if (isJsonObject(body.fields)) return { fields: fieldsOf(body.fields), by: authorOf(store, body.author) }
+  return { fields: fieldsOf(body), by: authorOf(store, undefined) }
 }
 
 export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaultSeed: number): SimRoute[] {
@@ -68,7 +72,8 @@ export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaul
       handler: (req) => {
         const recordType = recordTypeOf(req.params.recordType)
         const ns = store.ensureNamespace(recordType, req.params.alias ?? '')
-        return { status: 201, body: store.create(ns, humanFields(req)).data }
+        const { fields, by } = humanEdit(store, req)
+        return { status: 201, body: store.create(ns, fields, { by }).data }
       },
     },
     {
@@ -99,7 +104,8 @@ export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaul
       pattern: `${rec}/:id/edit`,
       handler: (req) => {
         const record = recordOf(store, req)
-        store.update(record, humanFields(req), { alwaysBump: true })
+        const { fields, by } = humanEdit(store, req)
+        store.update(record, fields, { alwaysBump: true, by })
         return { status: 200, body: record.data }
       },
     },

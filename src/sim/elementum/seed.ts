@@ -1,6 +1,6 @@
 import { createPrng, prngUuid, SimHttpError, type Fault, type Prng } from '../common/index.js'
 import { PRIORITIES, STATUSES, type ElementumStore, type FieldPatch, type Namespace, type RecordType } from './store.js'
-import { DIRECTORY_USERS } from './users.js'
+import { DIRECTORY_USERS, type ElementumUser } from './users.js'
 
 /** Deterministic fake records for `/_sim/seed` and for paging drift. */
 
@@ -55,12 +55,16 @@ export function seedNamespace(store: ElementumStore, recordType: RecordType, ali
   const prng = createPrng(seed)
   const now = store.clock.now()
   const created = Array.from({ length: count }, () => now - prng.int(0, 30 * DAY_MS)).sort((a, b) => a - b)
+  // people from a generator of their own, so that adding them changed no other seeded value
+  const people = createPrng(seed ^ 0xb1a)
   let firstId: string | null = null
   let lastId: string | null = null
   for (const createdAtMs of created) {
     const fields = fakeFields(prng, ns.nextNumber, createdAtMs)
     const updatedAtMs = createdAtMs + prng.int(0, now - createdAtMs)
-    const id = store.create(ns, fields, { createdAtMs, updatedAtMs }).data.id ?? null
+    const by = people.pick(DIRECTORY_USERS)
+    const updatedBy = updatedAtMs === createdAtMs ? by : people.pick(DIRECTORY_USERS)
+    const id = store.create(ns, fields, { createdAtMs, updatedAtMs, by, updatedBy }).data.id ?? null
     firstId ??= id
     lastId = id
   }
@@ -74,7 +78,8 @@ export function applyDrift(store: ElementumStore, ns: Namespace, fault: Pick<Fau
     if (record) store.remove(record)
   }
   const now = store.clock.now()
-  for (let i = 0; i < (fault.insert ?? 0); i++) store.create(ns, fakeFields(prng, ns.nextNumber, now))
+  for (let i = 0; i < (fault.insert ?? 0); i++)
+    store.create(ns, fakeFields(prng, ns.nextNumber, now), { by: DIRECTORY_USERS[i % DIRECTORY_USERS.length] as ElementumUser })
 }
 
 const COMMENTS = [

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SimHttpError, type SimClock } from '../common/index.js'
-import { findUser, type ElementumUser } from './users.js'
+import { API_USER, findUser, type ElementumUser } from './users.js'
 
 /**
  * The simulator's state: namespaces (recordType + alias) of records whose `data` is a map
@@ -16,8 +16,12 @@ export const ID_PREFIX: Readonly<Record<RecordType, string>> = { apps: 'APP', el
 export const RELATED_TYPE: Readonly<Record<RecordType, string>> = { apps: 'APP', elements: 'ELEMENT', tasks: 'TASK', transactions: 'TRANSACTION' }
 export const STATUSES = ['Open', 'In Progress', 'Closed', 'Cancelled'] as const
 export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const
-/** Set by the system; ignored when a client sends them. */
-export const SYSTEM_FIELDS: ReadonlySet<string> = new Set(['id', 'Created on', 'Updated on'])
+/**
+ * Set by the system; ignored when a client sends them. `Created by` and `Updated by` name the
+ * user (by e-mail, as `Assignee` does) who created the record and who last saved it: the API
+ * user for API writes, the person for edits in the web UI.
+ */
+export const SYSTEM_FIELDS: ReadonlySet<string> = new Set(['id', 'Created on', 'Updated on', 'Created by', 'Updated by'])
 
 export type Fields = Record<string, string>
 /** A partial update: a string sets a field, null removes it. */
@@ -85,6 +89,17 @@ export interface Namespace {
 export interface CreateOptions {
   createdAtMs?: number
   updatedAtMs?: number
+  /** Who creates it (default the API user). */
+  by?: ElementumUser
+  /** Who saved it last, when that is someone else (seeded history). */
+  updatedBy?: ElementumUser
+}
+
+export interface UpdateOptions {
+  /** Bump `Updated on` (and `Updated by`) even when no value changed, as a save in the web UI does. */
+  alwaysBump?: boolean
+  /** Who saves it (default the API user). */
+  by?: ElementumUser
 }
 
 export interface ElementumStore {
@@ -99,7 +114,7 @@ export interface ElementumStore {
   /** Creates a record in an existing namespace (throws a 400 on invalid fields). */
   create(ns: Namespace, fields: FieldPatch, opts?: CreateOptions): ElementumRecord
   /** Applies a patch; bumps `Updated on` when a value changed, or always with `alwaysBump`. Returns whether anything changed. */
-  update(record: ElementumRecord, patch: FieldPatch, opts?: { alwaysBump?: boolean }): boolean
+  update(record: ElementumRecord, patch: FieldPatch, opts?: UpdateOptions): boolean
   remove(record: ElementumRecord): void
   addComment(record: ElementumRecord, c: { contents: string; source: CommentSource; author: ElementumUser; atMs?: number }): ElementumComment
   /** Relates `record` to the record `id` of `alias` (default: the record's own); relating it again returns the existing relation. */
@@ -186,6 +201,8 @@ export function createElementumStore(clock: SimClock): ElementumStore {
       for (const [k, v] of Object.entries(fields)) if (!SYSTEM_FIELDS.has(k) && typeof v === 'string') data[k] = v
       data['Created on'] = iso(createdAt)
       data['Updated on'] = iso(opts.updatedAtMs ?? createdAt)
+      data['Created by'] = (opts.by ?? API_USER).email
+      data['Updated by'] = (opts.updatedBy ?? opts.by ?? API_USER).email
       const record: ElementumRecord = {
         seq: store.nextSeq(),
         recordType: ns.recordType,
@@ -218,6 +235,7 @@ export function createElementumStore(clock: SimClock): ElementumStore {
       }
       if (changed || opts.alwaysBump) {
         record.data['Updated on'] = iso(clock.now())
+        record.data['Updated by'] = (opts.by ?? API_USER).email
         const ns = store.namespace(record.recordType, record.alias)
         if (ns) ns.version++
       }
