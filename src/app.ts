@@ -8,6 +8,7 @@ import { Registry } from 'prom-client'
 import type { EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
+import { connectorModule } from './connectors/registry.js'
 import type { Sql } from './db/client.js'
 import { createStreamLeases } from './db/leases.store.js'
 import { createPgMirror } from './db/mirror.store.js'
@@ -85,6 +86,7 @@ function buildTargets(ctx: AppContext, streams: readonly StreamRef[], connectorO
       missedScansToDelete: config.deleteAfterMissedScans,
       // an API that filters server-side got the filter with its requests; elsewhere it is applied after reading
       filter: connector.filtersServerSide(sel.stream) ? undefined : stream.filter,
+      childBudget: config.childBudget ?? connectorModule(config.kind).defaults.childBudget ?? 0,
     }
   })
 }
@@ -156,7 +158,14 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     delete: m.delete,
     fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
     ...(m.marker !== undefined ? { marker: m.marker } : {}),
+    comments: m.comments,
   }
+}
+
+/** The name a connection's system goes by in a copied comment's footer (`— Jane Smith via Elean`): its kind, capitalized. */
+export function systemNameOf(config: Config, connection: string): string {
+  const kind = config.connections[connection]?.kind
+  return kind === undefined || kind === 'rest' ? connection : `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`
 }
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
@@ -198,6 +207,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
         batchSize: 500,
         signal: opts.signal,
+        systems: { left: systemNameOf(ctx.config, spec.left.connection), right: systemNameOf(ctx.config, spec.right.connection) },
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })

@@ -111,8 +111,16 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
             update elsync.record_links set ${tx.unsafe(column)} = ${result.remoteId}, last_synced_at = now(),
               state = case when state = 'creating' then 'linked' else state end
             where id = ${sent.link_id}`
+          // writes queued for the record before it existed (comment copies) now know where to go
+          await tx`
+            update elsync.outbox set remote_id = ${result.remoteId}, updated_at = now()
+            where link_id = ${sent.link_id} and target = ${sent.target} and op <> 'create' and remote_id is null
+              and state in ('pending', 'failed')`
         } else {
           await tx`update elsync.record_links set last_synced_at = now() where id = ${sent.link_id}`
+        }
+        if (sent.op === 'comment' && result.childId !== undefined) {
+          await tx`update elsync.comment_links set target_comment_id = ${result.childId}, copied_at = now() where outbox_id = ${row.id}`
         }
       })
     },

@@ -2,6 +2,7 @@ import type { FieldCatalog } from './catalog.js'
 import { SyncError } from './errors.js'
 import type { Connector, RecordWriter, WritePayload } from './ports.js'
 import type { OutboxRow, PushResult } from './write.types.js'
+import { pushComment } from './children.comments.js'
 
 /**
  * One outbox row performed through its target connector: a create (looked up by its marker
@@ -23,6 +24,7 @@ export class PushImpossibleError extends SyncError {
 const where = (row: OutboxRow): string => `outbox row ${row.id} (${row.op} in ${row.stream.connection}/${row.stream.stream})`
 
 export async function performPush(row: OutboxRow, connector: Connector, signal: AbortSignal): Promise<PushResult> {
+  if (row.op === 'comment') return pushComment(row, connector, signal)
   const { records, fields } = connector
   if (!records || !fields)
     throw new PushImpossibleError('write_unsupported', `${where(row)}: connection ${row.stream.connection} (kind ${connector.kind}) cannot write records`)

@@ -46,6 +46,8 @@ export function planLine(req: OutboxRequest, info: PlanInfo = {}): string {
     }
     case 'delete':
       return `delete ${target.connection} ${info.targetKey ?? req.remoteId}`
+    case 'comment':
+      return `comment ${target.connection} ${info.targetKey ?? req.remoteId ?? '(being created)'}`
     case 'update': {
       const changes = Object.entries(req.values).map(([name, value]) => {
         const d = decisionOf(req, name, value, info.mapping)

@@ -44,6 +44,8 @@ export interface MappingSpec {
   fields: readonly MappedField[]
   /** The create marker setting (template or prefix, see engine/attribution.ts); default `elsync`. */
   marker?: string | undefined
+  /** Which way human comments are copied (engine/children.comments.ts); default none. */
+  comments?: 'none' | 'left-to-right' | 'right-to-left' | 'both' | undefined
 }
 
 /** A field's agreed value on both sides, each normalized by its own side's catalog. */
@@ -111,7 +113,7 @@ export interface ConflictRecord {
   winner: Side | null
 }
 
-export type OutboxOp = 'create' | 'update' | 'delete'
+export type OutboxOp = 'create' | 'update' | 'delete' | 'comment'
 
 /** A write reconcile asks for; the executor turns `values` into the vendor's payload with the target's field catalog. */
 export interface OutboxRequest {
@@ -146,6 +148,8 @@ export interface PushResult {
   remoteId: string
   record: RemoteRecord | null
   status?: number
+  /** A child write (a comment): the child's id on the target; `remoteId` stays its parent record. */
+  childId?: string
 }
 
 export type MirrorOp = ChangeOp
@@ -165,6 +169,34 @@ export interface ReconcileTx {
   enqueue(req: OutboxRequest): Promise<number>
   recordConflict(linkId: number, mappingId: string, conflict: ConflictRecord): Promise<void>
   saveOffset(mappingId: string, offset: FeedOffset | null): Promise<void>
+  /** Comment copies of linked records, in the same transaction (engine/children.comments.ts). */
+  readonly comments?: CommentCopyTx
+}
+
+/** A human comment of a linked record not copied yet, as the comment planner reads it. */
+export interface CommentCandidate {
+  linkId: number
+  /** The side the comment is on. */
+  side: Side
+  parentRemoteId: string
+  /** The counterpart record; null while its create is still in the outbox (the create's push fills the row in). */
+  targetRemoteId: string | null
+  commentId: string
+  body: string
+  author: string | null
+  createdAt: string | null
+}
+
+/** Comment copies as reconcile plans them (a store port, implemented in src/db/comments.store.ts). */
+export interface CommentCopyTx {
+  /**
+   * Human comments on `side` of the mapping's linked records that were never copied, oldest first:
+   * not copies themselves (no attribution footer, not the target of a comment link), not
+   * planned before (no comment link from them).
+   */
+  candidates(mappingId: string, side: Side, stream: StreamRef, limit: number): Promise<CommentCandidate[]>
+  /** Queues the copy (an outbox row, op `comment`) and links it to its original; null when it was linked already. */
+  planCopy(c: CommentCandidate, req: OutboxRequest): Promise<number | null>
 }
 
 export interface ReconcileStore {
