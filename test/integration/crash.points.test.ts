@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process'
 import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FAILPOINTS, type Failpoint } from '../../src/app.js'
-import type { SimStats } from '../../src/sim/common/server.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb, type TestDb } from '../support/db.js'
 import { writeSimConfig } from '../support/sim.config.js'
+import { elsyncSync as runSync, writesServed } from '../support/sync.world.js'
 
 /**
  * Issue 9: `elsync sync` is SIGKILLed at each named point (ELSYNC_FAILPOINT) in its first
@@ -63,30 +62,7 @@ function settleEleanSeed(elean: StartedElean): void {
   }
 }
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-  output: string
-}
-
-function elsyncSync(world: World, failpoint?: Failpoint): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
-    env: failpoint ? { ...world.env, ELSYNC_FAILPOINT: failpoint } : world.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()))
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()))
-  // a hung run must fail the test, not the file's timeout
-  const guard = setTimeout(() => child.kill('SIGTERM'), 90_000)
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(guard)
-      resolve({ code, signal, output })
-    })
-  })
-}
+const elsyncSync = (world: World, failpoint?: Failpoint) => runSync(world.env, failpoint)
 
 /**
  * A dead process's leases run out on their own (stream and mapping leases after 30 s, outbox
@@ -97,12 +73,7 @@ async function expireLeases(db: TestDb): Promise<void> {
   await db.sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now()`
 }
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = (w: World) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
+const writeCount = (w: World) => writesServed(w)
 
 /** Titles on each side now, straight from the vendors (Elean trims what it stores). */
 function titles(w: World): { left: string[]; right: string[] } {
