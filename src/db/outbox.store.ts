@@ -58,7 +58,8 @@ const ERROR_CHARS = 2000
 
 /** What the vendor now stores, without the raw document: enough to see what the write did. */
 function excerpt(result: PushResult): string | null {
-  if (!result.record) return null
+  // a child write (a comment) names the child it wrote
+  if (!result.record) return result.childId === undefined ? null : JSON.stringify({ childId: result.childId })
   const { document: _document, ...fields } = result.record
   const text = JSON.stringify(fields)
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text

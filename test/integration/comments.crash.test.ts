@@ -74,6 +74,10 @@ describe('a comment copy cut short by SIGKILL', () => {
       where o.op = 'comment' and o.created_at > now() - interval '5 minutes' order by o.id desc limit 2`
     expect(rows.map((r) => r.state)).toEqual(['sent', 'sent'])
     expect(rows.every((r) => r.target !== null)).toBe(true)
+    const excerpts = await db.sql<
+      { excerpt: string }[]
+    >`select response_excerpt as excerpt from elsync.writes where op = 'comment' order by write_id desc limit 2`
+    expect(excerpts.map((e) => JSON.parse(e.excerpt).childId).sort()).toEqual(rows.map((r) => r.target).sort())
     // the second attempt of each looked for its copy first: found for the one posted before the kill
     expect(rows.map((r) => r.attempts)).toEqual([2, 2])
 
