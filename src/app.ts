@@ -8,6 +8,7 @@ import { Registry } from 'prom-client'
 import type { EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
+import { connectorModule } from './connectors/registry.js'
 import type { Sql } from './db/client.js'
 import { createStreamLeases } from './db/leases.store.js'
 import { createPgMirror } from './db/mirror.store.js'
@@ -94,6 +95,7 @@ function buildTargets(ctx: AppContext, streams: readonly StreamRef[], connectorO
       missedScansToDelete: config.deleteAfterMissedScans,
       // an API that filters server-side got the filter with its requests; elsewhere it is applied after reading
       filter: connector.filtersServerSide(sel.stream) ? undefined : stream.filter,
+      childBudget: config.childBudget ?? connectorModule(config.kind).defaults.childBudget ?? 0,
     }
   })
 }
@@ -168,6 +170,7 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     attachments: m.attachments,
     related: m.related,
     watchers: m.watchers,
+    comments: m.comments,
   }
 }
 
@@ -181,6 +184,12 @@ function childPlannersOf(spec: MappingSpec, sql: Sql): ChildPlanner[] {
     planners.push(async (o) => ({ ...(await planAttachments(spec, copies, o)), counts: {} }))
   }
   return planners
+}
+
+/** The name a connection's system goes by in a copied comment's footer (`— Jane Smith via Elean`): its kind, capitalized. */
+export function systemNameOf(config: Config, connection: string): string {
+  const kind = config.connections[connection]?.kind
+  return kind === undefined || kind === 'rest' ? connection : `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`
 }
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
@@ -226,6 +235,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         batchSize: 500,
         signal: opts.signal,
         childPlanners,
+        systems: { left: systemNameOf(ctx.config, spec.left.connection), right: systemNameOf(ctx.config, spec.right.connection) },
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })

@@ -37,6 +37,12 @@ export const connectionBase = {
    * look absorbs offset-paging drift that no page could reveal.
    */
   deleteAfterMissedScans: z.int().min(1).max(10).default(2),
+  /**
+   * Records that did not change whose children (comments, attachments, related items) are read
+   * per poll, read longest ago first: a new comment need not move its record's timestamp.
+   * Default per kind (Elementum 50, Elean 20); 0 reads only changed records' children.
+   */
+  childBudget: z.int().min(0).max(10_000).optional(),
 }
 
 type Base = typeof connectionBase

@@ -23,6 +23,8 @@ export interface ConnectorDefaults {
   readonly perMinute?: number
   /** The token endpoint of `oauth2-client-credentials` when the config omits `tokenUrl`. */
   readonly tokenUrl?: (baseUrl: string) => string
+  /** Unchanged records whose children are read per poll when the connection sets no `childBudget` (kinds that mirror children). */
+  readonly childBudget?: number
 }
 
 /** Child objects a reader returns with the records of a page (the keys of `Page`). */

@@ -182,9 +182,29 @@ export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): 
         and r.children_stale_since is null`
   }
   if (read.length > 0) {
+    // the child round-robin reads the records read longest ago first
+    await tx`insert into elsync.child_reads (connection, stream, remote_id)
+      select ${stream.connection}, ${stream.stream}, unnest(${read}::text[])
+      on conflict (connection, stream, remote_id) do update set read_at = now()`
     // the partial index holds only stale records: an index probe however large the stream
     await tx`update elsync.records r set children_stale_since = null
       where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${read}::text[])
         and r.children_stale_since is not null`
   }
+}
+
+/**
+ * The child round-robin's next records: live ones whose children were never read or were left
+ * stale first, then those read longest ago; none read since the run began (its changed records).
+ */
+export async function childrenDue(sql: Tx, stream: StreamRef, runId: number, limit: number): Promise<string[]> {
+  if (limit <= 0) return []
+  const rows = await sql<{ remote_id: string }[]>`
+    select r.remote_id from elsync.records r
+    left join elsync.child_reads c on c.connection = r.connection and c.stream = r.stream and c.remote_id = r.remote_id
+    where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.deleted_at is null
+      and (c.read_at is null or c.read_at < (select started_at from elsync.sync_runs where id = ${runId}))
+    order by r.children_stale_since is null, c.read_at nulls first, r.id
+    limit ${limit}`
+  return rows.map((r) => r.remote_id)
 }

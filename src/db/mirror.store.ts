@@ -2,7 +2,7 @@ import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type StoredRecord } from '../engine/plan.js'
 import { sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
-import { applyChildren, markChildrenStale, screenChildren } from './children.store.js'
+import { applyChildren, childrenDue, markChildrenStale, screenChildren } from './children.store.js'
 import { withDbRetry } from './transient.js'
 import type { Sql, Tx } from './client.js'
 import { groupQuarantine, quarantineOf, saveQuarantine } from './quarantine.store.js'
@@ -52,7 +52,7 @@ export interface PgMirrorOptions {
   onRetry?: (operation: keyof MirrorStore, err: unknown, attempt: number) => void
 }
 
-export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor'>
+export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor' | 'childrenDue'>
 
 export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): PageWriter {
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
@@ -118,6 +118,8 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
       }) as Promise<ApplyResult>
     },
 
+    childrenDue: (stream, runId, limit) => childrenDue(sql, stream, runId, limit),
+
     async getCursor(stream: StreamRef): Promise<Cursor | null> {
       const rows = await sql<{ cursor: Cursor }[]>`
         select cursor from elsync.stream_state where connection = ${stream.connection} and stream = ${stream.stream}`
@@ -135,13 +137,13 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
  */
 export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorStore {
   const store: MirrorStore = { ...createPgPageWriter(sql, options), ...createPgScanStore(sql), ...createPgRunStore(sql) }
-  const retrying = <K extends keyof MirrorStore>(name: K): MirrorStore[K] =>
+  const retrying = <K extends keyof MirrorStore>(name: K): NonNullable<MirrorStore[K]> =>
     ((...args: unknown[]) =>
       withDbRetry(() => (store[name] as (...a: unknown[]) => Promise<unknown>)(...args), {
         what: `${name} (mirror)`,
         ...(options.retryMs !== undefined ? { maxMs: options.retryMs } : {}),
         ...(options.onRetry ? { onRetry: (err: unknown, attempt: number) => options.onRetry?.(name, err, attempt) } : {}),
-      })) as MirrorStore[K]
+      })) as NonNullable<MirrorStore[K]>
   return {
     applyPage: retrying('applyPage'),
     resetScan: retrying('resetScan'),
@@ -149,5 +151,6 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
     getCursor: retrying('getCursor'),
     startRun: retrying('startRun'),
     finishRun: retrying('finishRun'),
+    childrenDue: retrying('childrenDue'),
   }
 }

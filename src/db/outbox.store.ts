@@ -59,8 +59,8 @@ const ERROR_CHARS = 2000
 
 /** What the vendor now stores, without the raw document: enough to see what the write did. */
 function excerpt(result: PushResult): string | null {
-  // an attachment copy: what became of the file
-  if (!result.record) return result.attachment ? JSON.stringify(result.attachment) : null
+  // an attachment copy: what became of the file; a child write (a comment) names the child it wrote
+  if (!result.record) return result.attachment ? JSON.stringify(result.attachment) : result.childId === undefined ? null : JSON.stringify({ childId: result.childId })
   const { document: _document, ...fields } = result.record
   const text = JSON.stringify(fields)
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text
@@ -114,10 +114,18 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
             update elsync.record_links set ${tx.unsafe(column)} = ${result.remoteId}, last_synced_at = now(),
               state = case when state = 'creating' then 'linked' else state end
             where id = ${sent.link_id}`
+          // writes queued for the record before it existed (comment copies) now know where to go
+          await tx`
+            update elsync.outbox set remote_id = ${result.remoteId}, updated_at = now()
+            where link_id = ${sent.link_id} and target = ${sent.target} and op <> 'create' and remote_id is null
+              and state in ('pending', 'failed')`
         } else {
           await tx`update elsync.record_links set last_synced_at = now() where id = ${sent.link_id}`
         }
         if (sent.op === 'attachment' && result.attachment) await saveCopyResult(tx, row.id, result.attachment)
+        if (sent.op === 'comment' && result.childId !== undefined) {
+          await tx`update elsync.comment_links set target_comment_id = ${result.childId}, copied_at = now() where outbox_id = ${row.id}`
+        }
       })
     },
 

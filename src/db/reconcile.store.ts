@@ -14,6 +14,7 @@ import type {
   Side,
 } from '../engine/write.types.js'
 import type { Sql, Tx } from './client.js'
+import { commentCopyTx } from './comments.store.js'
 
 /**
  * Reconcile's side of Postgres: links and their base, the outbox rows it enqueues, the
@@ -78,6 +79,8 @@ export async function transactionOf<T, X>(sql: Sql, wrap: (tx: Tx) => X, fn: (tx
 
 function reconcileTx(tx: Tx): ReconcileTx {
   return {
+    comments: commentCopyTx(tx),
+
     async findLink(mappingId: string, side: Side, remoteId: string) {
       const column = side === 'left' ? 'left_remote_id' : 'right_remote_id'
       // locked: two reconciles of one mapping must not both move one link's base

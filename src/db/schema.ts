@@ -405,7 +405,7 @@ export const outbox = elsync.table(
     index('outbox_link').on(t.linkId, t.target, t.id),
     index('outbox_stream').on(t.connection, t.stream, t.state),
     check('outbox_state', sql`${t.state} in ('pending', 'sent', 'failed', 'dead', 'ignored', 'superseded')`),
-    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete', 'attachment', 'relate', 'unrelate', 'watch')`),
+    check('outbox_op', sql`${t.op} in ('create', 'update', 'delete', 'attachment', 'comment', 'relate', 'unrelate', 'watch')`),
     check('outbox_target', sql`${t.target} in ('left', 'right')`),
   ],
 )
@@ -508,4 +508,52 @@ export const watcherCopies = elsync.table(
     createdAt: tz('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('watcher_copies_key').on(t.linkId, t.target, t.email), check('watcher_copies_target', sql`${t.target} in ('left', 'right')`)],
+)
+
+// ------------------------------------------------------------------ children on the write side
+
+/**
+ * A human comment copied to its record's counterpart: planned by reconcile with its outbox row
+ * (`outbox_id`), and given the copy's id on the target once the push has posted it. A comment
+ * with a row here is never planned again, and a comment that is the target of one is a copy,
+ * never copied back (whatever its text says).
+ */
+export const commentLinks = elsync.table(
+  'comment_links',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mappingId: text('mapping_id').notNull(),
+    linkId: bigint('link_id', { mode: 'number' })
+      .notNull()
+      .references(() => recordLinks.id),
+    /** The side of the original; the copy is on the other side. */
+    sourceSide: text('source_side').notNull(),
+    sourceCommentId: text('source_comment_id').notNull(),
+    /** Null until the push has posted the copy (or found it after a crash). */
+    targetCommentId: text('target_comment_id'),
+    outboxId: bigint('outbox_id', { mode: 'number' }),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    copiedAt: tz('copied_at'),
+  },
+  (t) => [
+    uniqueIndex('comment_links_source').on(t.linkId, t.sourceSide, t.sourceCommentId),
+    index('comment_links_target').on(t.targetCommentId).where(sql`${t.targetCommentId} is not null`),
+    index('comment_links_outbox').on(t.outboxId),
+    check('comment_links_side', sql`${t.sourceSide} in ('left', 'right')`),
+  ],
+)
+
+/**
+ * When each record's children were last read, kept apart from `records` so that reading them
+ * writes no record row: the child round-robin reads the records read longest ago first.
+ */
+export const childReads = elsync.table(
+  'child_reads',
+  {
+    connection: text('connection').notNull(),
+    stream: text('stream').notNull(),
+    remoteId: text('remote_id').notNull(),
+    readAt: tz('read_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connection, t.stream, t.remoteId] })],
 )

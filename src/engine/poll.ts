@@ -39,6 +39,12 @@ export interface StreamRunOptions {
   now?: () => Date
   /** Scrubs secrets from error text before it is stored or returned. */
   redact?: (text: string) => string
+  /**
+   * Records of the stream that did not change whose children are read after the pages, read
+   * longest ago first (the child round-robin): a new comment need not move its record's
+   * `Updated on`. 0 (the default) reads only the children the connector reads with the pages.
+   */
+  childBudget?: number
 }
 
 export interface StreamRunResult {
@@ -147,6 +153,17 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         source: opts.source ?? 'poll',
       })
       result.deleted = done.deleted
+    }
+    // after the scan's deletions: only live records take a turn
+    const budget = opts.childBudget ?? 0
+    if (budget > 0 && connector.childReader && mirror.childrenDue) {
+      const due = await mirror.childrenDue(stream, runId, budget)
+      if (due.length > 0) {
+        const children = await connector.childReader.read(stream.stream, due, opts.signal)
+        const applied = await mirror.applyPage(stream, { ...children, records: [] }, { source: opts.source ?? 'poll', runId })
+        result.nulBytesStripped += applied.nulBytesStripped
+        result.childrenStale += applied.childrenStale ?? children.staleChildren?.length ?? 0
+      }
     }
   } catch (err) {
     // whatever surfaced (the aborted sleep or request, a wrapped error), a run whose signal

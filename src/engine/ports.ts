@@ -84,6 +84,11 @@ export interface MirrorStore {
   getCursor(stream: StreamRef): Promise<Cursor | null>
   startRun(stream: StreamRef, mode: ReadMode): Promise<number>
   finishRun(runId: number, summary: RunSummary): Promise<void>
+  /**
+   * Up to `limit` live records of the stream whose children were read longest ago (never read, or
+   * left stale, first), leaving out those read since run `runId` started: the child round-robin.
+   */
+  childrenDue?(stream: StreamRef, runId: number, limit: number): Promise<string[]>
 }
 
 /**
@@ -178,6 +183,19 @@ export interface RecordWriter {
 
 export interface CommentWriter {
   add(stream: string, parentRemoteId: string, body: string, signal: AbortSignal): Promise<RemoteComment>
+  /** The record's comments as the vendor lists them now (null: the record is gone), to find a copy a crash left unrecorded. */
+  list(stream: string, parentRemoteId: string, signal: AbortSignal): Promise<RemoteComment[] | null>
+  /** The longest comment the vendor takes, in characters, when it documents one (Elean: 10 000). */
+  readonly maxChars?: number
+}
+
+/**
+ * Reads the children (comments, attachments, related items) of chosen records outside a read:
+ * the engine's budgeted round-robin over records that did not change, since a new comment need
+ * not move its record's `Updated on`. The page has no records, only child sets (and `staleChildren`).
+ */
+export interface ChildReader {
+  read(stream: string, remoteIds: readonly string[], signal: AbortSignal): Promise<Page>
 }
 
 /** A file in transit: the body is streamed, never held whole. */
@@ -259,6 +277,7 @@ export interface Connector extends RecordReader {
   close?(): Promise<void>
   readonly records?: RecordWriter
   readonly comments?: CommentWriter
+  readonly childReader?: ChildReader
   readonly attachmentReader?: AttachmentReader
   readonly attachmentUploader?: AttachmentUploader
   readonly relations?: RelationWriter

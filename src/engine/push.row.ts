@@ -5,6 +5,7 @@ import { PushImpossibleError, where } from './push.errors.js'
 import type { Connector, RecordWriter, WritePayload } from './ports.js'
 import { pushAttachment } from './push.attachment.js'
 import { isChildOp, type ChildOp, type OutboxRow, type PushResult } from './write.types.js'
+import { pushComment } from './children.comments.js'
 
 /**
  * One outbox row performed through its target connector: a create (looked up by its marker
@@ -25,6 +26,7 @@ export async function performPush(
   if (row.op === 'attachment') return pushAttachment(row, connector, connectorOf ?? (() => connector), signal)
   // related items and watchers of a linked record (push.children.ts)
   if (isChildOp(row.op)) return performChildPush(row as OutboxRow & { op: ChildOp }, connector, signal)
+  if (row.op === 'comment') return pushComment(row, connector, signal)
   const { records, fields } = connector
   if (!records || !fields)
     throw new PushImpossibleError('write_unsupported', `${where(row)}: connection ${row.stream.connection} (kind ${connector.kind}) cannot write records`)

@@ -51,6 +51,8 @@ export function planLine(req: OutboxRequest, info: PlanInfo = {}): string {
       return `delete ${target.connection} ${info.targetKey ?? req.remoteId}`
     case 'attachment':
       return attachmentPlanLine(req)
+    case 'comment':
+      return `comment ${target.connection} ${info.targetKey ?? req.remoteId ?? '(being created)'}`
     case 'update': {
       const changes = Object.entries(req.values).map(([name, value]) => {
         const d = decisionOf(req, name, value, info.mapping)

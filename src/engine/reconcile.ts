@@ -5,6 +5,7 @@ import type { ChangeFeed, FeedChange, FeedOffset } from './ports.js'
 import { createMarkerFormat } from './attribution.js'
 import { streamOf, type SideCatalogs } from './project.js'
 import { planLine, type PlanInfo } from './reconcile.plan.js'
+import { commentSources, copyComments } from './children.comments.js'
 import type { StreamRef } from './types.js'
 import {
   otherSide,
@@ -40,6 +41,8 @@ export interface ReconcileMappingOptions {
   hooks?: ReconcileHooks
   /** Child objects of links (attachments, related items, watchers), planned once the change log is read: links made in this pass count. */
   childPlanners?: readonly ChildPlanner[]
+  /** The name each side's system goes by in a copied comment's footer (`via Elean`); default the connection's name. */
+  systems?: Record<Side, string>
 }
 
 export interface ReconcileHooks {
@@ -191,6 +194,17 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     return { next: page.next, read: page.changes.length }
   }
 
+  // comments of linked records, after the records: links the batches created are seen
+  const copiesComments = commentSources(mapping.comments).length > 0
+  const systems = opts.systems ?? { left: streams.left.connection, right: streams.right.connection }
+  const comments = async (tx: ReconcileTx): Promise<void> => {
+    if (!copiesComments || opts.signal?.aborted) return
+    for (const c of await copyComments(tx, { mapping, streams, systems })) {
+      summary.requests.push(c.request)
+      summary.plan.push(c.line)
+    }
+  }
+
   let after = await store.offset(mapping.id)
   if (opts.dryRun) {
     await store.transaction(
@@ -200,6 +214,7 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
           after = b.next
           more = b.read >= batchSize
         }
+        await comments(tx)
       },
       { rollback: true },
     )
@@ -210,6 +225,7 @@ export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<R
     after = b.next
     more = b.read >= batchSize
   }
+  if (copiesComments) await store.transaction(comments)
   return planChildren(summary, opts)
 }
 

@@ -15,6 +15,8 @@ export interface SyncTarget {
   /** Applied after reading; undefined when the connector pushed it down to the API. */
   filter?: string | undefined
   missedScansToDelete?: number
+  /** Unchanged records whose children are read per poll (the child round-robin, see poll.ts). */
+  childBudget?: number
 }
 
 export interface SyncPassOptions {
@@ -54,6 +56,7 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
           maxDeleteFraction: t.maxDeleteFraction,
           filter: t.filter,
           ...(t.missedScansToDelete !== undefined ? { missedScansToDelete: t.missedScansToDelete } : {}),
+          ...(t.childBudget !== undefined ? { childBudget: t.childBudget } : {}),
           ...(opts.forceDelete !== undefined ? { forceDelete: opts.forceDelete } : {}),
           ...(opts.source ? { source: opts.source } : {}),
           ...(opts.onPage ? { onPage: opts.onPage } : {}),

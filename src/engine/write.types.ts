@@ -50,6 +50,8 @@ export interface MappingSpec {
   related?: SyncDirection | undefined
   /** Which way watchers are copied (default none). */
   watchers?: SyncDirection | undefined
+  /** Which way human comments are copied (engine/children.comments.ts); default none. */
+  comments?: 'none' | 'left-to-right' | 'right-to-left' | 'both' | undefined
 }
 
 export type SyncDirection = 'none' | 'left-to-right' | 'right-to-left' | 'both'
@@ -120,7 +122,7 @@ export interface ConflictRecord {
 }
 
 /** Record writes, and child writes of a linked record: relate/unrelate (related items), watch (watchers). */
-export type OutboxOp = 'create' | 'update' | 'delete' | 'attachment' | ChildOp
+export type OutboxOp = 'create' | 'update' | 'delete' | 'attachment' | 'comment' | ChildOp
 export type ChildOp = 'relate' | 'unrelate' | 'watch'
 export const CHILD_OPS: readonly ChildOp[] = ['relate', 'unrelate', 'watch']
 export const isChildOp = (op: OutboxOp): op is ChildOp => (CHILD_OPS as readonly string[]).includes(op)
@@ -162,6 +164,8 @@ export interface PushResult {
   attachment?: AttachmentCopyResult
   /** Nothing was written, on purpose (a watcher the target does not know): the row is `ignored`, with this reason. */
   skipped?: { code: string; message: string }
+  /** A child write (a comment): the child's id on the target; `remoteId` stays its parent record. */
+  childId?: string
 }
 
 /** What an attachment copy did on the target: the file copied (or found there), a link placed instead, or nothing (skipped). */
@@ -192,6 +196,34 @@ export interface ReconcileTx {
   enqueue(req: OutboxRequest): Promise<number>
   recordConflict(linkId: number, mappingId: string, conflict: ConflictRecord): Promise<void>
   saveOffset(mappingId: string, offset: FeedOffset | null): Promise<void>
+  /** Comment copies of linked records, in the same transaction (engine/children.comments.ts). */
+  readonly comments?: CommentCopyTx
+}
+
+/** A human comment of a linked record not copied yet, as the comment planner reads it. */
+export interface CommentCandidate {
+  linkId: number
+  /** The side the comment is on. */
+  side: Side
+  parentRemoteId: string
+  /** The counterpart record; null while its create is still in the outbox (the create's push fills the row in). */
+  targetRemoteId: string | null
+  commentId: string
+  body: string
+  author: string | null
+  createdAt: string | null
+}
+
+/** Comment copies as reconcile plans them (a store port, implemented in src/db/comments.store.ts). */
+export interface CommentCopyTx {
+  /**
+   * Human comments on `side` of the mapping's linked records that were never copied, oldest first:
+   * not copies themselves (no attribution footer, not the target of a comment link), not
+   * planned before (no comment link from them).
+   */
+  candidates(mappingId: string, side: Side, stream: StreamRef, limit: number): Promise<CommentCandidate[]>
+  /** Queues the copy (an outbox row, op `comment`) and links it to its original; null when it was linked already. */
+  planCopy(c: CommentCandidate, req: OutboxRequest): Promise<number | null>
 }
 
 export interface ReconcileStore {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EleanConnection } from '../../src/connectors/elean/index.js'
 import { eleanConnectionSchema } from '../../src/connectors/elean/elean.config.js'
-import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
+import { createElean, eleanModule, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
 import type { StreamRef } from '../../src/engine/types.js'
@@ -24,7 +24,7 @@ afterEach(async () => {
 
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */
-async function harness(o: { count: number; options?: EleanOptions }) {
+async function harness(o: { count: number; options?: EleanOptions; childBudget?: number }) {
   const sim = await startElean({ port: 0, perMinute: 0 })
   sims.push(sim)
   const control = async (method: string, path: string, body?: unknown): Promise<any> => {
@@ -49,7 +49,9 @@ async function harness(o: { count: number; options?: EleanOptions }) {
     { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } },
   )
   const connector = createElean({ name: stream.connection, config, http, logger: logs.logger }, o.options)
-  const run = () => runStream(mirror, { stream, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1 })
+  // the child round-robin takes the kind's default budget, as `elsync sync` gives it
+  const run = (childBudget = o.childBudget ?? eleanModule.defaults.childBudget ?? 0) =>
+    runStream(mirror, { stream, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1, childBudget })
   const dump = async () => {
     const d = await control('GET', '/tasks/web')
     return (d.tasks as any[]).filter((t) => t.parentId === null) as { id: string; externalId: string; title: string; priority: string; updatedAt: string }[]
@@ -89,10 +91,15 @@ describe('Elean connector: full scans', () => {
     expect(await xmins()).toEqual(before.rows)
     expect(await changes()).toBe(before.changes)
     expect(await h.calls(LIST)).toBe(Math.ceil(N / 100))
-    // comments are read for 20 tasks per scan (the default cap); statuses are never needed here
+    // no task changed, so none is read with the pages; the round-robin reads the default budget of
+    // 20 tasks' comments (those read longest ago); statuses are never needed here
     expect(await h.calls(COMMENTS)).toBe(20)
     expect(await h.calls(STATUSES)).toBe(0)
     expect(second.requests).toBe(Math.ceil(N / 100) + 20)
+    // and without a round-robin, a quiet scan is its list calls alone
+    await h.control('POST', '/stats/reset')
+    expect((await h.run(0)).requests).toBe(Math.ceil(N / 100))
+    expect(await h.calls(COMMENTS)).toBe(0)
   })
 
   it('records human edits as updates with history, a new task as an insert and a removed task as a delete', async () => {
@@ -124,14 +131,14 @@ describe('Elean connector: full scans', () => {
     expect(comments).toEqual([{ body: 'Looks good to me', author: 'Mei Tanaka' }])
   })
 
-  it('finds a comment on an unchanged task within the round-robin, never over the per-scan cap', async () => {
-    const h = await harness({ count: 12, options: { commentsPerScan: 3 } })
+  it('finds a comment on an unchanged task within ⌈N / childBudget⌉ scans, never over the budget', async () => {
+    const h = await harness({ count: 12, options: { commentsPerScan: 3 }, childBudget: 3 })
     await h.run()
     const quiet = (await h.dump())[10]!
     await h.control('POST', `/tasks/web/${quiet.id}/comments`, { content: 'No one bumped updatedAt' })
     const found = async () => (await sql`select 1 from elsync.comments where connection = ${h.stream.connection} and remote_id = ${quiet.id}`).length > 0
     let scans = 0
-    while (!(await found()) && scans < 4) {
+    while (!(await found()) && scans < 12 / 3) {
       await h.control('POST', '/stats/reset')
       await h.run()
       scans += 1

@@ -139,11 +139,54 @@ describe('elementum connector: mirroring', () => {
     const after = await cursorOf('noop')
     expect(Date.parse(after?.since ?? '')).toBeGreaterThan(Date.parse(before.cursor?.since ?? ''))
 
-    // a full re-read of unchanged records (children included) writes no row either
+    // a full re-read reads the children of changed records only: none changed, so 2 searches
     const rescan = await h.run('full')
-    expect(rescan).toMatchObject({ status: 'succeeded', seen: 120, changed: 0, requests: 2 + 120 * 3 })
+    expect(rescan).toMatchObject({ status: 'succeeded', seen: 120, changed: 0, requests: 2 })
+    // and re-reading every record's children (a round-robin as large as the stream) writes no record row either
+    const children = await h.run('full', { childBudget: 120 })
+    expect(children).toMatchObject({ status: 'succeeded', seen: 120, changed: 0, requests: 2 + 120 * 3 })
     expect(await xmins('noop')).toEqual(before.rows)
     expect(await count('record_changes', 'noop')).toBe(before.changes)
+  })
+
+  it('reads the children of changed records with the page and a budgeted round-robin of the others, read longest ago first', async () => {
+    const h = await setup('budget', { seed: 40 })
+    const first = await h.run('full')
+    // no cursor yet: every record is new, so all children are read once
+    expect(first.requests).toBe(1 + 1 + 40 * 3)
+    await h.served()
+    h.sim.server.clock.advance(1_000)
+    const budget = 10
+    const read: string[] = []
+    const readThisPoll = async () => (await h.served())[CHILD_ROUTES[0]!]?.[200] ?? 0
+    // a quiet poll: one empty window and `budget` records' three child lists
+    for (let poll = 1; poll <= 40 / budget; poll++) {
+      const quiet = await h.run('incremental', { childBudget: budget })
+      expect(quiet).toMatchObject({ status: 'succeeded', seen: 0, requests: 1 + budget * 3 })
+      expect(await readThisPoll()).toBe(budget)
+      const rows = await sql<{ remote_id: string }[]>`
+        select remote_id from elsync.child_reads where stream = 'budget' order by read_at desc, remote_id limit ${budget}`
+      read.push(...rows.map((r) => r.remote_id))
+    }
+    // four polls of 10 went round all 40 records once
+    expect(new Set(read).size).toBe(40)
+
+    // a comment on a record nobody edited arrives within ⌈40 / 10⌉ polls; an edited record's children come with the page
+    await h.control('/records/tasks/budget/TSK-7/comments', { contents: 'Nobody touched the record', author: 'grace.hopper@example.com' })
+    await h.control('/records/tasks/budget/TSK-30/edit', { Title: 'Edited' })
+    await h.control('/records/tasks/budget/TSK-30/comments', { contents: 'Edited and commented', author: 'grace.hopper@example.com' })
+    const has = async (id: string) =>
+      (await sql`select 1 from elsync.comments where stream = 'budget' and remote_id = ${id} and body like '%commented%'`).length > 0
+    const nobody = async () => (await sql`select 1 from elsync.comments where stream = 'budget' and remote_id = 'TSK-7' and body like 'Nobody%'`).length > 0
+    const next = await h.run('incremental', { childBudget: budget })
+    expect(next).toMatchObject({ status: 'succeeded', seen: 1, requests: 1 + 3 + budget * 3 })
+    expect(await has('TSK-30')).toBe(true)
+    let polls = 1
+    while (!(await nobody()) && polls < 40 / budget) {
+      await h.run('incremental', { childBudget: budget })
+      polls += 1
+    }
+    expect(await nobody()).toBe(true)
   })
 
   it('loses no record stamped exactly at the cursor, nor any of 250 sharing one timestamp across pages', async () => {

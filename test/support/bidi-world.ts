@@ -91,7 +91,7 @@ export interface Exit {
 
 /** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
 export function elsyncSync(
-  world: BidiWorld,
+  world: Pick<BidiWorld, 'env'>,
   opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Exit> {
   const started = Date.now()

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { type App, createApp } from '../../src/app.js'
 import type { EnvSettings } from '../../src/config/env.js'
-import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src/config/schema.js'
+import { type Config, mappingFileSchema } from '../../src/config/schema.js'
 import type { StartedElean } from '../../src/sim/elean/index.js'
 import type { StartedElementum } from '../../src/sim/elementum/index.js'
 import type { DbHandle } from '../../src/db/client.js'
 import type { CapturedLogs } from './logs.js'
+import { simConnections } from './sync.world.js'
 
 /**
  * The app of the example mapping (mappings/it-requests.mapping.yaml): Elementum's `it-requests`
@@ -20,24 +21,7 @@ export async function createExampleApp(opts: {
   logs: CapturedLogs
 }): Promise<App> {
   const { elementum, elean } = opts
-  const { connections } = connectionsFileSchema.parse({
-    connections: {
-      elementum: {
-        kind: 'elementum',
-        baseUrl: elementum.baseUrl,
-        auth: { mode: 'oauth2-client-credentials', clientId: elementum.credentials.clientId, clientSecret: elementum.credentials.clientSecret },
-        streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
-      },
-      elean: {
-        kind: 'elean',
-        baseUrl: elean.baseUrl,
-        auth: { mode: 'bearer', token: elean.credentials.apiKey },
-        rateLimit: { perMinute: 100_000 },
-        commentsPerScan: 0,
-        streams: { web: { project: 'web' } },
-      },
-    },
-  })
+  const connections = simConnections({ elementum, elean }, { commentsPerScan: 0 })
   const mapping = mappingFileSchema.parse(parseYaml(await readFile('mappings/it-requests.mapping.yaml', 'utf8')))
   const config: Config = { dir: '.', connections, mappings: [mapping] }
   const env: EnvSettings = { databaseUrl: opts.db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync' }

@@ -124,14 +124,14 @@ describe('Elean comment reads per scan', () => {
     return ids
   }
 
-  it('reads changed tasks first, then the ones read longest ago, never more than the cap', () => {
+  it('reads only changed tasks, never more than the cap: the unchanged ones are the engine round-robin', () => {
     const memory = createStreamMemory()
     const scan1 = tasks(['a', 'a', 'a', 'a', 'a'])
     expect(scanOf(memory, scan1, 2, null)).toEqual(['t0', 't1'])
-    // t3 changed; then never-read t2, t4
-    expect(scanOf(memory, tasks(['a', 'a', 'a', 'b', 'a']), 3, null)).toEqual(['t3', 't2', 't4'])
+    // t3 changed; the never-read t2, t4 are not the connector's to read (childBudget, poll.ts)
+    expect(scanOf(memory, tasks(['a', 'a', 'a', 'b', 'a']), 3, null)).toEqual(['t3'])
     expect(scanOf(memory, scan1, 0, null)).toEqual([])
-    // nothing is owed: on the first scan "changed" only meant "no memory yet", and a cap of 0 turns comments off
+    // nothing is owed: on the first scan "changed" only meant "no memory yet", and a cap of 0 reads none
     expect(memory.owed.size).toBe(0)
   })
 
@@ -144,7 +144,7 @@ describe('Elean comment reads per scan', () => {
     expect(lastScanOf({ lastScanAt: 'nonsense' })).toBeNull()
   })
 
-  it('decides page by page: round-robin candidates are fixed at the start, a changed task left without budget is owed to the next scan', () => {
+  it('decides page by page: a changed task left without budget is owed to the next scan', () => {
     const memory = createStreamMemory()
     const list = tasks(Array.from({ length: 9 }, () => 'a'))
     const pages = (l: TaskVersion[]) => [l.slice(0, 3), l.slice(3, 6), l.slice(6)]
@@ -157,15 +157,14 @@ describe('Elean comment reads per scan', () => {
       return picked
     }
     expect(scan(list, 2)).toEqual([['t0', 't1'], [], []])
-    // round-robin: the two never read, wherever they are listed
-    expect(scan(list, 2)).toEqual([['t2'], ['t3'], []])
-    // t4 and t7 change; the round-robin candidates are t4, t5 (never read): t4 is read as changed,
-    // t5 by the round-robin, and the budget is spent before the listing reaches t7
-    const edited = list.map((t) => (t.id === 't4' || t.id === 't7' ? { ...t, version: 'b' } : t))
+    // nothing changed: nothing read with the pages
+    expect(scan(list, 2)).toEqual([[], [], []])
+    // t4, t5 and t7 change: the budget is spent before the listing reaches t7
+    const edited = list.map((t) => (['t4', 't5', 't7'].includes(t.id) ? { ...t, version: 'b' } : t))
     expect(scan(edited, 2)).toEqual([[], ['t4', 't5'], []])
-    // t7 was not read: it is owed (it counts as changed), and the round-robin leaves it its share of the budget
+    // t7 was not read: it is owed (it counts as changed) until it is
     expect([...memory.owed]).toEqual(['t7'])
-    expect(scan(edited, 2)).toEqual([[], [], ['t7', 't6']])
+    expect(scan(edited, 2)).toEqual([[], [], ['t7']])
     expect(memory.owed.size).toBe(0)
     // a task that is gone is forgotten
     scan(edited.slice(0, 8), 2)

@@ -94,6 +94,7 @@ function world(o: { size: number; maxBytes: number; addLink?: boolean; comments?
               w.log.push(`comment ${parent} ${JSON.stringify(body)}`)
               return { parentRemoteId: parent, commentId: 'c-1', body, author: null, createdAt: null, document: {} }
             },
+            list: async () => [],
           },
         }),
   })

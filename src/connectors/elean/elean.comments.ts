@@ -1,21 +1,15 @@
 /**
- * Which tasks get their comments read in one scan. Elean's budget is 60 requests a
- * minute and comments cost one request per task, so a scan reads at most `cap` of them:
- * first the tasks whose `updatedAt` changed since the previous scan, then, round-robin,
- * the tasks whose comments were read longest ago (never read first), because a new
- * comment need not bump its task's `updatedAt`.
+ * Which tasks get their comments read with the pages of one scan: the tasks whose `updatedAt`
+ * changed since the previous scan, at most `cap` of them (Elean's budget is 60 requests a
+ * minute and comments cost one request per task). The comments of tasks that did not change
+ * are the engine's budgeted round-robin (`childBudget`, through the connector's `childReader`),
+ * which remembers in the mirror which tasks were read longest ago.
  *
  * The listing is streamed and a task's comments travel on its own page, so the choice is
- * made page by page, without knowing the pages still to come:
- * - a changed task is read on its page, in list order, while the scan's budget lasts;
- *   one left over for lack of budget is *owed*: it counts as changed on the following
- *   scans until its comments are read (a change is never forgotten);
- * - the round-robin candidates are fixed when the scan starts: the `cap` tasks of the
- *   previous scan's listing read longest ago. Each is read on its page when it comes,
- *   but the round-robin never spends the part of the budget the owed tasks need.
- * A changed task listed after round-robin candidates may thus have to wait one scan
- * (it is then owed); it is never dropped. Without a previous listing (the first scan of
- * a process) no task has been read yet, so every unchanged task is a candidate, in order.
+ * made page by page: a changed task is read on its page, in list order, while the scan's
+ * budget lasts; one left over is *owed*: it counts as changed on the following scans of this
+ * process until its comments are read (a change is never forgotten). A fresh process knows
+ * the changed tasks from the stored cursor (`updatedAt` since the last scan began).
  */
 
 /** What one connector instance remembers of a stream between scans (never persisted). */
@@ -42,9 +36,9 @@ export interface TaskVersion {
 /** One scan's comment reads, decided page by page. */
 export interface CommentPlan {
   /**
-   * The ids among one page's tasks whose comments to read now, changed tasks first, in
-   * priority order; they are counted against the scan's budget. A task already read in
-   * this scan (before a restart from page 1) is not read again.
+   * The ids among one page's changed tasks whose comments to read now, in list order; they
+   * are counted against the scan's cap. A task already read in this scan (before a restart
+   * from page 1) is not read again.
    */
   pick(tasks: readonly TaskVersion[]): string[]
   /** Comment reads picked so far in this scan. */
@@ -53,16 +47,6 @@ export interface CommentPlan {
   owe(id: string): void
   /** After the scan: remember its listing (id → version, in list order), forget tasks that are gone. */
   finish(listing: Map<string, string>): void
-}
-
-/** The `n` ids of `listing` whose comments were read longest ago (never read first), list order among equals. */
-function longestUnread(listing: ReadonlyMap<string, string>, memory: StreamMemory, n: number): Set<string> {
-  if (n <= 0) return new Set()
-  const ages: { id: string; at: number }[] = []
-  for (const id of listing.keys()) if (!memory.owed.has(id)) ages.push({ id, at: memory.commentsRead.get(id) ?? -1 })
-  // Array.prototype.sort is stable: equal ages keep list order
-  ages.sort((a, b) => a.at - b.at)
-  return new Set(ages.slice(0, n).map((a) => a.id))
 }
 
 /**
@@ -82,13 +66,8 @@ export function planComments(memory: StreamMemory, cap: number, scan: number, ch
     const at = Date.parse(t.version)
     return Number.isNaN(at) || at >= changedSinceMs
   }
-  const roundRobinCap = Math.max(0, cap - owed.size)
-  // `cap` of them (not fewer) so that a candidate that changed or is gone leaves its turn to
-  // the next; null: any unchanged task (the first scan of a process has read none yet)
-  const candidates = lastSeen && roundRobinCap > 0 ? longestUnread(lastSeen, memory, cap) : lastSeen ? new Set<string>() : null
   const stillOwed = new Set<string>()
   let picked = 0
-  let roundRobin = 0
 
   return {
     get picked() {
@@ -98,26 +77,13 @@ export function planComments(memory: StreamMemory, cap: number, scan: number, ch
       // comment polling off: nothing is read, so nothing is owed either
       if (cap <= 0) return []
       const out: string[] = []
-      const rest: TaskVersion[] = []
       for (const t of tasks) {
-        if (commentsRead.get(t.id) === scan) continue
-        if (!changed(t)) rest.push(t)
-        else if (picked < cap) {
+        if (commentsRead.get(t.id) === scan || !changed(t)) continue
+        if (picked < cap) {
           out.push(t.id)
           picked += 1
           stillOwed.delete(t.id)
         } else if (evidence) stillOwed.add(t.id)
-      }
-      if (picked >= cap || roundRobin >= roundRobinCap) return out
-      const byAge = rest
-        .filter((t) => candidates === null || candidates.has(t.id))
-        .map((t) => ({ id: t.id, at: commentsRead.get(t.id) ?? -1 }))
-        .sort((a, b) => a.at - b.at)
-      for (const { id } of byAge) {
-        if (picked >= cap || roundRobin >= roundRobinCap) break
-        out.push(id)
-        picked += 1
-        roundRobin += 1
       }
       return out
     },

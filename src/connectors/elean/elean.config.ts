@@ -10,7 +10,7 @@ export const eleanStreamSchema = z.strictObject({
 })
 
 export const eleanConnectionSchema = connectionSchemaOf('elean', eleanStreamSchema, {
-  /** Tasks whose comments are read per scan, one request each (default 20; 0 turns comment polling off). */
+  /** Changed tasks whose comments are read with a scan's pages, one request each (default 20; 0: none, leaving them to the `childBudget` round-robin). */
   commentsPerScan: z.int().min(0).max(10_000).optional(),
 })
 

@@ -178,7 +178,13 @@ async function pageOf(
   const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
   const records = tasks.map((t) => normalizeTask(t.task, lookup))
   const targets = scan.comments.pick(tasks.map((t) => ({ id: t.task.id, version: t.version })))
-  const read = targets.length > 0 ? await readComments(scan, targets) : undefined
+  const read =
+    targets.length > 0
+      ? await readComments(deps, targets, signal, scan.failures, {
+          read: (id) => deps.memory.commentsRead.set(id, scan.number),
+          stale: (id) => scan.comments.owe(id),
+        })
+      : undefined
   for (const id of read?.stale ?? []) {
     const at = Date.parse(tasks.find((t) => t.task.id === id)?.version ?? '')
     scan.staleFloor = scan.staleFloor === null || Number.isNaN(at) ? at : Math.min(scan.staleFloor, at)
@@ -212,10 +218,16 @@ function cursorOf(scan: Scan): EleanCursor | undefined {
 
 /**
  * Comments of `ids`, one request each; a task deleted since the listing (404) is left out,
- * and one whose read failed after the retries is returned in `stale` (and owed).
+ * and one whose read failed after the retries is returned in `stale`. `read` is told of each
+ * task whose comments were read, `stale` of each that was not.
  */
-async function readComments(scan: Scan, ids: readonly string[]): Promise<{ comments: NonNullable<Page['comments']>; stale: string[] }> {
-  const { deps, signal } = scan
+async function readComments(
+  deps: Pick<ReadProjectDeps, 'api' | 'project' | 'stream' | 'log'>,
+  ids: readonly string[],
+  signal: AbortSignal,
+  failures: ChildFailures,
+  on: { read?: (id: string) => void; stale?: (id: string) => void } = {},
+): Promise<{ comments: NonNullable<Page['comments']>; stale: string[] }> {
   const parents: string[] = []
   const items: RemoteComment[] = []
   const stale: string[] = []
@@ -223,21 +235,31 @@ async function readComments(scan: Scan, ids: readonly string[]): Promise<{ comme
     signal.throwIfAborted()
     let comments: Awaited<ReturnType<typeof deps.api.comments>>
     try {
-      if (scan.failures.open) throw new SyncError('not read: comment reads keep failing in this scan')
+      if (failures.open) throw new SyncError('not read: comment reads keep failing in this scan')
       comments = await deps.api.comments(deps.project, id, signal)
     } catch (err) {
-      scan.failures.absorb(err, signal)
+      failures.absorb(err, signal)
       stale.push(id)
-      scan.comments.owe(id)
-      deps.log.warn({ stream: deps.stream, task: id, err }, 'comments not read: stored ones kept, read again next scan')
+      on.stale?.(id)
+      deps.log.warn({ stream: deps.stream, task: id, err }, 'comments not read: stored ones kept, read again later')
       continue
     }
     if (comments === null) continue
-    deps.memory.commentsRead.set(id, scan.number)
+    on.read?.(id)
     parents.push(id)
     items.push(...comments.map((c) => normalizeComment(id, c)))
   }
   return { comments: { parents, items }, stale }
+}
+
+/** The comments of chosen tasks, outside a scan (the engine's round-robin): a page without records. */
+export async function readCommentPage(
+  deps: Pick<ReadProjectDeps, 'api' | 'project' | 'stream' | 'log'>,
+  ids: readonly string[],
+  signal: AbortSignal,
+): Promise<Page> {
+  const { comments, stale } = await readComments(deps, ids, signal, createChildFailures())
+  return { records: [], comments, ...(stale.length > 0 ? { staleChildren: stale } : {}) }
 }
 
 export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {

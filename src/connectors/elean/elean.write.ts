@@ -115,6 +115,20 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
 function createCommentWriter(deps: EleanWriteDeps): CommentWriter {
   const { http } = deps
   return {
+    maxChars: MAX_COMMENT_CHARS,
+
+    async list(stream, parentRemoteId, signal) {
+      const { project } = deps.streamConfig(stream)
+      const listed = await http.request({
+        path: paths.comments(project, parentRemoteId),
+        route: 'GET /{project}/tasks/{taskId}/comments',
+        signal,
+        allowStatus: [404],
+      })
+      if (listed.status === 404) return null
+      return parseComments(listed.body, `comments of ${parentRemoteId}`).map((c) => normalizeComment(parentRemoteId, c))
+    },
+
     async add(stream, parentRemoteId, body, signal): Promise<RemoteComment> {
       const { project } = deps.streamConfig(stream)
       const what = `comment on ${project}/${parentRemoteId}`

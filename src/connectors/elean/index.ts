@@ -9,13 +9,14 @@ import { createStreamMemory, type StreamMemory } from './elean.comments.js'
 import { statusLookup, type StatusLookup } from './elean.normalize.js'
 import { createEleanFieldCatalog } from './elean.fields.js'
 import { createEleanWriters } from './elean.write.js'
-import { readProject } from './elean.read.js'
+import { readCommentPage, readProject } from './elean.read.js'
 
 /**
  * The Elean task API (beta) as a Connector (DESIGN.md §1): every read is a full scan of
- * a project's top-level tasks (no updated-since filter exists), comments are read for a
- * bounded number of tasks per scan to stay inside the key's 60 requests a minute, and
- * statuses are read once per project for the connector's life.
+ * a project's top-level tasks (no updated-since filter exists), comments are read with the
+ * pages for a bounded number of changed tasks per scan to stay inside the key's 60 requests a
+ * minute (the others' through `childReader`, the engine's round-robin), and statuses are read
+ * once per project for the connector's life.
  */
 
 export { EleanAccessError, PAGE_LIMIT } from './elean.client.js'
@@ -23,14 +24,16 @@ export { PagingDriftError, type EleanCursor } from './elean.read.js'
 export { eleanConnectionSchema, eleanStreamSchema, type EleanConnection, type EleanStream } from './elean.config.js'
 
 export const DEFAULT_COMMENTS_PER_SCAN = 20
+/** Tasks that did not change whose comments are read per poll when the connection's `childBudget` is not set. */
+export const DEFAULT_CHILD_BUDGET = 20
 /** Elean documents 60 requests per minute per key: the connection's budget unless its config says otherwise. */
 export const ELEAN_PER_MINUTE = 60
 
 export interface EleanOptions {
   /**
-   * Tasks whose comments are read per scan (one request each), default 20; 0 turns
-   * comment polling off. Changed tasks first, then round-robin over the others
-   * (connections.yaml: the connection's `commentsPerScan`).
+   * Changed tasks whose comments are read with a scan's pages (one request each), default 20;
+   * 0 reads none with the pages. Unchanged tasks' comments are the engine's round-robin
+   * (`childBudget`). connections.yaml: the connection's `commentsPerScan`.
    */
   commentsPerScan?: number | undefined
 }
@@ -70,6 +73,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
   return {
     kind: 'elean',
     read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
+    childReader: { read: (stream, ids, signal) => readCommentPage({ api, project: streamConfig(stream).project, stream, log }, ids, signal) },
     readsFully: () => true,
     filtersServerSide: () => false,
 
@@ -94,7 +98,7 @@ export const eleanModule = defineConnector({
   kind: 'elean',
   connectionSchema: eleanConnectionSchema,
   streamSchema: eleanStreamSchema,
-  defaults: { perMinute: ELEAN_PER_MINUTE },
+  defaults: { perMinute: ELEAN_PER_MINUTE, childBudget: DEFAULT_CHILD_BUDGET },
   ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
   children: ['comments', 'attachments'],
   create: (deps) => createElean(deps, { commentsPerScan: deps.config.commentsPerScan }),

@@ -27,7 +27,12 @@ import { parseAttachment, parseComment, parseRelation } from './elementum.schema
  * of us, and a cursor at our own "now" would skip edits from a server behind us. Without a
  * `Date` header the cursor is the largest cursor-field value read (else it stays put).
  *
- * Children (comments, attachments, related items) of a record that cannot be read after
+ * Children (comments, attachments, related items) are read with the page for records that
+ * changed: every record of an incremental window, and on a full scan those whose cursor field
+ * is at or after the window an incremental read would have used (all of them when there is no
+ * cursor yet). The others' children are the engine's budgeted round-robin (`readChildPage`).
+ *
+ * Children of a record that cannot be read after
  * the HTTP client's retries do not sink the page: the record is listed in the page's
  * `staleChildren` (its stored children stay as they are), and the cursor is held at its
  * cursor-field value so that the next poll's window reads it, and its children, again.
@@ -98,6 +103,9 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   const full = ctx.mode === 'full' || since === null
   const filter = andFilters(stream.filter, full || since === null ? undefined : windowFilter(stream.cursorField, windowStart(since, ctx.lookbackMs)))
   const mark: Mark = { serverTime: null, maxSeen: null, staleFloor: null, staleUnknown: false }
+  // a full scan with a cursor: records stamped before the window did not change, so their children wait for the round-robin
+  const changedFrom = ctx.mode === 'full' && since !== null ? windowStart(since, ctx.lookbackMs).getTime() : null
+  const changed = (r: RemoteRecord): boolean => changedFrom === null || (timeOf(r.remoteUpdatedAt) ?? Number.POSITIVE_INFINITY) >= changedFrom
   const failures = createChildFailures()
   log.debug({ stream: deps.streamName, full, filter }, 'read start')
 
@@ -119,7 +127,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
       const t = timeOf(r.remoteUpdatedAt)
       if (t !== null && (mark.maxSeen === null || t > mark.maxSeen)) mark.maxSeen = t
     }
-    const children = deps.children ? await readChildren(deps, ns, records, ctx.signal, failures) : undefined
+    const children = deps.children ? await readChildren(deps, ns, records.filter(changed), ctx.signal, failures) : undefined
     for (const r of records.filter((x) => children?.staleChildren.includes(x.remoteId))) {
       const t = timeOf(r.remoteUpdatedAt)
       if (t === null) mark.staleUnknown = true
@@ -143,6 +151,20 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   }
 }
 
+/** The children of chosen records, outside a read (the engine's round-robin): a page without records. */
+export async function readChildPage(deps: ReadStreamDeps, ids: readonly string[], signal: AbortSignal): Promise<Page> {
+  const ns: Namespace = { recordType: deps.stream.recordType, alias: deps.stream.alias }
+  const children = await readChildren(
+    deps,
+    ns,
+    ids.map((remoteId) => ({ remoteId })),
+    signal,
+    createChildFailures(),
+  )
+  const { staleChildren, ...sets } = children
+  return { records: [], ...sets, ...(staleChildren.length > 0 ? { staleChildren } : {}) }
+}
+
 interface Children {
   comments: ChildSet<RemoteComment>
   attachments: ChildSet<RemoteAttachment>
@@ -162,7 +184,7 @@ interface Children {
 async function readChildren(
   deps: ReadStreamDeps,
   ns: Namespace,
-  records: readonly RemoteRecord[],
+  records: readonly Pick<RemoteRecord, 'remoteId'>[],
   signal: AbortSignal,
   failures: ChildFailures,
 ): Promise<Children> {

@@ -143,6 +143,12 @@ function createCommentWriter(deps: ElementumWriteDeps, api: ElementumApi): Comme
       if (id !== null) return { parentRemoteId, commentId: id, body, author: null, createdAt: null, origin: 'native', document: { id, contents: body } }
       throw new UnconfirmedWriteError(`${what}: added, but neither the answer nor the comment list shows it`)
     },
+
+    async list(stream, parentRemoteId, signal) {
+      const s = deps.streamConfig(stream)
+      const listed = await api.comments(s, parentRemoteId, signal)
+      return listed?.map((c, i) => toRemoteComment(parentRemoteId, parseComment(c, `comment ${i} of ${parentRemoteId}`))) ?? null
+    },
   }
 }
 

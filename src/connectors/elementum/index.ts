@@ -6,23 +6,29 @@ import { clampPageSize, createElementumApi, elementumTokenUrl } from './elementu
 import { type ElementumConnection, type ElementumStream, elementumConnectionSchema, elementumStreamSchema } from './elementum.config.js'
 import { createElementumFieldCatalog } from './elementum.fields.js'
 import { createElementumWriters } from './elementum.write.js'
-import { readStream } from './elementum.read.js'
+import { readChildPage, readStream, type ReadStreamDeps } from './elementum.read.js'
 
 /**
  * The Elementum records API as a Connector (DESIGN.md §1): incremental date windows on
  * each stream's cursor field, pushed-down RSQL filters, Relay paging, and the children
- * (comments, attachments, related items) of every record read.
+ * (comments, attachments, related items) of the records that changed; the others' children
+ * through `childReader`, for the engine's round-robin.
  */
 
 export { elementumTokenUrl, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './elementum.client.js'
 export type { ElementumCursor } from './elementum.read.js'
 export { elementumConnectionSchema, elementumStreamSchema, type ElementumConnection, type ElementumStream } from './elementum.config.js'
 
+/** Unchanged records whose children (3 requests each) are read per poll when the connection's `childBudget` is not set. */
+export const DEFAULT_CHILD_BUDGET = 50
+
 export interface ElementumOptions {
   /**
-   * Read comments, attachments and related items of every record in every page (default
-   * true). Cost: 3 requests per record (more for records with over 1000 comments or
-   * related items) on top of ⌈records / pageSize⌉ searches; an empty window stays 1 request.
+   * Read comments, attachments and related items of the changed records of each page (default
+   * true): every record of an incremental window, on a full scan those stamped since the last
+   * window. Cost: 3 requests per such record (more past 1000 comments or related items) on top of
+   * ⌈records / pageSize⌉ searches; an empty window stays 1 request. Unchanged records' children
+   * are read by the engine's round-robin (`childBudget`) through `childReader`.
    */
   children?: boolean
   /** Relay page size of searches, 1..1000 (default 100). */
@@ -55,26 +61,22 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
   }
   const streamOfAlias = (alias: string): string | null => Object.entries(config.streams).find(([, s]) => s.alias === alias)?.[0] ?? null
 
+  const readDeps = (stream: string): ReadStreamDeps => ({
+    api,
+    streamName: stream,
+    stream: streamConfig(stream),
+    pageSize,
+    children: options.children ?? true,
+    childConcurrency: Math.max(1, options.childConcurrency ?? 4),
+    streamOfAlias,
+    log,
+  })
+
   return {
     kind: 'elementum',
 
-    read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncIterable<Page> {
-      return readStream(
-        {
-          api,
-          streamName: stream,
-          stream: streamConfig(stream),
-          pageSize,
-          children: options.children ?? true,
-          childConcurrency: Math.max(1, options.childConcurrency ?? 4),
-          ...(deps.readWatchers ? { watchers: { http } } : {}),
-          streamOfAlias,
-          log,
-        },
-        from,
-        ctx,
-      )
-    },
+    read: (stream: string, from: Cursor | null, ctx: ReadContext): AsyncIterable<Page> => readStream(readDeps(stream), from, ctx),
+    childReader: { read: (stream, ids, signal) => readChildPage(readDeps(stream), ids, signal) },
 
     readsFully: () => false,
     // the stream's filter is ANDed into every search as RSQL
@@ -113,7 +115,7 @@ export const elementumModule = defineConnector({
   connectionSchema: elementumConnectionSchema,
   streamSchema: elementumStreamSchema,
   // the token endpoint is on the API host, not under /v1
-  defaults: { tokenUrl: elementumTokenUrl },
+  defaults: { tokenUrl: elementumTokenUrl, childBudget: DEFAULT_CHILD_BUDGET },
   ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'watchers', 'fields'],
   children: ['comments', 'attachments', 'relations', 'watchers'],
   create: (deps) => createElementum(deps),
