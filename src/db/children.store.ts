@@ -181,11 +181,16 @@ export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): 
       where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${[...stale]}::text[])
         and r.children_stale_since is null`
   }
-  if (read.length > 0) {
-    // the child round-robin reads the records read longest ago first
+  // the child round-robin reads the records read longest ago first. Its turn is about the children
+  // that cost requests of their own, which every child reader reads: comments (Elean lists a
+  // task's attachments in the task itself, free with every page, but reads its comments one by one)
+  const turned = (page.comments?.parents ?? []).filter((id) => !stale.has(id))
+  if (turned.length > 0) {
     await tx`insert into elsync.child_reads (connection, stream, remote_id)
-      select ${stream.connection}, ${stream.stream}, unnest(${read}::text[])
+      select ${stream.connection}, ${stream.stream}, unnest(${turned}::text[])
       on conflict (connection, stream, remote_id) do update set read_at = now()`
+  }
+  if (read.length > 0) {
     // the partial index holds only stale records: an index probe however large the stream
     await tx`update elsync.records r set children_stale_since = null
       where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = any(${read}::text[])

@@ -68,6 +68,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     pageSize,
     children: options.children ?? true,
     childConcurrency: Math.max(1, options.childConcurrency ?? 4),
+    ...(deps.readWatchers ? { watchers: { http } } : {}),
     streamOfAlias,
     log,
   })
