@@ -16,6 +16,7 @@ import type { MappingConfig } from './config/schema.js'
 import { createPgChangeFeed } from './db/feed.store.js'
 import { createPgOutboxStore } from './db/outbox.store.js'
 import { createPgReconcileStore } from './db/reconcile.store.js'
+import { createMarkerFormat, DEFAULT_MARKER, type MarkerFormat } from './engine/attribution.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
@@ -61,6 +62,7 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
         logger: ctx.logger,
         redactor: ctx.redactor,
         metrics,
+        markers: markerFormats(ctx.config, name),
         ...(vault ? { vault } : {}),
         ...(onWait ? { onWait } : {}),
       })
@@ -68,6 +70,17 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
     }
     return connector
   }
+}
+
+/** The create-marker formats of the mappings with a side on `connection` (elsync's own always among them), stripped by its normalizer. */
+function markerFormats(config: Config, connection: string): MarkerFormat[] {
+  const formats = new Map([[DEFAULT_MARKER.template, DEFAULT_MARKER]])
+  for (const m of config.mappings) {
+    if (m.marker === undefined || (m.left.connection !== connection && m.right.connection !== connection)) continue
+    const f = createMarkerFormat(m.marker)
+    formats.set(f.template, f)
+  }
+  return [...formats.values()]
 }
 
 /** One target per selected stream. */

@@ -1,8 +1,9 @@
+import type { MarkerFormat } from '../engine/attribution.js'
 import type { Connector } from '../engine/ports.js'
 import { createHttpClient, type HttpClientDeps } from '../http/client.js'
 import { type ConnectionConfig, connectorModule } from './registry.js'
 
-export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date }
+export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date; markers?: readonly MarkerFormat[] }
 
 /**
  * Builds a connection's connector: its HTTP client (auth, rate budget, retries) with the
@@ -22,5 +23,5 @@ export function createConnector(name: string, config: ConnectionConfig, deps: Bu
     maxRetryAfterSeconds: config.maxRetryAfterSeconds,
   }
   const http = createHttpClient(settings, tokenUrl ? { ...deps, defaultTokenUrl: tokenUrl(config.baseUrl) } : deps)
-  return vendor.create({ name, config, http, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) })
+  return vendor.create({ name, config, http, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}), ...(deps.markers ? { markers: deps.markers } : {}) })
 }

@@ -1,71 +1,19 @@
 import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type App, createApp } from '../../src/app.js'
-import type { EnvSettings } from '../../src/config/env.js'
-import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src/config/schema.js'
-import { startElean } from '../../src/sim/elean/index.js'
-import { startElementum } from '../../src/sim/elementum/index.js'
-import { seedNamespace } from '../../src/sim/elementum/seed.js'
-import type { SimStats } from '../../src/sim/common/server.js'
-import { createTestDb } from '../support/db.js'
-import { captureLogs } from '../support/logs.js'
+import { startTwoWay } from '../support/two-way.js'
 
 /**
  * Elementum ↔ Elean through the example mapping (mappings/it-requests.mapping.yaml,
  * `create: both`): poll → reconcile → push, cycle after cycle, against both simulators.
  */
-const db = await createTestDb()
-const elementum = await startElementum({ port: 0, seed: 3 })
-// unlimited here: the 60/min key is exercised by the Elean connector's own tests
-const elean = await startElean({ port: 0, seed: 3, perMinute: 0 })
-afterAll(async () => {
-  await Promise.all([elementum.close(), elean.close()])
+const w = await startTwoWay({
+  elementum: 6,
+  elean: { web: 5 },
+  mappings: [parseYaml(await readFile('mappings/it-requests.mapping.yaml', 'utf8'))],
 })
-seedNamespace(elementum.store, 'tasks', 'it-requests', 6, 3)
-elean.store.seed('web', 5, 3)
-
-const logs = captureLogs([elean.credentials.apiKey!, elementum.credentials.clientSecret!])
-const { connections } = connectionsFileSchema.parse({
-  connections: {
-    elementum: {
-      kind: 'elementum',
-      baseUrl: elementum.baseUrl,
-      auth: { mode: 'oauth2-client-credentials', clientId: elementum.credentials.clientId, clientSecret: elementum.credentials.clientSecret },
-      streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
-    },
-    elean: {
-      kind: 'elean',
-      baseUrl: elean.baseUrl,
-      auth: { mode: 'bearer', token: elean.credentials.apiKey },
-      rateLimit: { perMinute: 100_000 },
-      commentsPerScan: 0,
-      streams: { web: { project: 'web' } },
-    },
-  },
-})
-const mapping = mappingFileSchema.parse(parseYaml(await readFile('mappings/it-requests.mapping.yaml', 'utf8')))
-const config: Config = { dir: '.', connections, mappings: [mapping] }
-const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync' }
-const app: App = createApp({ env, config, logger: logs.logger, redactor: logs.redactor }, { db })
-
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = () => writes(elementum.server.stats()) + writes(elean.server.stats())
-
-/** One `elsync sync`: poll both streams, reconcile, push. */
-async function cycle() {
-  const signal = AbortSignal.timeout(120_000)
-  const polled = await app.pollPass({ mode: 'incremental', signal })
-  for (const r of polled) expect(r.status, `${r.stream.connection}: ${JSON.stringify(r.error)}`).toBe('succeeded')
-  const reconciled = await app.reconcilePass({ signal })
-  for (const r of reconciled) expect(r.error, JSON.stringify(r.error)).toBeNull()
-  const pushed = await app.executor.drain(signal)
-  return { polled, reconciled, pushed }
-}
+afterAll(() => w.close())
+const { db, app, elementum, elean, logs, cycle, writeCount } = w
 
 const live = (connection: string) =>
   db.sql<{ remote_id: string; title: string | null; status: string | null }[]>`

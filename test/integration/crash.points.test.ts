@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FAILPOINTS, type Failpoint } from '../../src/app.js'
-import type { SimStats } from '../../src/sim/common/server.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb, type TestDb } from '../support/db.js'
 import { writeSimConfig } from '../support/sim.config.js'
+import { writesServed } from '../support/two-way.js'
 
 /**
  * Issue 9: `elsync sync` is SIGKILLed at each named point (ELSYNC_FAILPOINT) in its first
@@ -97,12 +97,7 @@ async function expireLeases(db: TestDb): Promise<void> {
   await db.sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now()`
 }
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = (w: World) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
+const writeCount = (w: World) => writesServed(w.elementum.server.stats()) + writesServed(w.elean.server.stats())
 
 /** Titles on each side now, straight from the vendors (Elean trims what it stores). */
 function titles(w: World): { left: string[]; right: string[] } {

@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import type { EleanStream } from './elean.config.js'
 import type { CommentWriter, RecordWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
@@ -24,6 +25,8 @@ export interface EleanWriteDeps {
   /** The project's statuses, when the connector caches them; else they are read when a task needs them. */
   statuses?: (project: string, signal: AbortSignal) => Promise<StatusLookup>
   attachments?: EleanAttachmentOptions
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 /** Elean's documented comment limit, in characters. */
@@ -47,11 +50,11 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
   const { http } = deps
 
   async function normalized(project: string, task: Json & { id: string }, signal: AbortSignal): Promise<RemoteRecord> {
-    if (!needsStatusList(task)) return normalizeTask(task, null)
+    if (!needsStatusList(task)) return normalizeTask(task, null, deps.markers)
     const lookup = deps.statuses
       ? await deps.statuses(project, signal)
       : statusLookup(parseStatuses((await http.request({ path: paths.statuses(project), route: 'GET /{project}/statuses', signal })).body, 'statuses'))
-    return normalizeTask(task, lookup)
+    return normalizeTask(task, lookup, deps.markers)
   }
 
   /** Pages of the task list (optionally searched), until `match` finds one or the list ends. */

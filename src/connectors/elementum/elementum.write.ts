@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import type { ElementumStream } from './elementum.config.js'
 import type { CommentWriter, RecordWriter, RelationWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
@@ -22,6 +23,8 @@ export interface ElementumWriteDeps {
   /** The connection's stream by name; throws for a stream it does not have. */
   streamConfig: (stream: string) => ElementumStream
   attachments?: ElementumAttachmentOptions
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 export function createElementumWriters(deps: ElementumWriteDeps) {
@@ -56,7 +59,7 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
       if (path === null) throw new BadResponseError(`${what}: answered ${res.status} without the record or its Location`)
       body = (await http.request({ path, route: 'GET /{recordType}/{alias}/{id}', signal })).body
     }
-    return toRemoteRecord(parseRecord(body, what), s.cursorField)
+    return toRemoteRecord(parseRecord(body, what), s.cursorField, deps.markers)
   }
 
   return {
@@ -97,7 +100,7 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
         const page = await api.search(s, { filter, first: DEFAULT_PAGE_SIZE, after }, signal)
         // `=lk=` is a substring match: the marker must be a line of its own
         const hit = page.items.find((item) => hasMarkerLine(str(item.data.Description), marker))
-        if (hit) return toRemoteRecord(hit.data, s.cursorField)
+        if (hit) return toRemoteRecord(hit.data, s.cursorField, deps.markers)
         if (!page.hasNext) return null
         if (!page.endCursor || page.endCursor === after) throw new BadResponseError(`search for marker ${marker}: has_next_page without a new end_cursor`)
         after = page.endCursor

@@ -53,6 +53,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     if (!s) throw new UnknownStreamError({ connection: name, stream })
     return s
   }
+  const markers = deps.markers ? { markers: deps.markers } : {}
   const streamOfAlias = (alias: string): string | null => Object.entries(config.streams).find(([, s]) => s.alias === alias)?.[0] ?? null
 
   return {
@@ -69,6 +70,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
           childConcurrency: Math.max(1, options.childConcurrency ?? 4),
           streamOfAlias,
           log,
+          ...markers,
         },
         from,
         ctx,
@@ -103,7 +105,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
     stats: () => http.stats(),
     fields: createElementumFieldCatalog({ streams: config.streams }),
-    ...createElementumWriters({ http, streamConfig }),
+    ...createElementumWriters({ http, streamConfig, ...markers }),
   }
 }
 
