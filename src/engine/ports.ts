@@ -205,8 +205,16 @@ export interface RelationWriter {
   remove(stream: string, parentRemoteId: string, relationId: string, signal: AbortSignal): Promise<void>
 }
 
-/** The role ports a vendor may implement beyond reading; config validation asks which ones a kind has. */
-export type PortName = 'records' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields'
+/**
+ * The role ports a vendor may implement beyond reading; config validation asks which ones a kind has.
+ * `recordDeletes` is the record writer's `delete` (a vendor may write records and not delete them).
+ */
+export type PortName = 'records' | 'recordDeletes' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields'
+
+/** Whether a connector implements a role port. */
+export function hasPort(connector: Connector, port: PortName): boolean {
+  return port === 'recordDeletes' ? typeof connector.records?.delete === 'function' : connector[port] !== undefined
+}
 
 /**
  * A vendor API as the engine sees it: a reader of pages per stream, its health check,

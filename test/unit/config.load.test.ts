@@ -210,6 +210,22 @@ describe('loadConfig', () => {
     ])
   })
 
+  it('refuses delete: propagate where a side cannot delete records (Elementum has no delete), naming file and path', async () => {
+    const issues = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}delete: propagate\n` })
+    expect(issues).toEqual([
+      {
+        file: 'it-requests.mapping.yaml',
+        path: 'delete',
+        message:
+          'propagate deletes records on the left side, but connection "elementum" is kind elementum, whose API cannot delete records (kinds that can: elean); use unlink or ignore',
+      },
+    ])
+    for (const policy of ['unlink', 'ignore']) {
+      const dir = await writeConfigDir({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}delete: ${policy}\n` })
+      await expect(loadConfig({ dir, env: ENV })).resolves.toBeDefined()
+    }
+  })
+
   it('refuses related items on an Elean side as a missing capability', async () => {
     const issues = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}related: both\n` })
     expect(issues).toEqual([

@@ -13,7 +13,7 @@ import { isLastPage } from './elean.read.js'
 import { parseComments, parseStatuses, parseTask, parseTaskList } from './elean.schemas.js'
 
 /**
- * Elean's write side (DESIGN.md §1): tasks (POST 201, PATCH), comments (`{content}`,
+ * Elean's write side (DESIGN.md §1): tasks (POST 201, PATCH, DELETE), comments (`{content}`,
  * 1–10 000 characters) and attachments (elean.attachments.ts). The key's scopes decide what
  * it may do (`task:create`, `task:update`); a 403 says which one was missing.
  */
@@ -99,6 +99,17 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
         return explainWrite(err, http.name, project, 'task:update', what, { fields: TASK_FIELDS })
       }
       return normalized(project, parseTask(res.body, what), signal)
+    },
+
+    /** Permanent (the docs); the key needs task:update. A task already gone answers 404: NotFoundError. */
+    async delete(stream, remoteId, signal) {
+      const { project } = deps.streamConfig(stream)
+      try {
+        // documented answer `{success: true}`; read as text, so that an empty 204 is fine too
+        await http.request({ method: 'DELETE', path: paths.task(project, remoteId), route: 'DELETE /{project}/tasks/{taskId}', expect: 'text', signal })
+      } catch (err) {
+        explainWrite(err, http.name, project, 'task:update', `delete of ${project}/${remoteId}`, { fields: [] })
+      }
     },
 
     /**

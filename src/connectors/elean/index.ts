@@ -100,7 +100,7 @@ export const eleanModule = defineConnector({
   connectionSchema: eleanConnectionSchema,
   streamSchema: eleanStreamSchema,
   defaults: { perMinute: ELEAN_PER_MINUTE },
-  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
+  ports: ['records', 'recordDeletes', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
   children: ['comments'],
   create: (deps) => createElean(deps, { commentsPerScan: deps.config.commentsPerScan }),
 })
