@@ -6,7 +6,7 @@
  */
 import { Registry } from 'prom-client'
 import type { EnvSettings } from './config/env.js'
-import type { Config } from './config/schema.js'
+import { type Config, DEFAULT_OUTBOX_RETENTION_DAYS } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import type { Sql } from './db/client.js'
 import { createStreamLeases } from './db/leases.store.js'
@@ -195,6 +195,8 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     // small batches and a long lease, so that waiting never costs a row its lease
     leaseMs: 300_000,
     batch: 10,
+    retention: { keepMs: (ctx.config.outbox?.retentionDays ?? DEFAULT_OUTBOX_RETENTION_DAYS) * 86_400_000 },
+    onPruned: (deleted) => void (deleted > 0 && log.info({ deleted }, 'outbox: finished writes past their retention deleted')),
     onPushed: (row, result) =>
       log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),

@@ -54,6 +54,7 @@ const toRow = (r: OutboxDbRow): OutboxRow => ({
 })
 
 const EXCERPT_CHARS = 1000
+const PRUNE_BATCH = 5000
 const ERROR_CHARS = 2000
 
 /** What the vendor now stores, without the raw document: enough to see what the write did. */
@@ -127,6 +128,23 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
         where id = ${row.id} and lease_owner = ${owner} and state in ('pending', 'failed')
         returning 1`
       if (!failed) throw new OutboxLeaseLostError(row.id, owner)
+    },
+
+    async prune(olderThanMs: number): Promise<number> {
+      let deleted = 0
+      // in batches, so that a large backlog never holds long locks on the outbox
+      for (;;) {
+        const rows = await sql`
+          delete from elsync.outbox where id in (
+            select o.id from elsync.outbox o
+            where o.state in ('sent', 'ignored', 'superseded') and o.updated_at < now() - make_interval(secs => ${olderThanMs / 1000})
+              -- a later sent write is what tells the sync state that a dead one was overcome
+              and not exists (select 1 from elsync.outbox d where d.link_id = o.link_id and d.target = o.target and d.id < o.id and d.state = 'dead')
+            limit ${PRUNE_BATCH})
+          returning 1`
+        deleted += rows.length
+        if (rows.length < PRUNE_BATCH) return deleted
+      }
     },
 
     async retry(id: number): Promise<boolean> {

@@ -196,4 +196,10 @@ export interface OutboxStore {
   markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */
   retry(id: number): Promise<boolean>
+  /**
+   * Deletes finished rows (`sent`, `ignored`, `superseded`) last changed more than `olderThanMs`
+   * ago; dead, pending and failed rows stay, and so does a sent row that settles a dead one
+   * before it. Returns how many rows it deleted.
+   */
+  prune(olderThanMs: number): Promise<number>
 }

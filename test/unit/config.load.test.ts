@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     })
     expect(mapping?.fields[0]).toEqual({ left: 'Title', right: 'title', direction: 'both' })
     expect(mapping?.fields[1]?.values).toEqual({ Open: 'To Do', 'In Progress': 'In Progress', Closed: 'Done' })
+    expect(config.outbox).toEqual({ retentionDays: 30 })
+  })
+
+  it('takes the write ledger’s retention from connections.yaml, in whole days', async () => {
+    const dir = await writeConfigDir({ 'connections.yaml': `${CONNECTIONS}outbox: { retentionDays: 7 }\n` })
+    expect((await loadConfig({ dir, env: ENV })).outbox).toEqual({ retentionDays: 7 })
+    const issues = await issuesOf({ 'connections.yaml': `${CONNECTIONS}outbox: { retentionDays: 0, keep: all }\n` })
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['outbox.retentionDays: must be ≥ 1, got 0', 'outbox.keep: unknown key "keep"'])
   })
 
   it('accepts a directory with connections and no mappings (mirror only)', async () => {
