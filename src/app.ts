@@ -156,10 +156,8 @@ export interface App {
   close(): Promise<void>
 }
 
-/** The config's validated mapping, as reconcile sees it. */
+/** The config's validated mapping, as reconcile sees it (a `valuesFrom` table is read at each reconcile). */
 export function mappingSpecOf(m: MappingConfig): MappingSpec {
-  const valuesFrom = m.fields.find((f) => f.valuesFrom !== undefined)
-  if (valuesFrom) throw new SyncError(`mapping ${m.id}: value maps from an elastic.io lookup table (valuesFrom) are not supported yet; list the values inline`)
   return {
     id: m.id,
     left: m.left,
@@ -167,7 +165,13 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     create: m.create,
     conflict: m.conflict,
     delete: m.delete,
-    fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
+    fields: m.fields.map((f) => ({
+      left: f.left,
+      right: f.right,
+      direction: f.direction,
+      ...(f.values ? { values: f.values } : {}),
+      ...(f.valuesFrom ? { valuesFrom: f.valuesFrom } : {}),
+    })),
     ...(m.marker !== undefined ? { marker: m.marker } : {}),
   }
 }
@@ -211,6 +215,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         feed,
         store: reconcileStore,
         catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
+        lookups: (connection) => connectorOf(connection).lookups,
         batchSize: 500,
         signal: opts.signal,
         ...(opts.dryRun ? { dryRun: true } : {}),

@@ -200,6 +200,15 @@ export interface AttachmentUploader {
   addLink?(stream: string, parentRemoteId: string, link: { url: string; description: string }, signal: AbortSignal): Promise<RemoteAttachment>
 }
 
+/** Key → value tables kept in a vendor (elastic.io lookup tables), read as mappings' value maps. */
+export interface LookupReader {
+  /**
+   * The table named `table` (its id, else its title) as key → value; throws a SyncError with
+   * code `lookup_not_found` when there is none, and `lookup_ambiguous` when titles repeat.
+   */
+  read(table: string, signal: AbortSignal): Promise<Readonly<Record<string, string>>>
+}
+
 export interface RelationWriter {
   add(stream: string, parentRemoteId: string, related: { remoteId: string; stream: string }, signal: AbortSignal): Promise<RemoteRelation>
   remove(stream: string, parentRemoteId: string, relationId: string, signal: AbortSignal): Promise<void>
@@ -209,7 +218,7 @@ export interface RelationWriter {
  * The role ports a vendor may implement beyond reading; config validation asks which ones a kind has.
  * `recordDeletes` is the record writer's `delete` (a vendor may write records and not delete them).
  */
-export type PortName = 'records' | 'recordDeletes' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields'
+export type PortName = 'records' | 'recordDeletes' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'fields' | 'lookups'
 
 /** Whether a connector implements a role port. */
 export function hasPort(connector: Connector, port: PortName): boolean {
@@ -232,4 +241,5 @@ export interface Connector extends RecordReader {
   readonly attachmentUploader?: AttachmentUploader
   readonly relations?: RelationWriter
   readonly fields?: FieldCatalog
+  readonly lookups?: LookupReader
 }

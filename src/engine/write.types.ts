@@ -29,8 +29,10 @@ export interface MappedField {
   left: string
   right: string
   direction: FieldDirection
-  /** Left value → right value (read backwards right-to-left); already resolved when it came from a lookup table. */
+  /** Left value → right value (read backwards right-to-left); filled from `valuesFrom` at each reconcile (value-maps.ts). */
   values?: Readonly<Record<string, string>>
+  /** The value map is a lookup table of this connection (by id or title). */
+  valuesFrom?: { connection: string; lookup: string }
 }
 
 /** A mapping as reconcile needs it (the config's validated mapping is assignable to it). */

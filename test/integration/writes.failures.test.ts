@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { simControl } from '../support/writers.js'
-import { startTwoWay } from '../support/two-way.js'
+import { elementumToElean, startTwoWay } from '../support/two-way.js'
 
 /**
  * Writes a vendor refuses for good are parked `dead` at their first attempt, never retried:
@@ -11,13 +11,7 @@ const w = await startTwoWay({
   elementum: 3,
   elean: { web: 2, ops: 1 },
   mappings: [
-    {
-      id: 'it-requests',
-      left: { connection: 'elementum', stream: 'it-requests' },
-      right: { connection: 'elean', stream: 'web' },
-      create: 'both',
-      fields: [{ left: 'Title', right: 'title' }],
-    },
+    elementumToElean([{ left: 'Title', right: 'title' }]),
     {
       id: 'misspelled',
       left: { connection: 'elementum', stream: 'it-requests' },

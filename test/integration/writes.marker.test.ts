@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { startTwoWay } from '../support/two-way.js'
+import { elementumToElean, startTwoWay } from '../support/two-way.js'
 
 /**
  * A mapping's own create marker (`marker: acme`) is written into the records a push creates,
@@ -10,17 +10,13 @@ const w = await startTwoWay({
   elementum: 4,
   elean: { web: 3 },
   mappings: [
-    {
-      id: 'it-requests',
-      left: { connection: 'elementum', stream: 'it-requests' },
-      right: { connection: 'elean', stream: 'web' },
-      create: 'both',
-      marker: 'acme',
-      fields: [
+    elementumToElean(
+      [
         { left: 'Title', right: 'title' },
         { left: 'Description', right: 'description' },
       ],
-    },
+      { marker: 'acme' },
+    ),
   ],
 })
 afterAll(() => w.close())

@@ -56,6 +56,18 @@ export type Cycle = {
   pushed: Awaited<ReturnType<App['executor']['drain']>>
 }
 
+/** Mapping `it-requests`: Elementum tasks/it-requests ↔ Elean project web, creating both ways, with these fields and options. */
+export function elementumToElean(fields: unknown[], options: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'it-requests',
+    left: { connection: 'elementum', stream: 'it-requests' },
+    right: { connection: 'elean', stream: 'web' },
+    create: 'both',
+    fields,
+    ...options,
+  }
+}
+
 const WRITE = /^(POST|PUT|PATCH|DELETE) /
 
 /** Write requests a simulator served: POST, PUT, PATCH and DELETE, tokens and control routes aside. */

@@ -6,7 +6,7 @@ import { UnknownStreamError } from '../../src/engine/errors.js'
 import { hasPort, type PortName } from '../../src/engine/ports.js'
 import { createLogger, createRedactor } from '../../src/logger.js'
 
-const PORTS: readonly PortName[] = ['records', 'recordDeletes', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'fields']
+const PORTS: readonly PortName[] = ['records', 'recordDeletes', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'fields', 'lookups']
 const deps = { logger: createLogger({ level: 'silent' }), redactor: createRedactor([]) }
 const connectionOf = (kind: string, extra: Record<string, unknown> = {}) =>
   connectionSchema.parse({ kind, baseUrl: 'https://api.example.com', auth: { mode: 'none' }, ...extra })
