@@ -202,7 +202,17 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     retention: { keepMs: (ctx.config.outbox?.retentionDays ?? DEFAULT_OUTBOX_RETENTION_DAYS) * 86_400_000 },
     onPruned: (deleted) => void (deleted > 0 && log.info({ deleted }, 'outbox: finished writes past their retention deleted')),
     onPushed: (row, result) =>
-      log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
+      log.info(
+        {
+          outboxId: row.id,
+          mapping: row.mappingId,
+          op: row.op,
+          connection: row.stream.connection,
+          remoteId: result.remoteId,
+          ...(result.skipped && { leftOut: result.skipped.map((s) => s.name) }),
+        },
+        'pushed',
+      ),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
     ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),

@@ -65,6 +65,22 @@ function excerpt(result: PushResult): string | null {
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text
 }
 
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v ?? null)
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s
+}
+
+/** For an update that left fields out (the target moved): the values it did send, and the ledger's note. */
+function leftOut(row: OutboxRow, result: PushResult): { sent: Record<string, unknown>; sentNothing: boolean; note: string } | null {
+  const skipped = result.skipped ?? []
+  if (skipped.length === 0) return null
+  const names = new Set(skipped.map((s) => s.name))
+  const sent = Object.fromEntries(Object.entries(row.values).filter(([name]) => !names.has(name)))
+  const fields = skipped.map((s) => `${s.name} (was ${shown(s.previous)}, now ${shown(s.found)}; would have written ${shown(s.planned)})`)
+  const note = `not written, changed on the target since the write was planned, left for the next reconcile to merge: ${fields.join(', ')}`
+  return { sent, sentNothing: Object.keys(sent).length === 0, note: note.slice(0, ERROR_CHARS) }
+}
+
 /** A mark by an executor whose claim was taken over (its lease expired and another executor claimed the row), or of a row no longer in flight. */
 export class OutboxLeaseLostError extends SyncError {
   override readonly code = 'outbox_lease_lost'
@@ -97,12 +113,15 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
     },
 
     async markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void> {
+      const left = leftOut(row, result)
       await sql.begin(async (tx) => {
         // lease_owner is kept: which executor sent it
         const [sent] = await tx<{ link_id: string; target: Side; op: OutboxOp }[]>`
-          update elsync.outbox set state = 'sent', sent_at = now(), updated_at = now(), lease_expires_at = null,
+          update elsync.outbox set state = ${left?.sentNothing ? 'ignored' : 'sent'}, sent_at = case when ${!left?.sentNothing}::boolean then now() end,
+            updated_at = now(), lease_expires_at = null,
             last_status = ${result.status ?? null}, response_excerpt = ${excerpt(result)},
-            remote_id = coalesce(remote_id, ${result.remoteId}), last_error = null, last_error_code = null
+            field_values = coalesce(${left ? JSON.stringify(left.sent) : null}::jsonb, field_values),
+            remote_id = coalesce(remote_id, ${result.remoteId}), last_error = ${left?.note ?? null}, last_error_code = ${left ? 'target_changed' : null}
           where id = ${row.id} and lease_owner = ${owner} and state in ('pending', 'failed')
           returning link_id, target, op`
         if (!sent) throw new OutboxLeaseLostError(row.id, owner)

@@ -173,6 +173,8 @@ export interface RecordWriter {
   findByMarker(stream: string, marker: string, signal: AbortSignal): Promise<RemoteRecord | null>
   /** Deletes the record; a record already gone throws NotFoundError (`not_found`). Vendors without it cannot propagate deletes. */
   delete?(stream: string, remoteId: string, signal: AbortSignal): Promise<void>
+  /** The record as the vendor stores it now; null when it is gone. The executor reads it before an update, to leave alone fields a person changed meanwhile. */
+  get?(stream: string, remoteId: string, signal: AbortSignal): Promise<RemoteRecord | null>
 }
 
 export interface CommentWriter {

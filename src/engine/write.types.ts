@@ -99,6 +99,8 @@ export interface FieldDecision {
   /** The value written to the target, in the target's field form; undefined when nothing is written. */
   written?: unknown
   target?: Side
+  /** The target's field name `written` goes to. */
+  name?: string
   /** Set when the value could not be written (an unmappable value, a field the target cannot set); nothing is written then. */
   error?: { code: string; message: string }
 }
@@ -148,6 +150,24 @@ export interface PushResult {
   remoteId: string
   record: RemoteRecord | null
   status?: number
+  /**
+   * Fields of an update left out because the target's value moved since the write was planned
+   * (a person edited it): the next reconcile merges them as a conflict. When every field was
+   * left out nothing was sent (`record` is null).
+   */
+  skipped?: readonly SkippedField[]
+}
+
+export interface SkippedField {
+  /** The mapped field's label (as in decisions and conflicts). */
+  field: string
+  /** The target's field name. */
+  name: string
+  /** What the write would have set. */
+  planned: unknown
+  /** What the target held when the write was planned, and what it holds now. */
+  previous: unknown
+  found: unknown
 }
 
 export type MirrorOp = ChangeOp

@@ -101,6 +101,12 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
       return normalized(project, parseTask(res.body, what), signal)
     },
 
+    async get(stream, remoteId, signal) {
+      const { project } = deps.streamConfig(stream)
+      const res = await http.request({ path: paths.task(project, remoteId), route: 'GET /{project}/tasks/{taskId}', signal, allowStatus: [404] })
+      return res.status === 404 ? null : normalized(project, parseTask(res.body, `${project}/${remoteId}`), signal)
+    },
+
     /** Permanent (the docs); the key needs task:update. A task already gone answers 404: NotFoundError. */
     async delete(stream, remoteId, signal) {
       const { project } = deps.streamConfig(stream)

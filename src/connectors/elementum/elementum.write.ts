@@ -92,6 +92,12 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
       return recordOf(res, paths.record(s, remoteId), s, what, signal)
     },
 
+    async get(stream, remoteId, signal) {
+      const s = deps.streamConfig(stream)
+      const res = await http.request({ path: paths.record(s, remoteId), route: 'GET /{recordType}/{alias}/{id}', signal, allowStatus: [404] })
+      return res.status === 404 ? null : toRemoteRecord(parseRecord(res.body, `${s.recordType}/${s.alias}/${remoteId}`), s.cursorField, deps.markers)
+    },
+
     async findByMarker(stream, marker, signal) {
       const s = deps.streamConfig(stream)
       const filter = likeFilter('Description', marker)
