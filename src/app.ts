@@ -6,7 +6,7 @@
  */
 import { Registry } from 'prom-client'
 import type { EnvSettings } from './config/env.js'
-import type { Config } from './config/schema.js'
+import { type Config, DEFAULT_OUTBOX_RETENTION_DAYS } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import { connectorModule } from './connectors/registry.js'
 import type { Sql } from './db/client.js'
@@ -22,6 +22,7 @@ import { createPgWatcherStore } from './db/watchers.store.js'
 import { originsOf, type ChildPlanner } from './engine/children.plan.js'
 import { createRelatedPlanner } from './engine/children.related.js'
 import { createWatcherPlanner } from './engine/children.watchers.js'
+import { createMarkerFormat, DEFAULT_MARKER, type MarkerFormat } from './engine/attribution.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
@@ -71,6 +72,7 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
         logger: ctx.logger,
         redactor: ctx.redactor,
         metrics,
+        markers: markerFormats(ctx.config, name),
         ...(vault ? { vault } : {}),
         ...(onWait ? { onWait } : {}),
       })
@@ -78,6 +80,17 @@ function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undef
     }
     return connector
   }
+}
+
+/** The create-marker formats of the mappings with a side on `connection` (elsync's own always among them), stripped by its normalizer. */
+function markerFormats(config: Config, connection: string): MarkerFormat[] {
+  const formats = new Map([[DEFAULT_MARKER.template, DEFAULT_MARKER]])
+  for (const m of config.mappings) {
+    if (m.marker === undefined || (m.left.connection !== connection && m.right.connection !== connection)) continue
+    const f = createMarkerFormat(m.marker)
+    formats.set(f.template, f)
+  }
+  return [...formats.values()]
 }
 
 /** One target per selected stream. */
@@ -154,10 +167,8 @@ export interface App {
   close(): Promise<void>
 }
 
-/** The config's validated mapping, as reconcile sees it. */
+/** The config's validated mapping, as reconcile sees it (a `valuesFrom` table is read at each reconcile). */
 export function mappingSpecOf(m: MappingConfig): MappingSpec {
-  const valuesFrom = m.fields.find((f) => f.valuesFrom !== undefined)
-  if (valuesFrom) throw new SyncError(`mapping ${m.id}: value maps from an elastic.io lookup table (valuesFrom) are not supported yet; list the values inline`)
   return {
     id: m.id,
     left: m.left,
@@ -165,7 +176,13 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
     create: m.create,
     conflict: m.conflict,
     delete: m.delete,
-    fields: m.fields.map((f) => ({ left: f.left, right: f.right, direction: f.direction, ...(f.values ? { values: f.values } : {}) })),
+    fields: m.fields.map((f) => ({
+      left: f.left,
+      right: f.right,
+      direction: f.direction,
+      ...(f.values ? { values: f.values } : {}),
+      ...(f.valuesFrom ? { valuesFrom: f.valuesFrom } : {}),
+    })),
     ...(m.marker !== undefined ? { marker: m.marker } : {}),
     attachments: m.attachments,
     related: m.related,
@@ -218,8 +235,20 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     // small batches and a long lease, so that waiting never costs a row its lease
     leaseMs: 300_000,
     batch: 10,
+    retention: { keepMs: (ctx.config.outbox?.retentionDays ?? DEFAULT_OUTBOX_RETENTION_DAYS) * 86_400_000 },
+    onPruned: (deleted) => void (deleted > 0 && log.info({ deleted }, 'outbox: finished writes past their retention deleted')),
     onPushed: (row, result) =>
-      log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
+      log.info(
+        {
+          outboxId: row.id,
+          mapping: row.mappingId,
+          op: row.op,
+          connection: row.stream.connection,
+          remoteId: result.remoteId,
+          ...(result.skippedFields && { leftOut: result.skippedFields.map((s) => s.name) }),
+        },
+        'pushed',
+      ),
     onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
     ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
@@ -232,6 +261,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         feed,
         store: reconcileStore,
         catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) },
+        lookups: (connection) => connectorOf(connection).lookups,
         batchSize: 500,
         signal: opts.signal,
         childPlanners,

@@ -10,7 +10,7 @@ import { hasSecretKey } from './env.js'
 import { ConfigError, fromZodIssues, type ConfigIssue } from './errors.js'
 import { interpolate, type Env } from './interpolate.js'
 import { CONNECTIONS_FILE, checkConnections, checkMappings, type DeclaredConnections, type LoadedMapping } from './references.js'
-import { connectionSchema, connectionsFileSchema, mappingFileSchema, type Config, type ConnectionConfig } from './schema.js'
+import { connectionSchema, connectionsFileSchema, mappingFileSchema, type Config, type ConnectionConfig, type OutboxSettings } from './schema.js'
 import { rawConnectionSecrets, redact, rememberSecrets } from './secrets.js'
 
 export const MAPPING_SUFFIX = '.mapping.yaml'
@@ -122,6 +122,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
 
   // ---- connections.yaml
   let connections: Record<string, ConnectionConfig> = {}
+  let outbox: OutboxSettings | undefined
   let declared: DeclaredConnections | null = null
   if (!names.includes(CONNECTIONS_FILE)) {
     issues.push({ file: CONNECTIONS_FILE, path: '(file)', message: `not found in ${dir}; every config directory needs one` })
@@ -131,7 +132,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     declared = declaredConnections(document)
     if (document !== undefined) {
       const parsed = connectionsFileSchema.safeParse(document, { reportInput: true })
-      if (parsed.success) connections = parsed.data.connections
+      if (parsed.success) ({ connections, outbox } = parsed.data)
       else {
         issues.push(...fromZodIssues(CONNECTIONS_FILE, parsed.error.issues))
         connections = salvageConnections(document)
@@ -160,7 +161,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     reported.sort((a, b) => rank(a.file) - rank(b.file))
     throw new ConfigError(reported.map((i) => ({ file: i.file, path: redact(i.path, secrets), message: redact(i.message, secrets) })))
   }
-  const config: Config = { dir, connections, mappings: mappings.map((m) => m.mapping) }
+  const config: Config = { dir, connections, mappings: mappings.map((m) => m.mapping), ...(outbox && { outbox }) }
   rememberSecrets(config, secrets)
   return config
 }

@@ -125,6 +125,19 @@ export function mappingNeeds(m: MappingConfig): SideNeed[] {
       ),
     )
   }
+  // a deletion on either side is carried to the other: both must be able to delete
+  if (m.delete === 'propagate') {
+    for (const side of SIDES) {
+      needs.push({
+        side,
+        path: ['delete'],
+        ports: ['recordDeletes'],
+        children: [],
+        message: (connection, kind, kinds) =>
+          `propagate deletes records on the ${side} side, but connection "${connection}" is kind ${kind}, whose API cannot delete records (kinds that can: ${supported(kinds)}); use unlink or ignore`,
+      })
+    }
+  }
   for (const side of SIDES) {
     needs.push(
       ofConnection(

@@ -102,8 +102,11 @@ export function checkMappings(
         return
       }
       const conn = valid(name)
-      if (conn && conn.kind !== 'elasticio') {
-        add(['fields', i, 'valuesFrom', 'connection'], `lookup tables come from an elasticio connection; "${name}" is kind ${conn.kind}`)
+      if (conn && !connectorModule(conn.kind).ports.includes('lookups')) {
+        add(
+          ['fields', i, 'valuesFrom', 'connection'],
+          `lookup tables come from a connection of kind ${kindsWith(['lookups']).join(' or ')}; "${name}" is kind ${conn.kind}`,
+        )
       }
     })
   }

@@ -22,14 +22,24 @@ export const connectionSchema = z.discriminatedUnion(
   CONNECTOR_MODULES.map((m) => m.connectionSchema) as unknown as readonly [Registered, ...Registered[]],
 )
 
+export const DEFAULT_OUTBOX_RETENTION_DAYS = 30
+
+/** The write ledger (`elsync.outbox`, the `elsync.writes` view). */
+export const outboxSettingsSchema = z.strictObject({
+  /** Days a finished write (sent, ignored, superseded) stays in the ledger; dead writes stay until an admin acts. */
+  retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_OUTBOX_RETENTION_DAYS),
+})
+
 export const connectionsFileSchema = z.strictObject({
   connections: z.record(slug('connection name'), connectionSchema),
+  outbox: outboxSettingsSchema.default({ retentionDays: DEFAULT_OUTBOX_RETENTION_DAYS }),
 })
 
 export const mappingFileSchema = mappingSchema
 
 export type StreamConfig = ConnectionConfig['streams'][string]
 export type ConnectionsFile = z.output<typeof connectionsFileSchema>
+export type OutboxSettings = z.output<typeof outboxSettingsSchema>
 
 /** The validated config directory. */
 export interface Config {
@@ -38,4 +48,6 @@ export interface Config {
   readonly connections: Readonly<Record<string, ConnectionConfig>>
   /** In file-name order. */
   readonly mappings: readonly MappingConfig[]
+  /** connections.yaml's `outbox`; absent: the defaults. */
+  readonly outbox?: OutboxSettings
 }

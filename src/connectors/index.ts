@@ -1,8 +1,9 @@
+import type { MarkerFormat } from '../engine/attribution.js'
 import type { Connector } from '../engine/ports.js'
 import { createHttpClient, type HttpClientDeps } from '../http/client.js'
 import { type ConnectionConfig, connectorModule } from './registry.js'
 
-export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date; readWatchers?: boolean }
+export type BuildDeps = Omit<HttpClientDeps, 'defaultTokenUrl'> & { now?: () => Date; readWatchers?: boolean; markers?: readonly MarkerFormat[] }
 
 /**
  * Builds a connection's connector: its HTTP client (auth, rate budget, retries) with the
@@ -29,5 +30,6 @@ export function createConnector(name: string, config: ConnectionConfig, deps: Bu
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.readWatchers ? { readWatchers: true } : {}),
+    ...(deps.markers ? { markers: deps.markers } : {}),
   })
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { MarkerFormat } from '../engine/attribution.js'
 import type { Connector, PortName } from '../engine/ports.js'
 import type { Page } from '../engine/types.js'
 import type { HttpClient } from '../http/client.js'
@@ -15,6 +16,8 @@ export interface ConnectorDeps<C> {
   now?: () => Date
   /** A mapping copies watchers from this connection: read them with each record's children. */
   readWatchers?: boolean
+  /** The create-marker formats of the configured mappings, stripped from the normalized description (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 /** What the connection layer assumes for a kind when the config is silent. */

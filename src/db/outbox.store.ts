@@ -55,15 +55,33 @@ const toRow = (r: OutboxDbRow): OutboxRow => ({
 })
 
 const EXCERPT_CHARS = 1000
+const PRUNE_BATCH = 5000
 const ERROR_CHARS = 2000
 
 /** What the vendor now stores, without the raw document: enough to see what the write did. */
 function excerpt(result: PushResult): string | null {
   // an attachment copy: what became of the file; a child write (a comment) names the child it wrote
-  if (!result.record) return result.attachment ? JSON.stringify(result.attachment) : result.childId === undefined ? null : JSON.stringify({ childId: result.childId })
+  if (!result.record)
+    return result.attachment ? JSON.stringify(result.attachment) : result.childId === undefined ? null : JSON.stringify({ childId: result.childId })
   const { document: _document, ...fields } = result.record
   const text = JSON.stringify(fields)
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text
+}
+
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v ?? null)
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s
+}
+
+/** For an update that left fields out (the target moved): the values it did send, and the ledger's note. */
+function leftOut(row: OutboxRow, result: PushResult): { sent: Record<string, unknown>; sentNothing: boolean; note: string } | null {
+  const skipped = result.skippedFields ?? []
+  if (skipped.length === 0) return null
+  const names = new Set(skipped.map((s) => s.name))
+  const sent = Object.fromEntries(Object.entries(row.values).filter(([name]) => !names.has(name)))
+  const fields = skipped.map((s) => `${s.name} (was ${shown(s.previous)}, now ${shown(s.found)}; would have written ${shown(s.planned)})`)
+  const note = `not written, changed on the target since the write was planned, left for the next reconcile to merge: ${fields.join(', ')}`
+  return { sent, sentNothing: Object.keys(sent).length === 0, note: note.slice(0, ERROR_CHARS) }
 }
 
 /** A mark by an executor whose claim was taken over (its lease expired and another executor claimed the row), or of a row no longer in flight. */
@@ -98,13 +116,18 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
     },
 
     async markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void> {
+      const left = leftOut(row, result)
       await sql.begin(async (tx) => {
         // lease_owner is kept: which executor sent it
         const [sent] = await tx<{ link_id: string; target: Side; op: OutboxOp }[]>`
-          update elsync.outbox set state = ${result.skipped ? 'ignored' : 'sent'}, sent_at = now(), updated_at = now(), lease_expires_at = null,
+          update elsync.outbox set state = ${result.skipped || left?.sentNothing ? 'ignored' : 'sent'},
+            sent_at = case when ${!left?.sentNothing}::boolean then now() end,
+            updated_at = now(), lease_expires_at = null,
             last_status = ${result.status ?? null}, response_excerpt = ${excerpt(result)},
+            field_values = coalesce(${left ? JSON.stringify(left.sent) : null}::jsonb, field_values),
             remote_id = coalesce(remote_id, ${result.remoteId}),
-            last_error = ${result.skipped?.message.slice(0, ERROR_CHARS) ?? null}, last_error_code = ${result.skipped?.code ?? null}
+            last_error = ${left?.note ?? result.skipped?.message.slice(0, ERROR_CHARS) ?? null},
+            last_error_code = ${left ? 'target_changed' : (result.skipped?.code ?? null)}
           where id = ${row.id} and lease_owner = ${owner} and state in ('pending', 'failed')
           returning link_id, target, op`
         if (!sent) throw new OutboxLeaseLostError(row.id, owner)
@@ -139,6 +162,23 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
         where id = ${row.id} and lease_owner = ${owner} and state in ('pending', 'failed')
         returning 1`
       if (!failed) throw new OutboxLeaseLostError(row.id, owner)
+    },
+
+    async prune(olderThanMs: number): Promise<number> {
+      let deleted = 0
+      // in batches, so that a large backlog never holds long locks on the outbox
+      for (;;) {
+        const rows = await sql`
+          delete from elsync.outbox where id in (
+            select o.id from elsync.outbox o
+            where o.state in ('sent', 'ignored', 'superseded') and o.updated_at < now() - make_interval(secs => ${olderThanMs / 1000})
+              -- a later sent write is what tells the sync state that a dead one was overcome
+              and not exists (select 1 from elsync.outbox d where d.link_id = o.link_id and d.target = o.target and d.id < o.id and d.state = 'dead')
+            limit ${PRUNE_BATCH})
+          returning 1`
+        deleted += rows.length
+        if (rows.length < PRUNE_BATCH) return deleted
+      }
     },
 
     async retry(id: number): Promise<boolean> {

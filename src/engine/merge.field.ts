@@ -31,6 +31,11 @@ import {
  *   Until that echo arrives the base remembers what the target held (`pending`): a
  *   reconcile in between (the source changed again) must not take the target's old value
  *   for a change and copy it back.
+ * - The target showing a third value while our write is pending (neither what it held nor
+ *   what we wrote) is a person's edit that crossed our write: the write was not sent (the
+ *   executor leaves out a field that moved, push.row.ts), or it was overwritten before we
+ *   read it back. Both sides changed then, and the conflict policy decides: taking it for a
+ *   change of the target alone would copy it over the source's change unseen.
  */
 
 export interface FieldContext {
@@ -66,10 +71,12 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
   // a write of ours not read back yet: its target still showing what it held then is no change
   let seen = current
   let landed = false
+  let crossed: Side | null = null
   if (base?.pending) {
     const t = base.pending.target
     if (sameValue(current[t], base[t])) landed = true
     else if (sameValue(current[t], base.pending.previous)) seen = { ...current, [t]: base[t] }
+    else crossed = otherSide(t)
   }
   const flows = (from: Side): boolean => f.direction === 'both' || f.direction === (from === 'left' ? 'left-to-right' : 'right-to-left')
   const decision = (rule: Rule, extra: Partial<FieldDecision> = {}): FieldDecision => ({
@@ -96,7 +103,7 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
     const next: BaseValue = from === 'left' ? { left: seen.left, right: p.value } : { left: p.value, right: seen.right }
     if (sameValue(p.value, current[to])) return { decision: decision(rule), base: next }
     return {
-      decision: decision(rule, { target: to, written: p.value }),
+      decision: decision(rule, { target: to, written: p.value, name: f[to] }),
       base: { ...next, pending: { target: to, previous: current[to] } },
       write: { target: to, name: f[to], value: p.value },
     }
@@ -139,6 +146,8 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
   }
 
   const changed = { left: !sameValue(seen.left, base.left), right: !sameValue(seen.right, base.right) }
+  // the source's change our pending write carried still counts as a change
+  if (crossed) changed[crossed] = true
   if (!changed.left && !changed.right) return landed ? { decision: null, base: { left: base.left, right: base.right } } : { decision: null }
   if (changed.left !== changed.right) {
     const from: Side = changed.left ? 'left' : 'right'

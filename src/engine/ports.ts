@@ -179,6 +179,8 @@ export interface RecordWriter {
   findByMarker(stream: string, marker: string, signal: AbortSignal): Promise<RemoteRecord | null>
   /** Deletes the record; a record already gone throws NotFoundError (`not_found`). Vendors without it cannot propagate deletes. */
   delete?(stream: string, remoteId: string, signal: AbortSignal): Promise<void>
+  /** The record as the vendor stores it now; null when it is gone. The executor reads it before an update, to leave alone fields a person changed meanwhile. */
+  get?(stream: string, remoteId: string, signal: AbortSignal): Promise<RemoteRecord | null>
 }
 
 export interface CommentWriter {
@@ -247,6 +249,15 @@ export interface AttachmentUploader {
   findCopy?(stream: string, parentRemoteId: string, query: CopyQuery, signal: AbortSignal): Promise<FoundCopy | null>
 }
 
+/** Key → value tables kept in a vendor (elastic.io lookup tables), read as mappings' value maps. */
+export interface LookupReader {
+  /**
+   * The table named `table` (its id, else its title) as key → value; throws a SyncError with
+   * code `lookup_not_found` when there is none, and `lookup_ambiguous` when titles repeat.
+   */
+  read(table: string, signal: AbortSignal): Promise<Readonly<Record<string, string>>>
+}
+
 export interface RelationWriter {
   /** The record's related items as the vendor lists them now; null when the record is gone. */
   list(stream: string, parentRemoteId: string, signal: AbortSignal): Promise<RemoteRelation[] | null>
@@ -263,7 +274,16 @@ export interface WatcherWriter {
 }
 
 /** The role ports a vendor may implement beyond reading; config validation asks which ones a kind has. */
-export type PortName = 'records' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'watchers' | 'fields'
+/**
+ * The role ports a vendor may implement beyond reading; config validation asks which ones a kind has.
+ * `recordDeletes` is the record writer's `delete` (a vendor may write records and not delete them).
+ */
+export type PortName = 'records' | 'recordDeletes' | 'comments' | 'attachmentReader' | 'attachmentUploader' | 'relations' | 'watchers' | 'fields' | 'lookups'
+
+/** Whether a connector implements a role port. */
+export function hasPort(connector: Connector, port: PortName): boolean {
+  return port === 'recordDeletes' ? typeof connector.records?.delete === 'function' : connector[port] !== undefined
+}
 
 /**
  * A vendor API as the engine sees it: a reader of pages per stream, its health check,
@@ -283,4 +303,5 @@ export interface Connector extends RecordReader {
   readonly relations?: RelationWriter
   readonly watchers?: WatcherWriter
   readonly fields?: FieldCatalog
+  readonly lookups?: LookupReader
 }

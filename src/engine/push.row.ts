@@ -4,8 +4,10 @@ import { performChildPush } from './push.children.js'
 import { PushImpossibleError, where } from './push.errors.js'
 import type { Connector, RecordWriter, WritePayload } from './ports.js'
 import { pushAttachment } from './push.attachment.js'
-import { isChildOp, type ChildOp, type OutboxRow, type PushResult } from './write.types.js'
+import { isChildOp, type ChildOp, type OutboxRow, type PushResult, type SkippedField } from './write.types.js'
 import { pushComment } from './children.comments.js'
+import { sameValue } from './project.js'
+import { toMirrorRow } from './record.js'
 
 /**
  * One outbox row performed through its target connector: a create (looked up by its marker
@@ -36,9 +38,12 @@ export async function performPush(
       return create(row, records, fields, signal)
     case 'update': {
       const remoteId = targetOf(row)
-      const payload = await fields.toPayload(stream, row.values, signal)
+      const { values, skipped } = await unmoved(row, remoteId, records, fields, signal)
+      const left = skipped.length > 0 ? { skippedFields: skipped } : {}
+      if (Object.keys(values).length === 0) return { remoteId, record: null, ...left }
+      const payload = await fields.toPayload(stream, values, signal)
       const record = await records.update(stream, remoteId, payload, signal)
-      return { remoteId: record.remoteId, record }
+      return { remoteId: record.remoteId, record, ...left }
     }
     case 'delete': {
       if (!records.delete)
@@ -53,6 +58,37 @@ export async function performPush(
       return { remoteId, record: null }
     }
   }
+}
+
+/**
+ * The update's values without those whose field a person changed on the target since the
+ * write was planned: the target is read first (where its connector can), and a field whose
+ * value is neither what it held then (the decision's value of the target) nor what the write
+ * sets has moved. Writing it would overwrite the newer edit unseen; left out, it reaches the
+ * mirror with the next poll and the next reconcile merges it as a conflict (merge.field.ts).
+ */
+async function unmoved(
+  row: OutboxRow,
+  remoteId: string,
+  records: RecordWriter,
+  fields: FieldCatalog,
+  signal: AbortSignal,
+): Promise<{ values: Readonly<Record<string, unknown>>; skipped: SkippedField[] }> {
+  const planned = row.decisions.filter((d) => d.target === row.target && d.name !== undefined && d.written !== undefined)
+  if (!records.get || planned.length === 0) return { values: row.values, skipped: [] }
+  const current = await records.get(row.stream.stream, remoteId, signal)
+  // gone: the update answers not_found, as it would have without the look
+  if (!current) return { values: row.values, skipped: [] }
+  const snapshot = toMirrorRow(current, { nulBytesStripped: 0 }).snapshot
+  const values: Record<string, unknown> = {}
+  const skipped: SkippedField[] = []
+  for (const [name, value] of Object.entries(row.values)) {
+    const d = planned.find((x) => x.name === name)
+    const found = d && (fields.normalize(row.stream.stream, name, fields.read(snapshot, name)) ?? null)
+    if (!d || sameValue(found, d[row.target]) || sameValue(found, value)) values[name] = value
+    else skipped.push({ field: d.field, name, planned: value, previous: d[row.target] ?? null, found })
+  }
+  return { values, skipped }
 }
 
 function targetOf(row: OutboxRow): string {

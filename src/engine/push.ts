@@ -41,13 +41,23 @@ export interface PushExecutorOptions {
   onPushed?: (row: OutboxRow, result: PushResult) => void
   onFailed?: (row: OutboxRow, failure: PushFailure) => void
   /**
+   * The write ledger's retention: `run` deletes finished rows (sent, ignored, superseded) older
+   * than `keepMs` when it starts and then every `everyMs` (default an hour); dead rows are kept.
+   * Absent: nothing is deleted.
+   */
+  retention?: { keepMs: number; everyMs?: number }
+  /** Rows a prune deleted. */
+  onPruned?: (deleted: number) => void
+  /**
    * Crash tests' points (issue 9): after a row is claimed and before it is sent, and after the
    * vendor answered and before the answer is recorded. A hook that throws fails the row.
    */
   hooks?: PushHooks
   /** A failure of the executor's own bookkeeping (claim, mark, mirror), reported and counted, never thrown out of `run`. */
-  onError?: (err: unknown, ctx: { during: 'drain' | 'mark' | 'mirror'; row?: OutboxRow }) => void
+  onError?: (err: unknown, ctx: { during: Bookkeeping; row?: OutboxRow }) => void
 }
+
+type Bookkeeping = 'drain' | 'mark' | 'mirror' | 'prune'
 
 export interface PushHooks {
   afterClaim?(row: OutboxRow): void
@@ -66,7 +76,7 @@ export interface DrainResult {
 export interface PushExecutor {
   /** Pushes everything due now: claims batches until a claim comes back empty. */
   drain(signal: AbortSignal): Promise<DrainResult>
-  /** Drains, then waits `pollMs` or until `notify`, until the signal aborts. */
+  /** Drains, then (when the retention is due) prunes the ledger, then waits `pollMs` or until `notify`, until the signal aborts. */
   run(signal: AbortSignal): Promise<void>
   /** Wakes a waiting `run` at once (new rows were enqueued). */
   notify(): void
@@ -87,7 +97,21 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
   const pollMs = opts.pollMs ?? 5_000
   const now = opts.now ?? (() => new Date())
   const random = opts.random ?? Math.random
-  const report = (err: unknown, ctx: { during: 'drain' | 'mark' | 'mirror'; row?: OutboxRow }): void => safely(() => opts.onError?.(err, ctx))
+  const report = (err: unknown, ctx: { during: Bookkeeping; row?: OutboxRow }): void => safely(() => opts.onError?.(err, ctx))
+  const retention = opts.retention
+  let prunedAt = Number.NEGATIVE_INFINITY
+
+  /** Deletes expired finished rows when a prune is due; a failure is reported and tried again next time. */
+  async function pruneIfDue(): Promise<void> {
+    if (!retention || now().getTime() - prunedAt < (retention.everyMs ?? 3_600_000)) return
+    prunedAt = now().getTime()
+    try {
+      const deleted = await outbox.prune(retention.keepMs)
+      safely(() => opts.onPruned?.(deleted))
+    } catch (err) {
+      report(err, { during: 'prune' })
+    }
+  }
 
   async function pushRow(row: OutboxRow, claimedAt: number, signal: AbortSignal): Promise<Outcome> {
     const left = claimedAt + leaseMs - now().getTime()
@@ -206,6 +230,7 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
         } catch (err) {
           report(err, { during: 'drain' })
         }
+        await pruneIfDue()
         await wait(pollMs, signal)
       }
     },

@@ -7,6 +7,7 @@ import { streamOf, type SideCatalogs } from './project.js'
 import { planLine, type PlanInfo } from './reconcile.plan.js'
 import { commentSources, copyComments } from './children.comments.js'
 import type { StreamRef } from './types.js'
+import { resolveValueMaps, type LookupSource } from './value-maps.js'
 import {
   otherSide,
   type ConflictRecord,
@@ -29,7 +30,9 @@ export { planLine, type PlanInfo } from './reconcile.plan.js'
  */
 
 export interface ReconcileMappingOptions {
+  /** Its `valuesFrom` tables are read from `lookups` when the run starts. */
   mapping: MappingSpec
+  lookups?: LookupSource
   feed: ChangeFeed
   store: ReconcileStore
   catalogs: SideCatalogs
@@ -78,7 +81,8 @@ const recordKey = (s: StreamRef, remoteId: string): string => `${s.connection}\u
 const displayKey = (r: MirroredRecord | null, fallback: string | null): string | null => r?.snapshot.external_key ?? r?.remoteId ?? fallback
 
 export async function reconcileMapping(opts: ReconcileMappingOptions): Promise<ReconcileSummary> {
-  const { mapping, feed, store, catalogs, batchSize } = opts
+  const { feed, store, catalogs, batchSize } = opts
+  const mapping = await resolveValueMaps(opts.mapping, opts.lookups, opts.signal ?? new AbortController().signal)
   const now = opts.now ?? (() => new Date())
   const scope = scopesOf(mapping, catalogs)
   const streams: Record<Side, StreamRef> = { left: streamOf(mapping, 'left'), right: streamOf(mapping, 'right') }

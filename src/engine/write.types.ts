@@ -29,8 +29,10 @@ export interface MappedField {
   left: string
   right: string
   direction: FieldDirection
-  /** Left value → right value (read backwards right-to-left); already resolved when it came from a lookup table. */
+  /** Left value → right value (read backwards right-to-left); filled from `valuesFrom` at each reconcile (value-maps.ts). */
   values?: Readonly<Record<string, string>>
+  /** The value map is a lookup table of this connection (by id or title). */
+  valuesFrom?: { connection: string; lookup: string }
 }
 
 /** A mapping as reconcile needs it (the config's validated mapping is assignable to it). */
@@ -107,6 +109,8 @@ export interface FieldDecision {
   /** The value written to the target, in the target's field form; undefined when nothing is written. */
   written?: unknown
   target?: Side
+  /** The target's field name `written` goes to. */
+  name?: string
   /** Set when the value could not be written (an unmappable value, a field the target cannot set); nothing is written then. */
   error?: { code: string; message: string }
 }
@@ -166,6 +170,24 @@ export interface PushResult {
   skipped?: { code: string; message: string }
   /** A child write (a comment): the child's id on the target; `remoteId` stays its parent record. */
   childId?: string
+  /**
+   * Fields of an update left out because the target's value moved since the write was planned
+   * (a person edited it): the next reconcile merges them as a conflict. When every field was
+   * left out nothing was sent (`record` is null).
+   */
+  skippedFields?: readonly SkippedField[]
+}
+
+export interface SkippedField {
+  /** The mapped field's label (as in decisions and conflicts). */
+  field: string
+  /** The target's field name. */
+  name: string
+  /** What the write would have set. */
+  planned: unknown
+  /** What the target held when the write was planned, and what it holds now. */
+  previous: unknown
+  found: unknown
 }
 
 /** What an attachment copy did on the target: the file copied (or found there), a link placed instead, or nothing (skipped). */
@@ -255,4 +277,10 @@ export interface OutboxStore {
   markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */
   retry(id: number): Promise<boolean>
+  /**
+   * Deletes finished rows (`sent`, `ignored`, `superseded`) last changed more than `olderThanMs`
+   * ago; dead, pending and failed rows stay, and so does a sent row that settles a dead one
+   * before it. Returns how many rows it deleted.
+   */
+  prune(olderThanMs: number): Promise<number>
 }

@@ -42,6 +42,19 @@ describe('Elean tasks', () => {
     expect((err as Error).message).toMatch(/task:create/)
   })
 
+  it('deletes a task; one already gone is not_found, and a key without task:update is forbidden naming the scope', async () => {
+    const { writers, sim } = await eleanWriters()
+    const created = await writers.records.create('web', { title: 'Short-lived' }, signal())
+    await writers.records.delete!('web', created.remoteId, signal())
+    expect(sim.store.findTask(sim.store.project('web')!, created.remoteId)).toBeUndefined()
+    await expect(writers.records.delete!('web', created.remoteId, signal())).rejects.toMatchObject({ code: 'not_found' })
+    const readOnly = await eleanWriters({ sim: { keys: [{ scopes: ['task:read'] }] } })
+    await readOnly.control('POST', '/seed', { project: 'web', count: 1 })
+    const err = await readOnly.writers.records.delete!('web', 'WEB-1', signal()).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'forbidden' })
+    expect((err as Error).message).toMatch(/task:update/)
+  })
+
   it('finds a task by the marker line of its description (search covers title and id only: the list is scanned)', async () => {
     const { writers, control } = await eleanWriters()
     await control('POST', '/seed', { project: 'web', count: 150 })

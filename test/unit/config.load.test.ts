@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     })
     expect(mapping?.fields[0]).toEqual({ left: 'Title', right: 'title', direction: 'both' })
     expect(mapping?.fields[1]?.values).toEqual({ Open: 'To Do', 'In Progress': 'In Progress', Closed: 'Done' })
+    expect(config.outbox).toEqual({ retentionDays: 30 })
+  })
+
+  it('takes the write ledger’s retention from connections.yaml, in whole days', async () => {
+    const dir = await writeConfigDir({ 'connections.yaml': `${CONNECTIONS}outbox: { retentionDays: 7 }\n` })
+    expect((await loadConfig({ dir, env: ENV })).outbox).toEqual({ retentionDays: 7 })
+    const issues = await issuesOf({ 'connections.yaml': `${CONNECTIONS}outbox: { retentionDays: 0, keep: all }\n` })
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['outbox.retentionDays: must be ≥ 1, got 0', 'outbox.keep: unknown key "keep"'])
   })
 
   it('accepts a directory with connections and no mappings (mirror only)', async () => {
@@ -208,6 +216,22 @@ describe('loadConfig', () => {
         message: 'unknown connection "jira"; connections.yaml defines elementum, elean',
       },
     ])
+  })
+
+  it('refuses delete: propagate where a side cannot delete records (Elementum has no delete), naming file and path', async () => {
+    const issues = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}delete: propagate\n` })
+    expect(issues).toEqual([
+      {
+        file: 'it-requests.mapping.yaml',
+        path: 'delete',
+        message:
+          'propagate deletes records on the left side, but connection "elementum" is kind elementum, whose API cannot delete records (kinds that can: elean); use unlink or ignore',
+      },
+    ])
+    for (const policy of ['unlink', 'ignore']) {
+      const dir = await writeConfigDir({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': `${MAPPING}delete: ${policy}\n` })
+      await expect(loadConfig({ dir, env: ENV })).resolves.toBeDefined()
+    }
   })
 
   it('refuses related items on an Elean side as a missing capability', async () => {

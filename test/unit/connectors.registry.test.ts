@@ -3,10 +3,20 @@ import { connectionSchema } from '../../src/config/schema.js'
 import { createConnector } from '../../src/connectors/index.js'
 import { CONNECTOR_MODULES } from '../../src/connectors/registry.js'
 import { UnknownStreamError } from '../../src/engine/errors.js'
-import type { PortName } from '../../src/engine/ports.js'
+import { hasPort, type PortName } from '../../src/engine/ports.js'
 import { createLogger, createRedactor } from '../../src/logger.js'
 
-const PORTS: readonly PortName[] = ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'relations', 'watchers', 'fields']
+const PORTS: readonly PortName[] = [
+  'records',
+  'recordDeletes',
+  'comments',
+  'attachmentReader',
+  'attachmentUploader',
+  'relations',
+  'watchers',
+  'fields',
+  'lookups',
+]
 const deps = { logger: createLogger({ level: 'silent' }), redactor: createRedactor([]) }
 const connectionOf = (kind: string, extra: Record<string, unknown> = {}) =>
   connectionSchema.parse({ kind, baseUrl: 'https://api.example.com', auth: { mode: 'none' }, ...extra })
@@ -25,7 +35,7 @@ describe('the connector registry', () => {
     for (const m of CONNECTOR_MODULES) {
       const connector = createConnector('c', connectionOf(m.kind), deps)
       expect(connector.kind).toBe(m.kind)
-      const implemented = PORTS.filter((p) => connector[p] !== undefined)
+      const implemented = PORTS.filter((p) => hasPort(connector, p))
       expect([...implemented].sort(), m.kind).toEqual([...m.ports].sort())
     }
   })

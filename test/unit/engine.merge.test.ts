@@ -94,9 +94,23 @@ describe('reconcileRecord: the echo of our own write', () => {
     const second = run({ ...p, link: updatedLink(first), left: elementum('TSK-4', { ...LEFT0, status: 'Closed', title: 'Renamed' }) })
     expect(second.requests).toMatchObject([{ target: 'right', values: { title: 'Renamed' } }])
     expect(second.decisions.map((d) => d.field)).toEqual(['Title ↔ title'])
-    // and a human editing the target meanwhile is a change like any other
-    const third = run({ ...p, link: updatedLink(first), right: elean('WEB-1', { ...RIGHT0, status: 'In Progress' }) })
-    expect(third.requests).toMatchObject([{ target: 'left', values: { Status: 'In Progress' } }])
+  })
+
+  it('takes a person’s edit of the target that crossed our pending write for a conflict, not a change of the target alone', () => {
+    const p = pair({ m: mapping({ conflict: 'manual' }), left: { status: 'Closed', updatedAt: '2026-03-01T11:00:00.000Z' } })
+    const first = run(p)
+    // Elean shows neither what it held (To Do) nor what we wrote (Done): someone set In Progress meanwhile
+    const crossed = { ...p, link: updatedLink(first), right: elean('WEB-1', { ...RIGHT0, status: 'In Progress', updatedAt: '2026-03-01T11:30:00.000Z' }) }
+    const held = run(crossed)
+    expect(held.requests).toEqual([])
+    expect(held.conflicts).toEqual([expect.objectContaining({ field: 'Status ↔ status', leftValue: 'Closed', rightValue: 'In Progress', winner: null })])
+    expect(updatedLink(held).heldFields).toEqual(['Status ↔ status'])
+    // under newest, the later edit wins, and the conflict is on record
+    const newest = run({ ...crossed, m: mapping({ conflict: 'newest' }) })
+    expect(newest.requests).toMatchObject([{ target: 'left', values: { Status: 'In Progress' } }])
+    expect(newest.conflicts).toEqual([expect.objectContaining({ field: 'Status ↔ status', winner: 'right', policy: 'newest' })])
+    // converged: the person set what we were writing
+    expect(run({ ...crossed, right: elean('WEB-1', { ...RIGHT0, status: 'Done' }) }).conflicts).toEqual([])
   })
 
   it('does not write back a mapped status read back as mapped', () => {
@@ -195,7 +209,7 @@ describe('reconcileRecord: unmappable values', () => {
 })
 
 describe('reconcileRecord: provenance', () => {
-  it('every write carries the decision behind it: base, both values, rule, target and value written', () => {
+  it('every write carries the decision behind it: base, both values, rule, target, the field written and its value', () => {
     const o = run(pair({ left: { title: 'New laptop' } }))
     expect(o.requests[0]?.decisions).toEqual([
       {
@@ -205,6 +219,7 @@ describe('reconcileRecord: provenance', () => {
         right: 'Laptop',
         rule: 'left-changed',
         target: 'right',
+        name: 'title',
         written: 'New laptop',
       },
     ])

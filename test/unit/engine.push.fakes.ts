@@ -84,6 +84,9 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
       s.nextAt = failure.retryAt?.getTime() ?? 0
       s.leaseOwner = null
     },
+    async prune() {
+      return 0
+    },
     async retry(id) {
       const s = rows.find((r) => r.row.id === id && r.row.state === 'dead')
       if (!s) return false

@@ -4,7 +4,7 @@ import { createReadOnlyCatalog, readSource, type Columns } from '../shared/field
 /**
  * elastic.io resource attributes, read-only here (a lookup table's `data` is read as a value
  * map, never written by a push). The normalizer (elasticio.normalize.ts) moves `name` (a
- * user's `first_name last_name` when it has none) to `title`, `status` and the timestamps
+ * lookup table's `title`, a user's `first_name last_name`) to `title`, `status` and the timestamps
  * to columns; other attributes and `relationships` stay in `fields`. Credential `keys` hold
  * the redaction marker, never a secret.
  */
@@ -25,6 +25,7 @@ const KINDS: Readonly<Record<string, FieldKind>> = {
 
 const COLUMNS: Columns = {
   name: (s) => s.title,
+  title: (s) => s.title,
   status: (s) => s.status,
   created_at: (s) => s.remote_created_at,
   updated_at: (s) => s.remote_updated_at,

@@ -24,7 +24,7 @@ export function redactCredential(item: unknown, isCredential: boolean): unknown 
   return { ...item, attributes: { ...item.attributes, keys: isObject(keys) ? redactLeaves(keys) : REDACTED } }
 }
 
-const KNOWN_ATTRIBUTES = ['name', 'status', 'created_at', 'updated_at']
+const KNOWN_ATTRIBUTES = ['name', 'title', 'status', 'created_at', 'updated_at']
 
 /** `{user: {type, id}}` from JSON:API relationships, dropping the links the API adds. */
 function relationshipIds(rel: unknown): Json | undefined {
@@ -35,7 +35,8 @@ function relationshipIds(rel: unknown): Json | undefined {
 }
 
 function titleOf(attrs: Json): string | null {
-  const name = str(attrs.name)
+  // a lookup table has a title instead of a name
+  const name = str(attrs.name) ?? str(attrs.title)
   if (name) return name
   const full = [str(attrs.first_name), str(attrs.last_name)].filter((s): s is string => !!s).join(' ')
   return full || null

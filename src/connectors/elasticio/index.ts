@@ -8,11 +8,13 @@ import { type ElasticioConnection, type ElasticioStream, elasticioConnectionSche
 import { createFullScanConnector } from '../shared/full-scan.js'
 import { badShape, createPageGuard, type RawPage } from '../shared/paging.js'
 import { extractList, isObject, num } from '../shared/tolerant.js'
+import { createLookupReader } from './elasticio.lookups.js'
 import { normalizeElasticio, redactCredential } from './elasticio.normalize.js'
 
 /**
  * elastic.io REST API v2, read-only. JSON:API lists paged by `page[number]`/`page[size]`;
- * no modified-since filter, so every read is a full scan.
+ * no modified-since filter, so every read is a full scan. Its lookup tables serve mappings
+ * as value maps (elasticio.lookups.ts).
  */
 
 export { elasticioConnectionSchema, elasticioStreamSchema, type ElasticioConnection, type ElasticioStream } from './elasticio.config.js'
@@ -62,7 +64,8 @@ async function* listPages(http: HttpClient, s: ElasticioStream, pageSize: number
 
 export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Connector {
   const { http, name } = deps
-  return createFullScanConnector(deps, {
+  const lookups = createLookupReader(name, (signal) => listPages(http, { resource: 'lookups' }, PAGE_SIZE, signal, 'GET /lookups'))
+  const connector = createFullScanConnector(deps, {
     kind: 'elasticio',
     describe: (s) => `GET /${s.resource}`,
     pages: (s, { signal, what, probe }) => listPages(http, s, probe ? 1 : PAGE_SIZE, signal, what),
@@ -74,6 +77,7 @@ export function createElasticio(deps: ConnectorDeps<ElasticioConnection>): Conne
         throw new MissingWorkspaceError(`connection ${name}, stream ${stream}: flows are listed per workspace; set workspaceId`)
     },
   })
+  return { ...connector, lookups }
 }
 
 export const elasticioModule = defineConnector({
@@ -81,7 +85,7 @@ export const elasticioModule = defineConnector({
   connectionSchema: elasticioConnectionSchema,
   streamSchema: elasticioStreamSchema,
   defaults: {},
-  ports: ['fields'],
+  ports: ['fields', 'lookups'],
   children: [],
   create: (deps) => createElasticio(deps),
 })

@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import { SyncError } from '../../engine/errors.js'
 import type { ReadContext } from '../../engine/ports.js'
 import type { Cursor, Page, QuarantinedItem, RemoteComment } from '../../engine/types.js'
@@ -65,6 +66,8 @@ export interface ReadProjectDeps {
   statuses: (signal: AbortSignal) => Promise<StatusLookup>
   commentsPerScan: number
   log: Logger
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 type Task = Json & { id: string }
@@ -176,7 +179,7 @@ async function pageOf(
 ): Promise<Page> {
   const { deps, signal } = scan
   const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
-  const records = tasks.map((t) => normalizeTask(t.task, lookup))
+  const records = tasks.map((t) => normalizeTask(t.task, lookup, deps.markers))
   const targets = scan.comments.pick(tasks.map((t) => ({ id: t.task.id, version: t.version })))
   const read =
     targets.length > 0

@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import type { EleanStream } from './elean.config.js'
 import type { CommentWriter, RecordWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
@@ -12,7 +13,7 @@ import { isLastPage } from './elean.read.js'
 import { parseComments, parseStatuses, parseTask, parseTaskList } from './elean.schemas.js'
 
 /**
- * Elean's write side (DESIGN.md §1): tasks (POST 201, PATCH), comments (`{content}`,
+ * Elean's write side (DESIGN.md §1): tasks (POST 201, PATCH, DELETE), comments (`{content}`,
  * 1–10 000 characters) and attachments (elean.attachments.ts). The key's scopes decide what
  * it may do (`task:create`, `task:update`); a 403 says which one was missing.
  */
@@ -24,6 +25,8 @@ export interface EleanWriteDeps {
   /** The project's statuses, when the connector caches them; else they are read when a task needs them. */
   statuses?: (project: string, signal: AbortSignal) => Promise<StatusLookup>
   attachments?: EleanAttachmentOptions
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 /** Elean's documented comment limit, in characters. */
@@ -47,11 +50,11 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
   const { http } = deps
 
   async function normalized(project: string, task: Json & { id: string }, signal: AbortSignal): Promise<RemoteRecord> {
-    if (!needsStatusList(task)) return normalizeTask(task, null)
+    if (!needsStatusList(task)) return normalizeTask(task, null, deps.markers)
     const lookup = deps.statuses
       ? await deps.statuses(project, signal)
       : statusLookup(parseStatuses((await http.request({ path: paths.statuses(project), route: 'GET /{project}/statuses', signal })).body, 'statuses'))
-    return normalizeTask(task, lookup)
+    return normalizeTask(task, lookup, deps.markers)
   }
 
   /** Pages of the task list (optionally searched), until `match` finds one or the list ends. */
@@ -96,6 +99,23 @@ function createRecordWriter(deps: EleanWriteDeps): RecordWriter {
         return explainWrite(err, http.name, project, 'task:update', what, { fields: TASK_FIELDS })
       }
       return normalized(project, parseTask(res.body, what), signal)
+    },
+
+    async get(stream, remoteId, signal) {
+      const { project } = deps.streamConfig(stream)
+      const res = await http.request({ path: paths.task(project, remoteId), route: 'GET /{project}/tasks/{taskId}', signal, allowStatus: [404] })
+      return res.status === 404 ? null : normalized(project, parseTask(res.body, `${project}/${remoteId}`), signal)
+    },
+
+    /** Permanent (the docs); the key needs task:update. A task already gone answers 404: NotFoundError. */
+    async delete(stream, remoteId, signal) {
+      const { project } = deps.streamConfig(stream)
+      try {
+        // documented answer `{success: true}`; read as text, so that an empty 204 is fine too
+        await http.request({ method: 'DELETE', path: paths.task(project, remoteId), route: 'DELETE /{project}/tasks/{taskId}', expect: 'text', signal })
+      } catch (err) {
+        explainWrite(err, http.name, project, 'task:update', `delete of ${project}/${remoteId}`, { fields: [] })
+      }
     },
 
     /**

@@ -45,6 +45,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
   const commentsPerScan = Math.max(0, Math.floor(options.commentsPerScan ?? DEFAULT_COMMENTS_PER_SCAN))
   const memories = new Map<string, StreamMemory>()
   const statusCache = new Map<string, Promise<StatusLookup>>()
+  const markers = deps.markers ? { markers: deps.markers } : {}
 
   const streamConfig = (stream: string): EleanStream => {
     const s = config.streams[stream]
@@ -67,7 +68,11 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
     const s = streamConfig(stream)
     let memory = memories.get(stream)
     if (!memory) memories.set(stream, (memory = createStreamMemory()))
-    yield* readProject({ api, stream, project: s.project, memory, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log }, from, ctx)
+    yield* readProject(
+      { api, stream, project: s.project, memory, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log, ...markers },
+      from,
+      ctx,
+    )
   }
 
   return {
@@ -90,7 +95,7 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
 
     stats: () => http.stats(),
     fields: createEleanFieldCatalog({ connection: name, streams: config.streams, statuses }),
-    ...createEleanWriters({ http, streamConfig, statuses }),
+    ...createEleanWriters({ http, streamConfig, statuses, ...markers }),
   }
 }
 
@@ -99,7 +104,7 @@ export const eleanModule = defineConnector({
   connectionSchema: eleanConnectionSchema,
   streamSchema: eleanStreamSchema,
   defaults: { perMinute: ELEAN_PER_MINUTE, childBudget: DEFAULT_CHILD_BUDGET },
-  ports: ['records', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
+  ports: ['records', 'recordDeletes', 'comments', 'attachmentReader', 'attachmentUploader', 'fields'],
   children: ['comments', 'attachments'],
   create: (deps) => createElean(deps, { commentsPerScan: deps.config.commentsPerScan }),
 })

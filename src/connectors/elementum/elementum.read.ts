@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import type { ElementumStream } from './elementum.config.js'
 import type { ReadContext } from '../../engine/ports.js'
 import type { ChildSet, Cursor, Page, RemoteAttachment, RemoteComment, RemoteRecord, RemoteRelation, RemoteWatcher } from '../../engine/types.js'
@@ -56,6 +57,8 @@ export interface ReadStreamDeps {
   /** The configured stream mirroring an alias, for related items. */
   streamOfAlias: (alias: string) => string | null
   log: Logger
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 /** The stored cursor's high-water mark; null when there is none or it cannot be read. */
@@ -117,7 +120,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
     // one record that cannot be normalized is quarantined, never the page
     const normalized = readItems(
       res.items,
-      (item) => toRemoteRecord((item as SearchItem).data, stream.cursorField),
+      (item) => toRemoteRecord((item as SearchItem).data, stream.cursorField, deps.markers),
       (r) => r.remoteId,
       (item) => (item as SearchItem).data.id,
     )

@@ -1,3 +1,4 @@
+import type { MarkerFormat } from '../../engine/attribution.js'
 import type { ElementumStream } from './elementum.config.js'
 import type { CommentWriter, RecordWriter, RelationWriter, WritePayload } from '../../engine/ports.js'
 import type { RemoteComment, RemoteRecord } from '../../engine/types.js'
@@ -25,6 +26,8 @@ export interface ElementumWriteDeps {
   /** The configured stream mirroring an alias (related items name the alias); null when none does. */
   streamOfAlias?: (alias: string) => string | null
   attachments?: ElementumAttachmentOptions
+  /** Create-marker formats stripped from descriptions (default: elsync's own). */
+  markers?: readonly MarkerFormat[]
 }
 
 export function createElementumWriters(deps: ElementumWriteDeps) {
@@ -60,7 +63,7 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
       if (path === null) throw new BadResponseError(`${what}: answered ${res.status} without the record or its Location`)
       body = (await http.request({ path, route: 'GET /{recordType}/{alias}/{id}', signal })).body
     }
-    return toRemoteRecord(parseRecord(body, what), s.cursorField)
+    return toRemoteRecord(parseRecord(body, what), s.cursorField, deps.markers)
   }
 
   return {
@@ -93,6 +96,12 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
       return recordOf(res, paths.record(s, remoteId), s, what, signal)
     },
 
+    async get(stream, remoteId, signal) {
+      const s = deps.streamConfig(stream)
+      const res = await http.request({ path: paths.record(s, remoteId), route: 'GET /{recordType}/{alias}/{id}', signal, allowStatus: [404] })
+      return res.status === 404 ? null : toRemoteRecord(parseRecord(res.body, `${s.recordType}/${s.alias}/${remoteId}`), s.cursorField, deps.markers)
+    },
+
     async findByMarker(stream, marker, signal) {
       const s = deps.streamConfig(stream)
       const filter = likeFilter('Description', marker)
@@ -101,7 +110,7 @@ function createRecordWriter(deps: ElementumWriteDeps, api: ElementumApi): Record
         const page = await api.search(s, { filter, first: DEFAULT_PAGE_SIZE, after }, signal)
         // `=lk=` is a substring match: the marker must be a line of its own
         const hit = page.items.find((item) => hasMarkerLine(str(item.data.Description), marker))
-        if (hit) return toRemoteRecord(hit.data, s.cursorField)
+        if (hit) return toRemoteRecord(hit.data, s.cursorField, deps.markers)
         if (!page.hasNext) return null
         if (!page.endCursor || page.endCursor === after) throw new BadResponseError(`search for marker ${marker}: has_next_page without a new end_cursor`)
         after = page.endCursor

@@ -59,6 +59,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     if (!s) throw new UnknownStreamError({ connection: name, stream })
     return s
   }
+  const markers = deps.markers ? { markers: deps.markers } : {}
   const streamOfAlias = (alias: string): string | null => Object.entries(config.streams).find(([, s]) => s.alias === alias)?.[0] ?? null
 
   const readDeps = (stream: string): ReadStreamDeps => ({
@@ -107,7 +108,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
     stats: () => http.stats(),
     fields: createElementumFieldCatalog({ streams: config.streams }),
-    ...createElementumWriters({ http, streamConfig, streamOfAlias }),
+    ...createElementumWriters({ http, streamConfig, ...markers }),
   }
 }
 

@@ -23,7 +23,9 @@ type SortField = (typeof SORT_FIELDS)[number]
 function sortValue(item: JsonApiItem, field: SortField): string {
   if (field !== 'name') return item.attributes[field]
   const a = item.attributes
-  return typeof a.name === 'string' ? a.name : `${String(a.first_name ?? '')} ${String(a.last_name ?? '')}`
+  if (typeof a.name === 'string') return a.name
+  // a lookup table has a title instead
+  return typeof a.title === 'string' ? a.title : `${String(a.first_name ?? '')} ${String(a.last_name ?? '')}`
 }
 
 /**
@@ -49,12 +51,13 @@ export function sortItems(items: readonly JsonApiItem[], sort: string | null): J
   })
 }
 
-/** Reads a `{data: {type, id, attributes}}` document addressed to `resource`/`id` of `type`. */
-export function readUpdateDocument(body: unknown, type: string, id: string): Record<string, unknown> {
+/** Reads a `{data: {type, id, attributes}}` document addressed to `resource`/`id` of `type`; `id` null: a create, which names none. */
+export function readUpdateDocument(body: unknown, type: string, id: string | null): Record<string, unknown> {
   if (!isJsonObject(body) || !isJsonObject(body.data)) throw new SimHttpError(400, 'Body must be a JSON:API document {data: {type, id, attributes}}')
   const data = body.data
   if (typeof data.type !== 'string') throw new SimHttpError(400, 'data.type is required')
-  if (data.id !== id) throw new SimHttpError(400, `data.id must equal the id in the URL (${id})`)
+  if (id === null && data.id !== undefined) throw new SimHttpError(400, 'data.id is assigned by the server')
+  if (id !== null && data.id !== id) throw new SimHttpError(400, `data.id must equal the id in the URL (${id})`)
   if (data.type !== type) throw new SimHttpError(409, `data.type ${data.type} does not match the resource type ${type}`)
   if (data.attributes === undefined) return {}
   if (!isJsonObject(data.attributes)) throw new SimHttpError(400, 'data.attributes must be an object')

@@ -1,11 +1,16 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FaultBox } from '../common/faults.js'
 import { basicCredentials, intParam, parseJsonBody, SimHttpError, type SimRequest, type SimRoute } from '../common/server.js'
-import { entriesRule } from './elasticio.attributes.js'
 import { listDocument, readUpdateDocument, render, sortItems } from './elasticio.jsonapi.js'
 import { ELASTICIO_RESOURCES, RESOURCE_TYPE, type ElasticioResource, type ElasticioStore, type JsonApiItem } from './elasticio.store.js'
 
-/** The `/v2` API: JSON:API lists and single objects, PATCH updates, lookup PUT, flow start/stop. */
+/** The `/v2` API: JSON:API lists and single objects, PATCH updates, lookup tables (create, replace, delete), flow start/stop. */
+
+/** A lookup table's create or update: exactly `title` and `data`, both required. */
+function lookupAttributes(attributes: Record<string, unknown>): Record<string, unknown> {
+  for (const key of ['title', 'data']) if (attributes[key] === undefined) throw new SimHttpError(400, `attributes.${key} is required`)
+  return attributes
+}
 
 export interface ElasticioRouteDeps {
   store: ElasticioStore
@@ -116,16 +121,32 @@ export function elasticioRoutes({ store, email, apiKey, me, faults }: ElasticioR
       },
     },
     {
+      method: 'POST',
+      pattern: '/v2/lookups',
+      handler: (req) => {
+        authorize(req)
+        const attributes = lookupAttributes(readUpdateDocument(parseJsonBody(req), 'lookup', null))
+        return one('lookups', store.create('lookups', attributes), 201)
+      },
+    },
+    {
       method: 'PUT',
       pattern: '/v2/lookups/:id',
       handler: (req) => {
         authorize(req)
         const item = itemOr404('lookups', req.params.id ?? '')
-        const attributes = readUpdateDocument(parseJsonBody(req), 'lookup', item.id)
-        // PUT replaces the whole table, so the entries must be sent.
-        const problem = attributes.entries === undefined ? 'is required' : entriesRule(attributes.entries)
-        if (problem) throw new SimHttpError(400, `attributes.entries ${problem}`)
+        // PUT replaces the whole table: title and data must both be sent
+        const attributes = lookupAttributes(readUpdateDocument(parseJsonBody(req), 'lookup', item.id))
         return one('lookups', store.update('lookups', item.id, attributes))
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/v2/lookups/:id',
+      handler: (req) => {
+        authorize(req)
+        store.remove('lookups', itemOr404('lookups', req.params.id ?? '').id)
+        return { status: 204 }
       },
     },
     { method: 'POST', pattern: '/v2/flows/:id/start', handler: setStatus('active') },

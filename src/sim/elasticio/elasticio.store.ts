@@ -52,6 +52,8 @@ export interface ElasticioStore {
   get(resource: ElasticioResource, id: string): JsonApiItem | undefined
   /** Validates and merges attributes, then bumps `updated_at`. */
   update(resource: ElasticioResource, id: string, attributes: Record<string, unknown>): JsonApiItem
+  /** A new item of the current user and organization, created now, with these (validated) attributes. */
+  create(resource: ElasticioResource, attributes: Record<string, unknown>): JsonApiItem
   remove(resource: ElasticioResource, id: string): boolean
   /** Inserts `count` new items before the head (older ids), stamped updated now. */
   insertAtHead(resource: ElasticioResource, count: number, workspaceId?: string): void
@@ -109,16 +111,10 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
           relationships: { ...owner(), workspace: ref('workspace', ws) },
         }
       case 'lookups': {
-        const entries = Array.from({ length: prng.int(2, 5) }, (_, i) => ({
-          key: `${word.toLowerCase()}-${i + 1}`,
-          value: prng.pick(['Open', 'In Progress', 'Done', 'Closed']),
-        }))
-        return {
-          id,
-          type,
-          attributes: { name: `${system} ${word} codes`, description: `Value map for ${word.toLowerCase()}`, entries, ...base },
-          relationships: owner(),
-        }
+        const data = Object.fromEntries(
+          Array.from({ length: prng.int(2, 5) }, (_, i) => [`${word.toLowerCase()}-${i + 1}`, prng.pick(['Open', 'In Progress', 'Done', 'Closed'])]),
+        )
+        return { id, type, attributes: { title: `${system} ${word} codes`, data, ...base }, relationships: owner() }
       }
       case 'credentials':
         return {
@@ -177,14 +173,21 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
     update(resource, id, attributes) {
       const item = store.get(resource, id)
       if (!item) throw new SimHttpError(404, `${RESOURCE_TYPE[resource]} ${id} not found`)
-      const rules = ATTRIBUTE_RULES[resource]
-      for (const [key, value] of Object.entries(attributes)) {
-        const rule = rules[key]
-        if (!rule) throw new SimHttpError(400, `attributes.${key} cannot be written on a ${RESOURCE_TYPE[resource]}`)
-        const problem = rule(value)
-        if (problem) throw new SimHttpError(400, `attributes.${key} ${problem}`)
-      }
+      checkAttributes(resource, attributes)
       Object.assign(item.attributes, structuredClone(attributes), { updated_at: nextStamp(clock, item.attributes.updated_at) })
+      return item
+    },
+    create(resource, attributes) {
+      checkAttributes(resource, attributes)
+      const now = clock.nowIso()
+      const item: JsonApiItem = {
+        id: objectId(Math.floor(clock.now() / 1000), prng),
+        type: RESOURCE_TYPE[resource],
+        attributes: { ...structuredClone(attributes), created_at: now, updated_at: now },
+        relationships: owner(),
+      }
+      // ids grow with creation time: the newest sorts last
+      data[resource].push(item)
       return item
     },
     remove(resource, id) {
@@ -204,6 +207,17 @@ export function createElasticioStore(clock: SimClock, defaultSeed = 1): Elastici
     },
   }
   return store
+}
+
+/** Throws a 400 naming the first attribute the resource does not let a client write, or a bad value. */
+function checkAttributes(resource: ElasticioResource, attributes: Record<string, unknown>): void {
+  const rules = ATTRIBUTE_RULES[resource]
+  for (const [key, value] of Object.entries(attributes)) {
+    const rule = rules[key]
+    if (!rule) throw new SimHttpError(400, `attributes.${key} cannot be written on a ${RESOURCE_TYPE[resource]}`)
+    const problem = rule(value)
+    if (problem) throw new SimHttpError(400, `attributes.${key} ${problem}`)
+  }
 }
 
 /**

@@ -96,7 +96,8 @@ export function taskRoutes(deps: EleanDeps): SimRoute[] {
         keys.authorize(req, 'task:update')
         const project = projectOf(deps, req)
         store.deleteTask(project, taskOf(deps, project, req))
-        return { status: 204 }
+        // the documented answer
+        return { status: 200, body: { success: true } }
       },
     },
   ]

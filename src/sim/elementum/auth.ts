@@ -5,7 +5,9 @@ import { basicCredentials, bearerToken, parseJsonBody, SimHttpError, type SimClo
  * OAuth2 client credentials at `POST /oauth/token` (on the host, not under /v1). Both
  * documented request styles: form body + HTTP Basic (current docs), and a JSON body
  * `{grant_type, client_id, client_secret}` (older docs). Token lifetime runs on the
- * simulated clock so tests can expire tokens with `POST /_sim/clock`.
+ * simulated clock so tests can expire tokens with `POST /_sim/clock`. The client may be denied
+ * writes on a record type (`recordType/alias`), as an admin would restrict it: the API then
+ * answers 403 to a create, update or child write there, and reads still work.
  */
 
 export interface AuthOptions {
@@ -23,6 +25,10 @@ export interface ElementumAuth {
   revokeAll(): void
   /** Every access token issued so far, expired and revoked ones included (tests scan for them). */
   issued(): readonly string[]
+  /** Allows or denies the client writes on a record type (control surface). */
+  setWrite(recordType: string, alias: string, allowed: boolean): void
+  /** Throws a 403 unless the client may write to the record type. */
+  verifyWrite(recordType: string, alias: string): void
 }
 
 function tokenParams(req: SimRequest): Record<string, unknown> {
@@ -38,6 +44,7 @@ function tokenParams(req: SimRequest): Record<string, unknown> {
 export function createElementumAuth(opts: AuthOptions): ElementumAuth {
   const tokens = new Map<string, number>()
   const issued: string[] = []
+  const readOnly = new Set<string>()
   const unauthorized = (message: string): SimHttpError => new SimHttpError(401, message, { 'www-authenticate': 'Bearer error="invalid_token"' })
 
   const tokenRoute: SimRoute = {
@@ -72,5 +79,10 @@ export function createElementumAuth(opts: AuthOptions): ElementumAuth {
     },
     revokeAll: () => tokens.clear(),
     issued: () => issued,
+    setWrite: (recordType, alias, allowed) => void (allowed ? readOnly.delete(`${recordType}/${alias}`) : readOnly.add(`${recordType}/${alias}`)),
+    verifyWrite: (recordType, alias) => {
+      if (readOnly.has(`${recordType}/${alias}`))
+        throw new SimHttpError(403, `Client ${opts.clientId} does not have write permission on ${recordType}/${alias}`)
+    },
   }
 }

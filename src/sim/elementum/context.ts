@@ -12,13 +12,14 @@ export interface ElementumContext {
   drift(path: string, ns: Namespace): void
 }
 
-/** A `/v1` route that requires a valid bearer token. */
+/** A `/v1` route that requires a valid bearer token, and for a write, the client's write permission on the record type. */
 export function apiRoute(ctx: ElementumContext, method: string, pattern: string, handler: SimHandler): SimRoute {
   return {
     method,
     pattern: `/v1${pattern}`,
     handler: (req) => {
       ctx.auth.verify(req)
+      if (method !== 'GET') ctx.auth.verifyWrite(req.params.recordType ?? '', req.params.alias ?? '')
       return handler(req)
     },
   }

@@ -180,5 +180,16 @@ export function controlRoutes(store: ElementumStore, auth: ElementumAuth, defaul
       },
     },
     { method: 'POST', pattern: '/tokens/revoke', handler: () => (auth.revokeAll(), { status: 204 }) },
+    {
+      // `{"write": false}`: the client may read the record type but not write to it (403)
+      method: 'PUT',
+      pattern: '/permissions/:recordType/:alias',
+      handler: (req) => {
+        const body = jsonObject(req)
+        if (typeof body.write !== 'boolean') throw new SimHttpError(400, 'write must be true or false')
+        auth.setWrite(recordTypeOf(req.params.recordType), req.params.alias ?? '', body.write)
+        return { status: 204 }
+      },
+    },
   ]
 }

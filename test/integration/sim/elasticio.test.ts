@@ -99,7 +99,7 @@ describe('elasticio lists', () => {
     const desc = (await json<ListDoc>(api('/lookups?sort=-updated_at'))).data.map((x) => x.attributes.updated_at)
     expect(desc).toEqual([...desc].sort().reverse())
     expect(desc).not.toEqual([...desc].sort())
-    const names = (await json<ListDoc>(api('/lookups?sort=name'))).data.map((x) => String(x.attributes.name))
+    const names = (await json<ListDoc>(api('/lookups?sort=name'))).data.map((x) => String(x.attributes.title))
     expect(names).toEqual([...names].sort())
     const res = await api('/lookups?sort=title')
     expect(res.status).toBe(400)
@@ -160,20 +160,37 @@ describe('elasticio updates', () => {
     expect(sim.store.data.organizations[0]!.attributes.name).toBe(org.attributes.name)
   })
 
-  it('replaces lookup entries on PUT and bumps updated_at', async () => {
+  it('serves lookup tables as the documented {title, data: {key: value}} and replaces both on PUT, bumping updated_at', async () => {
     const lookup = sim.store.data.lookups[0]!
+    expect(Object.keys(lookup.attributes).sort()).toEqual(['created_at', 'data', 'title', 'updated_at'])
     const before = lookup.attributes.updated_at
-    const entries = [{ key: 'Open', value: 'To Do' }]
     const put = (attributes: unknown) =>
       api(`/lookups/${lookup.id}`, { method: 'PUT', body: JSON.stringify({ data: { type: 'lookup', id: lookup.id, attributes } }) })
-    const res = await put({ entries })
+    const res = await put({ title: 'Status map', data: { Open: 'To Do' } })
     expect(res.status).toBe(200)
     const { data } = await json<{ data: Item }>(res)
-    expect(data.attributes.entries).toEqual(entries)
+    expect(data.attributes).toMatchObject({ title: 'Status map', data: { Open: 'To Do' } })
     expect(data.attributes.updated_at > before).toBe(true)
-    expect((await put({ name: 'no entries' })).status).toBe(400)
-    expect((await put({ entries: [{ key: 'a', value: 1 }] })).status).toBe(400)
+    // title and data are both required; data is flat, string to string
+    expect((await put({ data: { Open: 'To Do' } })).status).toBe(400)
+    expect((await put({ title: 'no data' })).status).toBe(400)
+    expect((await put({ title: 't', data: { a: 1 } })).status).toBe(400)
+    expect((await put({ title: 't', data: {}, entries: [] })).status).toBe(400)
     expect((await api(`/flows/${sim.store.data.flows[0]!.id}`, { method: 'PUT', body: '{}' })).status).toBe(405)
+  })
+
+  it('creates a lookup table with 201 (title and data required) and deletes one with 204', async () => {
+    const post = (attributes: unknown) => api('/lookups', { method: 'POST', body: JSON.stringify({ data: { type: 'lookup', attributes } }) })
+    expect((await post({ title: 'only a title' })).status).toBe(400)
+    const created = await post({ title: 'Priorities', data: { P1: 'urgent' } })
+    expect(created.status).toBe(201)
+    const { data } = await json<{ data: Item }>(created)
+    expect(data).toMatchObject({ type: 'lookup', attributes: { title: 'Priorities', data: { P1: 'urgent' } } })
+    expect((await json<{ data: Item }>(api(`/lookups/${data.id}`))).data.attributes.data).toEqual({ P1: 'urgent' })
+    const deleted = await api(`/lookups/${data.id}`, { method: 'DELETE' })
+    expect(deleted.status).toBe(204)
+    expect((await api(`/lookups/${data.id}`)).status).toBe(404)
+    expect((await api(`/lookups/${data.id}`, { method: 'DELETE' })).status).toBe(404)
   })
 
   it('starts and stops a flow with 202', async () => {

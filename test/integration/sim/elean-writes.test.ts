@@ -89,14 +89,14 @@ describe('Elean simulator: updating and deleting tasks', () => {
     expect(empty.body.createdAt).toBe(created.createdAt)
   })
 
-  it('deletes with 204 under task:update, after which the task is gone', async () => {
+  it('deletes under task:update, answering {success: true}, after which the task is gone', async () => {
     const { sim, api, control } = await start()
     await control('POST', '/seed', { project: 'web', count: 3 })
     const readOnly = sim.addKey({ scopes: ['task:read'] })
     expect((await api('DELETE', '/web/tasks/WEB-2', { key: readOnly })).status).toBe(403)
     const res = await api('DELETE', '/web/tasks/WEB-2')
-    expect(res.status).toBe(204)
-    expect(res.body).toBeUndefined()
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ success: true })
     expect((await api('GET', '/web/tasks/WEB-2')).status).toBe(404)
     expect((await api('GET', '/web/tasks')).body.tasks.map((t: any) => t.externalId)).toEqual(['WEB-1', 'WEB-3'])
   })

@@ -225,6 +225,23 @@ describe('records', () => {
     expect((await json(updated)).message).toMatch(/field "Colour"/)
   })
 
+  it('answers 403 to every write on a record type the client may not write to, and still serves reads', async () => {
+    const task = await createTask()
+    expect((await control('/permissions/tasks/ops', { write: false }, 'PUT')).status).toBe(204)
+    const writes = [
+      api('/tasks/ops', { method: 'POST', body: JSON.stringify({ Title: 'x' }) }),
+      api(`/tasks/ops/${task.id}`, { method: 'PUT', body: JSON.stringify({ Title: 'y' }) }),
+      api(`/tasks/ops/${task.id}/comment`, { method: 'POST', body: 'hi', headers: { 'content-type': 'text/plain' } }),
+    ]
+    for (const res of await Promise.all(writes)) {
+      expect(res.status).toBe(403)
+      expect((await json(res)).message).toBe('Client elsync-sim-client does not have write permission on tasks/ops')
+    }
+    expect((await api(`/tasks/ops/${task.id}`)).status).toBe(200)
+    expect((await control('/permissions/tasks/ops', { write: true }, 'PUT')).status).toBe(204)
+    expect((await api(`/tasks/ops/${task.id}`, { method: 'PUT', body: JSON.stringify({ Title: 'y' }) })).status).toBe(200)
+  })
+
   it('answers 404 for an unknown record type, alias or id', async () => {
     const types = await api('/widgets/ops')
     expect(types.status).toBe(404)
