@@ -72,6 +72,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     ...(deps.readWatchers ? { watchers: { http } } : {}),
     streamOfAlias,
     log,
+    ...markers,
   })
 
   return {
@@ -108,7 +109,7 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
 
     stats: () => http.stats(),
     fields: createElementumFieldCatalog({ streams: config.streams }),
-    ...createElementumWriters({ http, streamConfig, ...markers }),
+    ...createElementumWriters({ http, streamConfig, streamOfAlias, ...markers }),
   }
 }
 
