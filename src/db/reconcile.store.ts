@@ -4,6 +4,7 @@ import type { StreamRef } from '../engine/types.js'
 import type {
   Base,
   ConflictRecord,
+  FieldDecision,
   Link,
   LinkState,
   MappingSpec,
@@ -96,19 +97,28 @@ function reconcileTx(tx: Tx): ReconcileTx {
     },
 
     async enqueue(req: OutboxRequest): Promise<number> {
-      const [row] = await tx<{ id: string }[]>`
-        insert into elsync.outbox (mapping_id, link_id, target, connection, stream, op, remote_id, field_values, marker, decisions)
-        values (${req.mappingId}, ${req.linkId}, ${req.target}, ${req.stream.connection}, ${req.stream.stream}, ${req.op},
-                ${req.remoteId}, ${json(req.values)}::jsonb, ${req.marker ?? null}, ${json(req.decisions)}::jsonb)
-        returning id`
-      const id = Number(row?.id)
       // Only rows never handed to an executor (attempts counts claims): one that was claimed may
       // be on its way to the vendor, and a create in flight must finish to be found by its marker.
       // A claim holding the row's lock makes this wait, then see attempts > 0 and leave it.
-      await tx`
-        update elsync.outbox set state = 'superseded', superseded_by = ${id}, updated_at = now()
-        where link_id = ${req.linkId} and target = ${req.target} and op = ${req.op} and id < ${id}
-          and state = 'pending' and attempts = 0`
+      const older = await tx<{ id: string; field_values: Record<string, unknown>; decisions: FieldDecision[] }[]>`
+        select id, field_values, decisions from elsync.outbox
+        where link_id = ${req.linkId} and target = ${req.target} and op = ${req.op} and state = 'pending' and attempts = 0
+        order by id for update`
+      // The base already counts the older rows' fields as written (their echo is awaited), so no
+      // later merge would plan them again: the newer row carries them, its own values winning.
+      const fields = new Set(req.decisions.map((d) => d.field))
+      const values = Object.assign({}, ...older.map((o) => o.field_values), req.values) as Record<string, unknown>
+      const decisions = [...older.flatMap((o) => o.decisions).filter((d) => !fields.has(d.field)), ...req.decisions]
+      const [row] = await tx<{ id: string }[]>`
+        insert into elsync.outbox (mapping_id, link_id, target, connection, stream, op, remote_id, field_values, marker, decisions)
+        values (${req.mappingId}, ${req.linkId}, ${req.target}, ${req.stream.connection}, ${req.stream.stream}, ${req.op},
+                ${req.remoteId}, ${json(values)}::jsonb, ${req.marker ?? null}, ${json(decisions)}::jsonb)
+        returning id`
+      const id = Number(row?.id)
+      if (older.length > 0)
+        await tx`
+          update elsync.outbox set state = 'superseded', superseded_by = ${id}, updated_at = now()
+          where id = any(${older.map((o) => o.id)}::bigint[])`
       return id
     },
 
