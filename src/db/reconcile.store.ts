@@ -53,7 +53,8 @@ class DryRun extends Error {
   }
 }
 
-function reconcileTx(tx: Tx): ReconcileTx {
+/** Reconcile's queries in one transaction; the conflict store (an admin's resolution) builds on them. */
+export function reconcileTx(tx: Tx): ReconcileTx {
   return {
     async findLink(mappingId: string, side: Side, remoteId: string) {
       const column = side === 'left' ? 'left_remote_id' : 'right_remote_id'

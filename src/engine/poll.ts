@@ -38,6 +38,10 @@ export interface StreamRunOptions {
   now?: () => Date
   /** Scrubs secrets from error text before it is stored or returned. */
   redact?: (text: string) => string
+  /** An admin's resync: the queued run (already claimed) to start, instead of a new one. */
+  runId?: number
+  /** An admin's resync from a time (see `ReadContext.since`). */
+  since?: Date
 }
 
 export interface StreamRunResult {
@@ -95,12 +99,18 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   const mode: ReadMode = scan ? 'full' : 'incremental'
   const startedAt = now()
   const requestsBefore = connector.stats().requests
-  const runId = await mirror.startRun(stream, mode)
+  const runId = await mirror.startRun(stream, mode, opts.runId)
   const result = emptyResult(runId, stream, mode)
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
-    const pages = connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs })
+    const pages = connector.read(stream.stream, from, {
+      mode,
+      signal: opts.signal,
+      startedAt,
+      lookbackMs: opts.lookbackMs,
+      ...(opts.since ? { since: opts.since } : {}),
+    })
     for await (const read of pages) {
       opts.signal.throwIfAborted()
       const page = narrow(read)

@@ -197,3 +197,23 @@ export interface OutboxStore {
   /** An admin's retry of a dead row; false when there is no such dead row. */
   retry(id: number): Promise<boolean>
 }
+
+/** A conflict as an admin's resolution finds it (locked until its transaction ends). */
+export interface StoredConflict {
+  id: number
+  mappingId: string
+  linkId: number
+  /** The mapped field's label (`Status ↔ status`). */
+  field: string
+  state: 'open' | 'resolved'
+}
+
+/** One transaction of an admin's resolution: the link, both records, the write and the conflict commit together. */
+export interface ConflictTx extends Pick<ReconcileTx, 'findLinkById' | 'loadRecord' | 'enqueue' | 'updateLink'> {
+  lockConflict(id: number): Promise<StoredConflict | null>
+  markResolved(id: number, winner: Side, by: string): Promise<void>
+}
+
+export interface ConflictStore {
+  transaction<T>(fn: (tx: ConflictTx) => Promise<T>): Promise<T>
+}

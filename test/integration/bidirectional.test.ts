@@ -3,13 +3,14 @@ import { parse as parseYaml } from 'yaml'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type App, createApp } from '../../src/app.js'
 import type { EnvSettings } from '../../src/config/env.js'
-import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src/config/schema.js'
+import { type Config, mappingFileSchema } from '../../src/config/schema.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { seedNamespace } from '../../src/sim/elementum/seed.js'
 import type { SimStats } from '../../src/sim/common/server.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs } from '../support/logs.js'
+import { simConnections } from '../support/sim.config.js'
 
 /**
  * Elementum ↔ Elean through the example mapping (mappings/it-requests.mapping.yaml,
@@ -26,24 +27,7 @@ seedNamespace(elementum.store, 'tasks', 'it-requests', 6, 3)
 elean.store.seed('web', 5, 3)
 
 const logs = captureLogs([elean.credentials.apiKey!, elementum.credentials.clientSecret!])
-const { connections } = connectionsFileSchema.parse({
-  connections: {
-    elementum: {
-      kind: 'elementum',
-      baseUrl: elementum.baseUrl,
-      auth: { mode: 'oauth2-client-credentials', clientId: elementum.credentials.clientId, clientSecret: elementum.credentials.clientSecret },
-      streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
-    },
-    elean: {
-      kind: 'elean',
-      baseUrl: elean.baseUrl,
-      auth: { mode: 'bearer', token: elean.credentials.apiKey },
-      rateLimit: { perMinute: 100_000 },
-      commentsPerScan: 0,
-      streams: { web: { project: 'web' } },
-    },
-  },
-})
+const connections = simConnections({ elementum, elean })
 const mapping = mappingFileSchema.parse(parseYaml(await readFile('mappings/it-requests.mapping.yaml', 'utf8')))
 const config: Config = { dir: '.', connections, mappings: [mapping] }
 const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync' }
