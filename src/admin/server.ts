@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import fastifySwagger from '@fastify/swagger'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -59,7 +59,17 @@ function validationMessage(err: FastifyError): string {
 }
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
-  const app: AdminApp = Fastify({ logger: false, bodyLimit: ADMIN_BODY_LIMIT }).withTypeProvider<ZodTypeProvider>()
+  const app: AdminApp = Fastify({
+    logger: false,
+    bodyLimit: ADMIN_BODY_LIMIT,
+    // what the router refuses before any route runs (a path segment too long, a URL it cannot decode)
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = err.statusCode === 414
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send(failure(tooLong ? 'uri_too_long' : 'bad_request', tooLong ? 'a path segment is too long' : 'the URL is malformed'))
+    },
+  }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler((err: FastifyError, _req, reply) => {

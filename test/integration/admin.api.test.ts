@@ -106,10 +106,12 @@ describe('the admin API: guards and errors', () => {
     }
   })
 
-  it('answers 413 to an oversized body, and never with a stack trace', async () => {
+  it('answers 413 to an oversized body and 414 to an overlong path segment, in the same error shape', async () => {
     const r = await h.call('POST', '/v1/resync', { raw: JSON.stringify({ connection: 'x'.repeat(200_000) }) })
     expect(r.status).toBe(413)
     expect(r.body).toEqual({ error: { code: 'payload_too_large', message: expect.stringMatching(/larger than/) } })
+    const long = await h.call('GET', `/v1/runs/${'9'.repeat(300)}`)
+    expect(long).toEqual({ status: 414, body: { error: { code: 'uri_too_long', message: 'a path segment is too long' } } })
   })
 
   it('publishes /openapi.json generated from the route schemas', async () => {
