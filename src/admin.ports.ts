@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { AdminError, notFound } from './admin/errors.js'
 import type { AdminApi, MappingPlan } from './admin/types.js'
 import { allStreams, type App } from './app.js'
@@ -16,6 +17,9 @@ import { ResolveError } from './engine/resolve.js'
  * the config (an unknown connection, stream or mapping is 404), everything else is one store
  * query or one engine operation.
  */
+/** How long a plan waits for a reconcile of its mapping in progress before answering 409 `busy`. */
+const PLAN_WAIT_MS = 15_000
+
 export interface AdminApiDeps {
   sql: Sql
   config: Config
@@ -94,7 +98,13 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
 
     async plan(mappingId): Promise<MappingPlan> {
       mappingOf(mappingId)
-      const [r] = await deps.app.reconcilePass({ signal: deps.signal, dryRun: true, mapping: mappingId })
+      // a reconcile of the mapping in progress (after every poll) holds its lease: wait for it a while
+      const deadline = Date.now() + PLAN_WAIT_MS
+      let [r] = await deps.app.reconcilePass({ signal: deps.signal, dryRun: true, mapping: mappingId })
+      while (r?.busy && Date.now() < deadline && !deps.signal.aborted) {
+        await sleep(200, undefined, { signal: deps.signal }).catch(() => {})
+        ;[r] = await deps.app.reconcilePass({ signal: deps.signal, dryRun: true, mapping: mappingId })
+      }
       if (!r || r.busy) throw new AdminError(409, 'busy', `mapping ${mappingId} is being reconciled right now: ask again in a moment`)
       if (r.error || !r.summary) throw new AdminError(409, r.error?.code ?? 'plan_failed', r.error?.message ?? 'the plan could not be made')
       const s = r.summary

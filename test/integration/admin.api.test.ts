@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createStreamLeases } from '../../src/db/leases.store.js'
 import { ADMIN_TOKEN, startAdminHarness } from '../support/admin.js'
 import { createTestDb } from '../support/db.js'
@@ -286,6 +286,21 @@ describe('the admin API over the simulators', () => {
     expect(resumed.body).toEqual({ mapping: 'it-requests', paused: false })
     await h.app.executor.drain(AbortSignal.timeout(30_000))
     expect(h.elean.store.findTask(h.elean.store.project('web')!, pair.right_remote_id)?.title).toBe('Written while paused')
+  })
+
+  it('plans a mapping that is being reconciled once the reconcile is done, instead of refusing', { timeout: 60_000 }, async () => {
+    // another replica reconciles the mapping: it holds the mapping's lease until released below
+    const other = createStreamLeases(db.sql, { owner: 'another-replica' })
+    let release = () => {}
+    const holding = other.tryRun({ connection: '#mapping', stream: 'it-requests' }, () => new Promise<void>((resolve) => (release = resolve)))
+    const tries = vi.spyOn(h.app, 'reconcilePass')
+    const planned = h.call('GET', '/v1/mappings/it-requests/plan')
+    await until('a plan that found the mapping busy', async () => ((await tries.mock.results[0]?.value)?.[0]?.busy ? true : undefined))
+    release()
+    await holding
+    expect((await planned).status).toBe(200)
+    expect(tries.mock.calls.length).toBeGreaterThan(1)
+    tries.mockRestore()
   })
 
   it('lists dead writes and retries them once (409 after)', async () => {
