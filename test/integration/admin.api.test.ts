@@ -33,6 +33,26 @@ async function linked(n: number): Promise<{ left_remote_id: string; right_remote
   return pair
 }
 
+/** Holds a lease as another replica would (waiting for it if one of ours has it); resolves once held, to its release. */
+async function holdLease(stream: { connection: string; stream: string }): Promise<() => Promise<void>> {
+  const other = createStreamLeases(db.sql, { owner: 'another-replica' })
+  let release = () => {}
+  let held = () => {}
+  const holding = new Promise<void>((resolve) => (held = resolve))
+  const done = until('the lease', async () => {
+    const r = await other.tryRun(stream, () => {
+      held()
+      return new Promise<void>((resolve) => (release = resolve))
+    })
+    return r === 'busy' ? undefined : true
+  })
+  await holding
+  return async () => {
+    release()
+    await done
+  }
+}
+
 const run = async (id: number) => (await h.call('GET', `/v1/runs/${id}`)).body
 const finished = (id: number) =>
   until(`run ${id} to finish`, async () => ((await run(id)).state !== 'queued' && (await run(id)).state !== 'running' ? run(id) : undefined))
@@ -163,9 +183,7 @@ describe('the admin API over the simulators', () => {
 
   it('queues every stream of a connection, and a resync waits behind a running run of its stream', { timeout: 60_000 }, async () => {
     // another replica runs the stream: its lease is held until released below
-    const other = createStreamLeases(db.sql, { owner: 'another-replica' })
-    let release = () => {}
-    const holding = other.tryRun({ connection: 'elementum', stream: 'it-requests' }, () => new Promise<void>((resolve) => (release = resolve)))
+    const release = await holdLease({ connection: 'elementum', stream: 'it-requests' })
     const r = await h.call('POST', '/v1/resync', { body: { connection: 'elementum' } })
     expect(r.status).toBe(202)
     expect(r.body.runs).toHaveLength(1)
@@ -173,9 +191,21 @@ describe('the admin API over the simulators', () => {
     await until('the worker to find the stream busy', () => (h.logs.text().includes('resync waits: its stream is running') ? true : undefined))
     expect((await run(id)).state).toBe('queued')
     expect((await h.call('GET', '/v1/streams')).body.streams[0]).toMatchObject({ queuedResyncs: 1, running: true })
-    release()
-    await holding
+    await release()
     expect(await finished(id)).toMatchObject({ state: 'succeeded', mode: 'incremental', startedAt: expect.any(String) })
+  })
+
+  it('shares queued resyncs between replicas: each runs once, one at a time per stream', { timeout: 60_000 }, async () => {
+    h.startReplica()
+    const ids: number[] = []
+    for (let i = 0; i < 4; i++) ids.push(...(await h.call('POST', '/v1/resync', { body: { connection: 'elean', stream: 'web' } })).body.runs)
+    for (const id of ids) expect(await finished(id)).toMatchObject({ state: 'succeeded' })
+    const [overlaps] = await db.sql`
+      select count(*)::int as n from elsync.sync_runs a join elsync.sync_runs b on a.id < b.id
+      where a.id = any(${ids}::bigint[]) and b.id = any(${ids}::bigint[]) and a.started_at < b.finished_at and b.started_at < a.finished_at`
+    expect(overlaps?.n).toBe(0)
+    const [{ n }] = (await db.sql`select count(*)::int as n from elsync.sync_runs where status = 'abandoned'`) as unknown as [{ n: number }]
+    expect(n).toBe(0)
   })
 
   it('with since, reads further back than the cursor for that run only, and leaves the cursor where a poll would', { timeout: 60_000 }, async () => {
@@ -290,16 +320,14 @@ describe('the admin API over the simulators', () => {
 
   it('plans a mapping that is being reconciled once the reconcile is done, instead of refusing', { timeout: 60_000 }, async () => {
     // another replica reconciles the mapping: it holds the mapping's lease until released below
-    const other = createStreamLeases(db.sql, { owner: 'another-replica' })
-    let release = () => {}
-    const holding = other.tryRun({ connection: '#mapping', stream: 'it-requests' }, () => new Promise<void>((resolve) => (release = resolve)))
+    const release = await holdLease({ connection: '#mapping', stream: 'it-requests' })
     const tries = vi.spyOn(h.app, 'reconcilePass')
     const planned = h.call('GET', '/v1/mappings/it-requests/plan')
-    await until('a plan that found the mapping busy', async () => ((await tries.mock.results[0]?.value)?.[0]?.busy ? true : undefined))
-    release()
-    await holding
+    const dryRuns = () => tries.mock.calls.flatMap(([o], i) => (o.dryRun ? [tries.mock.results[i]?.value] : []))
+    await until('a plan that found the mapping busy', async () => ((await dryRuns()[0])?.[0]?.busy ? true : undefined))
+    await release()
     expect((await planned).status).toBe(200)
-    expect(tries.mock.calls.length).toBeGreaterThan(1)
+    expect(dryRuns().length).toBeGreaterThan(1)
     tries.mockRestore()
   })
 

@@ -34,6 +34,8 @@ export interface AdminHarness {
   call(method: 'GET' | 'POST', url: string, opts?: CallOptions): Promise<{ status: number; body: any }>
   /** poll both streams, reconcile, push. */
   cycle(): Promise<void>
+  /** Another replica's resync worker on the same database (its own app and leases), until close. */
+  startReplica(): void
   close(): Promise<void>
 }
 
@@ -63,7 +65,7 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
   const controller = new AbortController()
   const queue = createPgResyncQueue(db.sql)
   const worker = opts.worker ? createResyncWorker({ app, queue, logger: logs.logger, intervalMs: 100 }) : null
-  const running = worker?.run(controller.signal)
+  const running = [worker?.run(controller.signal)]
   const api = createAdminApi({ sql: db.sql, config, app, resyncQueue: queue, onResyncQueued: () => worker?.notify(), signal: controller.signal })
   const server = buildAdminServer({
     adminToken: ADMIN_TOKEN,
@@ -102,6 +104,10 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
       } catch {}
       return { status: res.statusCode, body }
     },
+    startReplica() {
+      const replica = createResyncWorker({ app: createApp(ctx, { db }), queue, logger: logs.logger, intervalMs: 100 })
+      running.push(replica.run(controller.signal))
+    },
     async cycle() {
       const signal = AbortSignal.timeout(60_000)
       await app.pollPass({ mode: 'incremental', signal })
@@ -110,7 +116,7 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
     },
     async close() {
       controller.abort()
-      await running
+      await Promise.all(running)
       await server.close()
       await Promise.all([elementum.close(), elean.close()])
     },
