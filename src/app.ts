@@ -23,6 +23,10 @@ import { originsOf, type ChildPlanner } from './engine/children.plan.js'
 import { createRelatedPlanner } from './engine/children.related.js'
 import { createWatcherPlanner } from './engine/children.watchers.js'
 import { createMarkerFormat, DEFAULT_MARKER, type MarkerFormat } from './engine/attribution.js'
+import { createPgConflictStore } from './db/conflicts.store.js'
+import { isMappingPaused } from './db/mappings.store.js'
+import { resolveConflict, type Resolution } from './engine/resolve.js'
+import type { Side } from './engine/write.types.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
@@ -132,6 +136,8 @@ export interface AppDeps {
 export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 'redact'> {
   /** Only the streams of this connection. */
   connection?: string
+  /** Only this stream (of `connection`). */
+  stream?: string
   /** The schedule tick this pass runs for: a tick that ran on another replica is not run again. */
   tick?: { schedule: string; at: Date }
 }
@@ -140,6 +146,8 @@ export interface MappingReconcile {
   mappingId: string
   /** Skipped: another process is reconciling this mapping now. */
   busy: boolean
+  /** Skipped: an admin paused this mapping (a dry run plans it all the same). */
+  paused?: boolean
   summary: ReconcileSummary | null
   error: { code: string; message: string } | null
 }
@@ -150,6 +158,8 @@ export interface ReconcilePassOptions {
   dryRun?: boolean
   /** Only the mappings that have a side on this connection. */
   connection?: string
+  /** Only this mapping. */
+  mapping?: string
 }
 
 export interface App {
@@ -163,6 +173,8 @@ export interface App {
   reconcilePass(opts: ReconcilePassOptions): Promise<MappingReconcile[]>
   /** The outbox executor: `drain` pushes what is due now, `run` keeps pushing until aborted. */
   readonly executor: PushExecutor
+  /** An admin's pick of the winner of an open `manual` conflict: the value is queued for the other side (engine/resolve.ts). */
+  resolveConflict(conflictId: number, winner: Side): Promise<Resolution>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -226,6 +238,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
   })
   const feed = createPgChangeFeed(deps.db.sql)
   const reconcileStore = createPgReconcileStore(deps.db.sql, { mappings: specs.map((s) => s.spec) })
+  const conflictStore = createPgConflictStore(deps.db.sql)
   const executor = createPushExecutor({
     outbox: createPgOutboxStore(deps.db.sql),
     connectors: connectorOf,
@@ -270,6 +283,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })
     try {
+      if (!opts.dryRun && (await isMappingPaused(deps.db.sql, spec.id))) return { mappingId: spec.id, busy: false, paused: true, summary: null, error: null }
       // one replica reconciles a mapping at a time: its offset is read and saved without a compare-and-set
       const summary = await leases.tryRun({ connection: MAPPING_LEASE, stream: spec.id }, () => run())
       if (summary === 'busy' || summary === 'tick-done') return { mappingId: spec.id, busy: true, summary: null, error: null }
@@ -293,16 +307,31 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       for (const one of specs) {
         const { spec } = one
         if (opts.connection !== undefined && spec.left.connection !== opts.connection && spec.right.connection !== opts.connection) continue
+        if (opts.mapping !== undefined && spec.id !== opts.mapping) continue
         if (opts.signal.aborted) break
         out.push(await reconcileOne(one, opts))
       }
       return out
     },
-    pollPass: ({ connection, tick, ...opts }) =>
-      syncPass(mirror, connection === undefined ? targets : targets.filter((t) => t.stream.connection === connection), {
-        ...opts,
-        redact: ctx.redactor.redact,
-        exclusive: (stream, fn) => leases.tryRun(stream, fn, tick ? { tick } : {}),
+    pollPass: ({ connection, stream, tick, ...opts }) =>
+      syncPass(
+        mirror,
+        targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
+        {
+          ...opts,
+          redact: ctx.redactor.redact,
+          exclusive: (s, fn) => leases.tryRun(s, fn, tick ? { tick } : {}),
+        },
+      ),
+    resolveConflict: (conflictId, winner) =>
+      resolveConflict({
+        store: conflictStore,
+        conflictId,
+        winner,
+        mapping: (id) => {
+          const spec = specs.find((s) => s.spec.id === id)?.spec
+          return spec ? { spec, catalogs: { left: catalogOf(spec.left.connection), right: catalogOf(spec.right.connection) } } : null
+        },
       }),
     close: async () => {},
   }
@@ -346,6 +375,7 @@ export function summaryLine(r: StreamRunResult): string {
 /** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
 export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
   if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
+  if (r.paused) return `skipped mapping ${r.mappingId}: paused by an admin\n`
   if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
   const s = r.summary
   if (!s) return ''

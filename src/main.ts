@@ -10,6 +10,9 @@ import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
 import { createScheduler } from './scheduler.js'
+import { createAdminApi } from './admin.ports.js'
+import { createPgResyncQueue } from './db/resync.store.js'
+import { createResyncWorker } from './resync.js'
 
 export interface Daemon {
   db: OpenedDatabase
@@ -122,11 +125,16 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
   // without a configured token the admin API is reachable from this machine only
   const host = ctx.env.adminToken ? (ctx.env.adminHost ?? '0.0.0.0') : '127.0.0.1'
-  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql) })
+  // resyncs queued through the admin API (here or on another replica) are run by this worker
+  const resyncQueue = createPgResyncQueue(db.sql)
+  const resyncer = createResyncWorker({ app, queue: resyncQueue, logger: ctx.logger, onStreamDone: (r) => opts.onRun?.(summaryLine(r)) })
+  const api = createAdminApi({ sql: db.sql, config: ctx.config, app, resyncQueue, onResyncQueued: () => resyncer.notify(), signal: controller.signal })
+  const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql), api, redact: ctx.redactor.redact })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
   scheduler.start()
   // the outbox is drained continuously (woken early when reconcile queues writes)
   const pushing = app.executor.run(controller.signal).catch((err: unknown) => log.error({ err }, 'outbox executor stopped'))
+  const resyncing = resyncer.run(controller.signal).catch((err: unknown) => log.error({ err }, 'resync worker stopped'))
   log.info({ admin: address, database: db.displayUrl }, 'elsync running')
 
   let stopped: Promise<void> | undefined
@@ -140,6 +148,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         controller.abort(new InterruptedError('elsync is shutting down'))
         await scheduler.stop()
         await pushing
+        await resyncing
         await admin.close()
         await app.close()
         await db.close()

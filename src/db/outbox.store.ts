@@ -108,6 +108,8 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
             and not exists (
               select 1 from elsync.outbox p
               where p.link_id = c.link_id and p.target = c.target and p.id < c.id and p.state in ('pending', 'failed'))
+            -- an admin paused the mapping: its rows wait, in order, until it is resumed
+            and not exists (select 1 from elsync.mapping_offsets m where m.mapping_id = c.mapping_id and m.paused)
           order by c.id
           limit ${Math.max(1, Math.floor(limit))}
           for update skip locked)
@@ -182,12 +184,91 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
     },
 
     async retry(id: number): Promise<boolean> {
-      const rows = await sql`
-        update elsync.outbox set state = 'pending', attempts = 0, next_attempt_at = now(), lease_owner = null, lease_expires_at = null,
-          updated_at = now()
-        where id = ${id} and state = 'dead'
-        returning 1`
-      return rows.length > 0
+      return (await retryOutboxRow(sql, id)).retried
     },
   }
+}
+
+/**
+ * An admin's retry: a `dead` row, or a `failed` one waiting for its next attempt, is due again
+ * now with a fresh count of attempts. A row an executor holds (its lease runs) is left alone:
+ * taking it back could send it twice. `state` is the row's state before; null: no such row.
+ */
+export async function retryOutboxRow(sql: Sql, id: number): Promise<{ retried: boolean; state: OutboxState | null }> {
+  const [row] = await sql<{ state: OutboxState; retried: boolean }[]>`
+    with before as (select id, state from elsync.outbox where id = ${id}),
+    retried as (
+      update elsync.outbox o set state = 'pending', attempts = 0, next_attempt_at = now(), lease_owner = null, lease_expires_at = null,
+        updated_at = now()
+      from before b
+      where o.id = b.id and (o.state = 'dead' or (o.state = 'failed' and (o.lease_expires_at is null or o.lease_expires_at < now())))
+      returning o.id)
+    select b.state, exists (select 1 from retried) as retried from before b`
+  return row ? { retried: row.retried, state: row.state } : { retried: false, state: null }
+}
+
+/** An outbox row as the admin API lists it. */
+export interface OutboxView {
+  id: number
+  mappingId: string
+  linkId: number
+  target: Side
+  connection: string
+  stream: string
+  op: OutboxOp
+  remoteId: string | null
+  values: Record<string, unknown>
+  state: OutboxState
+  attempts: number
+  nextAttemptAt: string
+  lastErrorCode: string | null
+  lastError: string | null
+  lastStatus: number | null
+  createdAt: string
+  sentAt: string | null
+}
+
+export interface OutboxQuery {
+  /** Absent: every row not settled yet (pending, failed, dead). */
+  state?: 'pending' | 'failed' | 'dead'
+  mapping?: string
+  limit: number
+}
+
+/** Outbox rows in the order they were queued. */
+export async function listOutbox(sql: Sql, q: OutboxQuery): Promise<OutboxView[]> {
+  const states = q.state ? [q.state] : ['pending', 'failed', 'dead']
+  type Row = Omit<OutboxDbRow, 'created_at' | 'marker' | 'decisions'> & {
+    next_attempt_at: string
+    created_at: string
+    sent_at: string | null
+    last_error_code: string | null
+    last_status: number | null
+  }
+  const rows = await sql<Row[]>`
+    select id, mapping_id, link_id, target, connection, stream, op, remote_id, field_values, state, attempts,
+      to_json(next_attempt_at) #>> '{}' as next_attempt_at, last_error_code, last_error, last_status,
+      to_json(created_at) #>> '{}' as created_at, to_json(sent_at) #>> '{}' as sent_at
+    from elsync.outbox
+    where state = any(${states}::text[]) and (${q.mapping ?? null}::text is null or mapping_id = ${q.mapping ?? null})
+    order by id limit ${q.limit}`
+  return rows.map((r) => ({
+    id: Number(r.id),
+    mappingId: r.mapping_id,
+    linkId: Number(r.link_id),
+    target: r.target,
+    connection: r.connection,
+    stream: r.stream,
+    op: r.op,
+    remoteId: r.remote_id,
+    values: r.field_values,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastErrorCode: r.last_error_code,
+    lastError: r.last_error,
+    lastStatus: r.last_status,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+  }))
 }

@@ -4,6 +4,7 @@ import type { StreamRef } from '../engine/types.js'
 import type {
   Base,
   ConflictRecord,
+  FieldDecision,
   Link,
   LinkState,
   MappingSpec,
@@ -77,7 +78,8 @@ export async function transactionOf<T, X>(sql: Sql, wrap: (tx: Tx) => X, fn: (tx
   }
 }
 
-function reconcileTx(tx: Tx): ReconcileTx {
+/** Reconcile's queries in one transaction; the conflict store (an admin's resolution) builds on them. */
+export function reconcileTx(tx: Tx): ReconcileTx {
   return {
     comments: commentCopyTx(tx),
 
@@ -123,14 +125,23 @@ function reconcileTx(tx: Tx): ReconcileTx {
     },
 
     async enqueue(req: OutboxRequest): Promise<number> {
-      const id = await insertOutbox(tx, req)
       // Only rows never handed to an executor (attempts counts claims): one that was claimed may
       // be on its way to the vendor, and a create in flight must finish to be found by its marker.
       // A claim holding the row's lock makes this wait, then see attempts > 0 and leave it.
-      await tx`
-        update elsync.outbox set state = 'superseded', superseded_by = ${id}, updated_at = now()
-        where link_id = ${req.linkId} and target = ${req.target} and op = ${req.op} and id < ${id}
-          and state = 'pending' and attempts = 0`
+      const older = await tx<{ id: string; field_values: Record<string, unknown>; decisions: FieldDecision[] }[]>`
+        select id, field_values, decisions from elsync.outbox
+        where link_id = ${req.linkId} and target = ${req.target} and op = ${req.op} and state = 'pending' and attempts = 0
+        order by id for update`
+      // The base already counts the older rows' fields as written (their echo is awaited), so no
+      // later merge would plan them again: the newer row carries them, its own values winning.
+      const fields = new Set(req.decisions.map((d) => d.field))
+      const values = Object.assign({}, ...older.map((o) => o.field_values), req.values) as Record<string, unknown>
+      const decisions = [...older.flatMap((o) => o.decisions).filter((d) => !fields.has(d.field)), ...req.decisions]
+      const id = await insertOutbox(tx, { ...req, values, decisions })
+      if (older.length > 0)
+        await tx`
+          update elsync.outbox set state = 'superseded', superseded_by = ${id}, updated_at = now()
+          where id = any(${older.map((o) => o.id)}::bigint[])`
       return id
     },
 

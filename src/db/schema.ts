@@ -204,8 +204,16 @@ export const syncRuns = elsync.table(
     quarantined: integer('quarantined').notNull().default(0),
     /** Records whose children the run could not read (their stored children were kept). */
     childrenStale: integer('children_stale').notNull().default(0),
+    /** An admin's resync (`POST /v1/resync`): when it was asked for. The row waits in status `queued` until a replica runs it. */
+    queuedAt: tz('queued_at'),
+    /** An admin's resync: the run's window reaches back at least to here (the stored cursor is not moved back). */
+    since: tz('since'),
   },
-  (t) => [index('sync_runs_stream').on(t.connection, t.stream, t.id)],
+  (t) => [
+    index('sync_runs_stream').on(t.connection, t.stream, t.id),
+    // what the resync worker of every replica looks for: few rows, often none
+    index('sync_runs_queued').on(t.id).where(sql`${t.status} = 'queued'`),
+  ],
 )
 
 /**

@@ -62,7 +62,11 @@ const updatedAt = (r: MirroredRecord): number => {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t
 }
 
-export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | undefined, held: boolean): FieldOutcome {
+/**
+ * `resolve`: an admin's pick for a held field (POST /v1/conflicts/:id/resolve): the winner's
+ * current value is written to the other side as a merge would write it, and the base moves.
+ */
+export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | undefined, held: boolean, resolve?: Side): FieldOutcome {
   const { mapping, catalogs } = ctx
   const current: BaseValue = {
     left: readSide(mapping, catalogs, 'left', f, ctx.left.snapshot),
@@ -131,7 +135,7 @@ export function mergeField(ctx: FieldContext, f: MappedField, base: BaseValue | 
   }
   const directionWinner = (): Side | null => (!flows('right') ? 'left' : !flows('left') ? 'right' : null)
 
-  if (held) return { decision: decision('conflict-manual') }
+  if (held) return resolve ? push(resolve, 'conflict-manual') : { decision: decision('conflict-manual') }
 
   if (base === undefined) {
     if (agree()) return { decision: decision('initial'), base: current }

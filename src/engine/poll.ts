@@ -45,6 +45,10 @@ export interface StreamRunOptions {
    * `Updated on`. 0 (the default) reads only the children the connector reads with the pages.
    */
   childBudget?: number
+  /** An admin's resync: the queued run (already claimed) to start, instead of a new one. */
+  runId?: number
+  /** An admin's resync from a time (see `ReadContext.since`). */
+  since?: Date
 }
 
 export interface StreamRunResult {
@@ -109,13 +113,22 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   const mode: ReadMode = scan ? 'full' : 'incremental'
   const startedAt = now()
   const requestsBefore = connector.stats().requests
-  const runId = await mirror.startRun(stream, mode)
+  const runId = await mirror.startRun(stream, mode, opts.runId)
   const result = emptyResult(runId, stream, mode)
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
     // the next page is read while this one is saved (issue 13: the run waited for each in turn)
-    const pages = readAhead(connector.read(stream.stream, from, { mode, signal: opts.signal, startedAt, lookbackMs: opts.lookbackMs }), READ_AHEAD)
+    const pages = readAhead(
+      connector.read(stream.stream, from, {
+        mode,
+        signal: opts.signal,
+        startedAt,
+        lookbackMs: opts.lookbackMs,
+        ...(opts.since ? { since: opts.since } : {}),
+      }),
+      READ_AHEAD,
+    )
     for await (const read of pages) {
       opts.signal.throwIfAborted()
       const page = narrow(read)

@@ -82,7 +82,8 @@ export interface MirrorStore {
   /** After a complete, error-free scan: soft-deletes live records the scan did not see. */
   completeScan(stream: StreamRef, runId: number, opts: CompleteScanOptions): Promise<{ deleted: number; live: number; pending: number }>
   getCursor(stream: StreamRef): Promise<Cursor | null>
-  startRun(stream: StreamRef, mode: ReadMode): Promise<number>
+  /** Opens a run; with `queuedRunId`, starts that queued run (an admin's resync, already claimed) instead of opening a new one. */
+  startRun(stream: StreamRef, mode: ReadMode, queuedRunId?: number): Promise<number>
   finishRun(runId: number, summary: RunSummary): Promise<void>
   /**
    * Up to `limit` live records of the stream whose children were read longest ago (never read, or
@@ -149,6 +150,12 @@ export interface ReadContext {
   startedAt: Date
   /** How far before the stored cursor an incremental window starts (lookback + measured clock skew). */
   lookbackMs: number
+  /**
+   * An admin's resync from a time: an incremental window starts no later than this, whatever
+   * the stored cursor says. Only the window moves back: the cursor the read leaves is where it
+   * would be anyway, so the next poll does not read the same window again.
+   */
+  since?: Date
 }
 
 export interface ConnectorStats {

@@ -1,3 +1,4 @@
+import { createWakeup } from './wakeup.js'
 import type { Connector, MirrorStore } from './ports.js'
 import { type Backoff, classifyFailure, DEFAULT_BACKOFF } from './push.failure.js'
 import { performPush } from './push.row.js'
@@ -201,43 +202,23 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     return total
   }
 
-  let pending = false
-  const wakers = new Set<() => void>()
-
-  function wait(ms: number, signal: AbortSignal): Promise<void> {
-    if (pending || signal.aborted) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        wakers.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      signal.addEventListener('abort', done, { once: true })
-      wakers.add(done)
-    })
-  }
-
+  const wakeup = createWakeup()
   return {
     drain,
     async run(signal) {
       while (!signal.aborted) {
         // rows enqueued from here on are either seen by this drain or wake the next wait
-        pending = false
+        wakeup.begin()
         try {
           await drain(signal)
         } catch (err) {
           report(err, { during: 'drain' })
         }
         await pruneIfDue()
-        await wait(pollMs, signal)
+        await wakeup.wait(pollMs, signal)
       }
     },
-    notify() {
-      pending = true
-      for (const wake of [...wakers]) wake()
-    },
+    notify: () => wakeup.notify(),
   }
 }
 

@@ -34,9 +34,17 @@ export interface SyncPassOptions {
    */
   exclusive?: <T>(stream: StreamRef, fn: (lost: AbortSignal) => Promise<T>) => Promise<T | StreamSkip>
   onBusy?: (stream: StreamRef, why: StreamSkip) => void
+  /** An admin's resync from a time (see `ReadContext.since`). */
+  since?: Date
+  /**
+   * An admin's queued resync: called once the stream is held exclusively, it claims the queued
+   * run and gives its id, which the run then uses; null when the run is no longer queued
+   * (another replica ran it meanwhile), and the stream is skipped as 'dequeued'.
+   */
+  queued?: (stream: StreamRef) => Promise<number | null>
 }
 
-export type StreamSkip = 'busy' | 'tick-done'
+export type StreamSkip = 'busy' | 'tick-done' | 'dequeued'
 
 export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget[], opts: SyncPassOptions): Promise<StreamRunResult[]> {
   const byConnection = new Map<string, SyncTarget[]>()
@@ -45,8 +53,10 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
     const results: StreamRunResult[] = []
     for (const t of lane) {
       if (opts.signal.aborted) break
-      const run = (lost?: AbortSignal) =>
-        runStream(mirror, {
+      const run = async (lost?: AbortSignal): Promise<StreamRunResult | 'dequeued'> => {
+        const queuedRun = opts.queued ? await opts.queued(t.stream) : undefined
+        if (queuedRun === null) return 'dequeued'
+        return runStream(mirror, {
           stream: t.stream,
           connector: t.connector,
           mode: opts.mode,
@@ -61,13 +71,16 @@ export async function syncPass(mirror: MirrorStore, targets: readonly SyncTarget
           ...(opts.source ? { source: opts.source } : {}),
           ...(opts.onPage ? { onPage: opts.onPage } : {}),
           ...(opts.redact ? { redact: opts.redact } : {}),
+          ...(opts.since ? { since: opts.since } : {}),
+          ...(queuedRun !== undefined ? { runId: queuedRun } : {}),
         })
+      }
       // runStream records its own failures; what escapes it (the database gone before the run
       // could even be recorded, the lease table unreachable) fails this stream, never the pass
       const result = await (opts.exclusive ? opts.exclusive(t.stream, run) : run()).catch((err: unknown) =>
         unrecordedFailure(t.stream, opts.mode, err, opts.redact),
       )
-      if (result === 'busy' || result === 'tick-done') {
+      if (result === 'busy' || result === 'tick-done' || result === 'dequeued') {
         opts.onBusy?.(t.stream, result)
         continue
       }

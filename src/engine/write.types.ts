@@ -284,3 +284,23 @@ export interface OutboxStore {
    */
   prune(olderThanMs: number): Promise<number>
 }
+
+/** A conflict as an admin's resolution finds it (locked until its transaction ends). */
+export interface StoredConflict {
+  id: number
+  mappingId: string
+  linkId: number
+  /** The mapped field's label (`Status ↔ status`). */
+  field: string
+  state: 'open' | 'resolved'
+}
+
+/** One transaction of an admin's resolution: the link, both records, the write and the conflict commit together. */
+export interface ConflictTx extends Pick<ReconcileTx, 'findLinkById' | 'loadRecord' | 'enqueue' | 'updateLink'> {
+  lockConflict(id: number): Promise<StoredConflict | null>
+  markResolved(id: number, winner: Side, by: string): Promise<void>
+}
+
+export interface ConflictStore {
+  transaction<T>(fn: (tx: ConflictTx) => Promise<T>): Promise<T>
+}

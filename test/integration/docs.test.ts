@@ -9,7 +9,8 @@
  *   states them and must return rows (unless it says `-- may return no rows`).
  * - ```sh — curls against simulators of their own (same seed and sample data); the docs use
  *   the fixed ports 4101–4104 of `elsync sim`, rewritten here to the ports the test got (and
- *   the admin server's 8787 to that of an `elsync run` started here). Only curl lines run,
+ *   the admin server's 8787 to that of an `elsync run` over the example config started here,
+ *   whose token the examples find in `$ELSYNC_ADMIN_TOKEN`). Only curl lines run,
  *   with nothing but curl and a few text tools on the PATH. Every curl fails on an HTTP
  *   error unless it prints the status itself (`-w`).
  * - ```yaml — a `connections:` document is loaded as connections.yaml; a mapping (`id:`) is
@@ -145,11 +146,27 @@ describe('SQL in the docs, against a mirror of the simulators', async () => {
   })
 })
 
-/** `elsync run` with no connections, for the admin server's routes; resolves to its port. */
-async function startDaemon(): Promise<number> {
+const ADMIN_TOKEN = 'the-docs-admin-token-0123456789'
+
+/**
+ * `elsync run` over the example config pointed at `sims`, on a database of its own, for the admin
+ * API's examples; resolves to its port. The example mapping creates nothing here, so that the
+ * daemon writes nothing to the simulators that the other examples read (Elean's 60/min key).
+ */
+async function startDaemon(sims: AllSims): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'elsync-docs-run-'))
-  await writeFile(join(dir, 'connections.yaml'), 'connections: {}\n')
-  const env = { ...process.env, DATABASE_URL: db.url, ELSYNC_CONFIG_DIR: dir, ELSYNC_ADMIN_PORT: '0', LOG_LEVEL: 'warn' }
+  await writeFile(join(dir, 'connections.yaml'), await readFile(join(ROOT, 'mappings', 'connections.yaml'), 'utf8'))
+  const mapping = await readFile(join(ROOT, 'mappings', 'it-requests.mapping.yaml'), 'utf8')
+  await writeFile(join(dir, 'it-requests.mapping.yaml'), mapping.replace(/^create: .*$/m, 'create: none'))
+  const env = {
+    ...process.env,
+    ...exampleConfigEnv(sims),
+    DATABASE_URL: (await createTestDb()).url,
+    ELSYNC_CONFIG_DIR: dir,
+    ELSYNC_ADMIN_PORT: '0',
+    ELSYNC_ADMIN_TOKEN: ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'run'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
   closers.push(async () => {
@@ -171,7 +188,7 @@ async function startDaemon(): Promise<number> {
 describe('curls in the docs, against the simulators on the documented ports', async () => {
   const sims = await sampleSims()
   const port: Record<string, number> = Object.fromEntries(sims.map((s, i) => [String(4101 + i), s.server.port]))
-  port['8787'] = await startDaemon()
+  port['8787'] = await startDaemon(sims)
   // the examples see curl and the text tools they pipe into, nothing else, and run in a scratch directory
   const sandbox = await mkdtemp(join(tmpdir(), 'elsync-docs-sh-'))
   for (const tool of ['curl', 'sed', 'grep', 'head', 'cut']) {
@@ -186,9 +203,11 @@ curl() { case " $* " in *" -w "*|*" --write-out "*) command curl "$@" ;; *) comm
     // Elean allows 60 requests a minute per key: start each example with a fresh minute
     sims[1].server.clock.advance(61_000)
     const script = b.text.replace(/\b(127\.0\.0\.1|localhost):(410[1-4]|8787)\b/g, (_m, host: string, p: string) => `${host}:${port[p]}`)
-    const r = await run('/bin/bash', ['-c', prelude + script], { cwd: sandbox, env: { PATH: sandbox }, timeout: 30_000 }).catch(
-      (err: { code?: number; stdout?: string; stderr?: string }) => err,
-    )
+    const r = await run('/bin/bash', ['-c', prelude + script], {
+      cwd: sandbox,
+      env: { PATH: sandbox, ELSYNC_ADMIN_TOKEN: ADMIN_TOKEN },
+      timeout: 30_000,
+    }).catch((err: { code?: number; stdout?: string; stderr?: string }) => err)
     expect('code' in r ? r.code : 0, `${named(b)}\n${script}\n${r.stdout}\n${r.stderr}`).toBe(0)
   })
 })

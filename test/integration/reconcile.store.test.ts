@@ -70,8 +70,39 @@ describe('the reconcile store', () => {
       [left, 'pending', null],
       [del, 'pending', null],
     ])
-    // nothing merged: the newer row carries its own values only
     expect(rows[1]?.field_values).toEqual({ status: 'Done', title: 'Printer' })
+  })
+
+  it('carries the fields of the write it supersedes, so that none is lost (the base already awaits their echo)', async () => {
+    const link = await store.transaction((tx) => tx.createLink('m1', { leftRemoteId: 'TSK-5', rightRemoteId: 'uuid-5', state: 'linked', base: {} }))
+    const decision = (field: string, written: string) => ({
+      field,
+      base: null,
+      left: written,
+      right: null,
+      rule: 'left-changed' as const,
+      written,
+      target: 'right' as const,
+    })
+    const [first, second] = await store.transaction(async (tx) => [
+      await tx.enqueue(
+        request('m1', link.id, {
+          values: { title: 'Printer', status: 'In Progress' },
+          decisions: [decision('Title', 'Printer'), decision('Status', 'In Progress')],
+        }),
+      ),
+      await tx.enqueue(request('m1', link.id, { values: { status: 'Done' }, decisions: [decision('Status', 'Done')] })),
+    ])
+    const rows = await sql`select id, state, field_values, decisions from elsync.outbox where link_id = ${link.id} order by id`
+    expect(rows.map((r) => [Number(r.id), r.state])).toEqual([
+      [first, 'superseded'],
+      [second, 'pending'],
+    ])
+    expect(rows[1]?.field_values).toEqual({ title: 'Printer', status: 'Done' })
+    expect(((rows[1]?.decisions ?? []) as { field: string; written: string }[]).map((d) => [d.field, d.written])).toEqual([
+      ['Title', 'Printer'],
+      ['Status', 'Done'],
+    ])
   })
 
   it('keeps one open manual conflict per link and field, and records the ones a policy decided as resolved', async () => {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { connectionsFileSchema } from '../../src/config/schema.js'
 import type { StartedElean } from '../../src/sim/elean/index.js'
 import type { StartedElementum } from '../../src/sim/elementum/index.js'
 
@@ -38,4 +39,29 @@ export async function writeSimConfig(
     EL_SECRET: sims.elementum.credentials.clientSecret ?? '',
     ELEAN_KEY: sims.elean.credentials.apiKey ?? '',
   }
+}
+
+/**
+ * The same two connections parsed, for tests that build the app in-process: an unlimited Elean
+ * key (the 60/min budget has the Elean connector's own tests) and no comment reads per scan.
+ */
+export function simConnections(sims: { elementum: StartedElementum; elean: StartedElean }) {
+  return connectionsFileSchema.parse({
+    connections: {
+      elementum: {
+        kind: 'elementum',
+        baseUrl: sims.elementum.baseUrl,
+        auth: { mode: 'oauth2-client-credentials', clientId: sims.elementum.credentials.clientId, clientSecret: sims.elementum.credentials.clientSecret },
+        streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
+      },
+      elean: {
+        kind: 'elean',
+        baseUrl: sims.elean.baseUrl,
+        auth: { mode: 'bearer', token: sims.elean.credentials.apiKey },
+        rateLimit: { perMinute: 100_000 },
+        commentsPerScan: 0,
+        streams: { web: { project: 'web' } },
+      },
+    },
+  }).connections
 }

@@ -104,7 +104,10 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   const since = sinceOf(stored)
   if (stored !== null && stored !== undefined && since === null) log.warn({ stream: deps.streamName }, 'unreadable cursor: reading the whole stream')
   const full = ctx.mode === 'full' || since === null
-  const filter = andFilters(stream.filter, full || since === null ? undefined : windowFilter(stream.cursorField, windowStart(since, ctx.lookbackMs)))
+  // an admin's resync from a time reaches back further, never less far
+  const start = since === null ? null : windowStart(since, ctx.lookbackMs)
+  const from = start !== null && ctx.since && ctx.since < start ? ctx.since : start
+  const filter = andFilters(stream.filter, full || from === null ? undefined : windowFilter(stream.cursorField, from))
   const mark: Mark = { serverTime: null, maxSeen: null, staleFloor: null, staleUnknown: false }
   // a full scan with a cursor: records stamped before the window did not change, so their children wait for the round-robin
   const changedFrom = ctx.mode === 'full' && since !== null ? windowStart(since, ctx.lookbackMs).getTime() : null

@@ -1,0 +1,10 @@
+import type { AdminApp } from '../schemas.js'
+import { secured } from '../schemas.js'
+import type { AdminApi } from '../types.js'
+
+/** `GET /v1/streams`: every configured stream, its cursor, last run, lag, last error and failures in a row. */
+export function registerGetStreams(app: AdminApp, api: AdminApi): void {
+  app.get('/v1/streams', { schema: { tags: ['streams'], summary: 'The state of every configured stream', security: secured } }, async () => ({
+    streams: await api.streams(),
+  }))
+}
