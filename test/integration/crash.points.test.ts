@@ -9,6 +9,7 @@ import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb, type TestDb } from '../support/db.js'
 import { writeSimConfig } from '../support/sim.config.js'
+import { until } from '../support/until.js'
 
 /**
  * Issue 9: `elsync sync` is SIGKILLed at each named point (ELSYNC_FAILPOINT) in its first
@@ -16,6 +17,8 @@ import { writeSimConfig } from '../support/sim.config.js'
  * more without it. Afterwards every record has exactly one counterpart on the other side,
  * none is lost, and the last run writes nothing to either vendor.
  */
+
+const LEASE_SECONDS = 3
 
 // one world per point, so that a failure at one point cannot hide behind another's
 const dbs = new Map<Failpoint, TestDb>()
@@ -43,7 +46,7 @@ async function startWorld(db: TestDb): Promise<World> {
   dirs.push(dir)
   await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
   const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ELSYNC_LEASE_SECONDS: String(LEASE_SECONDS), ...simEnv }
   delete env.ELSYNC_FAILPOINT
   return { db, elementum, elean, env }
 }
@@ -89,12 +92,21 @@ function elsyncSync(world: World, failpoint?: Failpoint): Promise<Exit> {
 }
 
 /**
- * A dead process's leases run out on their own (stream and mapping leases after 30 s, outbox
- * claims after 60 s); until then another run skips what it held. The test moves that moment to now.
+ * A dead process's leases (streams, mappings, claimed outbox rows) run out on their own one lease
+ * after its last heartbeat; until then another run skips what it held. Nothing moves them here:
+ * the worlds run with short leases and the test waits for them.
  */
-async function expireLeases(db: TestDb): Promise<void> {
-  await db.sql`update elsync.stream_leases set expires_at = now() where expires_at > now()`
-  await db.sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now()`
+async function leasesRunOut(db: TestDb): Promise<void> {
+  await until(
+    "the killed run's leases to run out",
+    async () => {
+      const [held] = await db.sql<{ n: number }[]>`
+        select ((select count(*) from elsync.stream_leases where owner is not null and expires_at > now())
+              + (select count(*) from elsync.outbox where lease_expires_at > now()))::int as n`
+      return held?.n === 0 ? true : undefined
+    },
+    (LEASE_SECONDS + 5) * 1000,
+  )
 }
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /
@@ -126,7 +138,7 @@ describe('crash safety at the named points (SIGKILL, then sync again)', () => {
 
       const killed = await elsyncSync(world, point)
       expect(killed.signal, `the run was not killed at ${point}:\n${killed.output.slice(-3000)}`).toBe('SIGKILL')
-      await expireLeases(world.db)
+      await leasesRunOut(world.db)
       const clean = await elsyncSync(world)
       expect(clean.code, clean.output.slice(-3000)).toBe(0)
       const settled = writeCount(world)
