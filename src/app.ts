@@ -5,7 +5,7 @@
  * reconcile per mapping (one replica at a time, by the same leases) and the outbox executor.
  */
 import { Registry } from 'prom-client'
-import type { EnvSettings } from './config/env.js'
+import { DEFAULT_LEASE_SECONDS, type EnvSettings } from './config/env.js'
 import type { Config } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import type { Sql } from './db/client.js'
@@ -110,6 +110,8 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   connection?: string
   /** The schedule tick this pass runs for: a tick that ran on another replica is not run again. */
   tick?: { schedule: string; at: Date }
+  /** Only streams whose lease was orphaned by a replica that died (see `orphans`); others are skipped as busy. */
+  takeover?: boolean
 }
 
 export interface MappingReconcile {
@@ -139,6 +141,10 @@ export interface App {
   reconcilePass(opts: ReconcilePassOptions): Promise<MappingReconcile[]>
   /** The outbox executor: `drain` pushes what is due now, `run` keeps pushing until aborted. */
   readonly executor: PushExecutor
+  /** How long leases of streams, mappings and outbox rows live without a heartbeat. */
+  readonly leaseMs: number
+  /** Selected streams whose lease a dead replica left behind (it ran out while still owned): their runs are to be redone. */
+  orphans(): Promise<StreamRef[]>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -169,7 +175,8 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying'),
     ...(failpoint && { afterStep: (step) => void (step === 'records' && failpoint('poll:mid-page')) }),
   })
-  const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
+  const leaseMs = ctx.env.leaseMs ?? DEFAULT_LEASE_SECONDS * 1000
+  const leases = createStreamLeases(deps.db.sql, { ttlMs: leaseMs, ...(deps.onLeaseError ? { onError: deps.onLeaseError } : {}) })
   const specs = ctx.config.mappings.map((m) => ({ config: m, spec: mappingSpecOf(m) }))
   const feed = createPgChangeFeed(deps.db.sql)
   const reconcileStore = createPgReconcileStore(deps.db.sql, { mappings: specs.map((s) => s.spec) })
@@ -178,9 +185,9 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     connectors: connectorOf,
     mirror,
     owner: leases.owner,
-    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute):
-    // small batches and a long lease, so that waiting never costs a row its lease
-    leaseMs: 300_000,
+    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute): the
+    // lease is renewed by a heartbeat meanwhile, and small batches keep the rows of other replicas moving
+    leaseMs,
     batch: 10,
     onPushed: (row, result) =>
       log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
@@ -220,6 +227,11 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
   return {
     targets,
     executor,
+    leaseMs,
+    orphans: async () => {
+      const selected = new Set(targets.map((t) => `${t.stream.connection}/${t.stream.stream}`))
+      return (await leases.orphans()).filter((s) => selected.has(`${s.connection}/${s.stream}`))
+    },
     reconcilePass: async (opts) => {
       const out: MappingReconcile[] = []
       for (const { spec } of specs) {
@@ -229,11 +241,11 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, tick, ...opts }) =>
+    pollPass: ({ connection, tick, takeover, ...opts }) =>
       syncPass(mirror, connection === undefined ? targets : targets.filter((t) => t.stream.connection === connection), {
         ...opts,
         redact: ctx.redactor.redact,
-        exclusive: (stream, fn) => leases.tryRun(stream, fn, tick ? { tick } : {}),
+        exclusive: (stream, fn) => leases.tryRun(stream, fn, { ...(tick ? { tick } : {}), ...(takeover ? { takeover } : {}) }),
       }),
     close: async () => {},
   }

@@ -9,13 +9,14 @@ import { type AppContext, createApp, reconcileLines, summaryLine } from './app.j
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
+import { daemonSchedule } from './schedule.js'
 import { createScheduler } from './scheduler.js'
 
 export interface Daemon {
   db: OpenedDatabase
   adminUrl: string
   adminToken: string
-  /** Polls every stream once now (the demo's first pass). */
+  /** Resolves when the start-up pass has polled every stream once (and reconciled after it). */
   pollAll(): Promise<void>
   stop(): Promise<void>
 }
@@ -47,8 +48,9 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     signal: AbortSignal,
     mode: 'incremental' | 'full' = 'incremental',
     tick?: { schedule: string; at: Date },
+    takeover?: boolean,
   ) => {
-    await poll(connection, signal, mode, tick)
+    await poll(connection, signal, mode, tick, takeover)
     const reconciled = await app.reconcilePass({ signal, ...(connection !== undefined ? { connection } : {}) })
     for (const r of reconciled) {
       // the demo tells its story in lines: what each mapping queued
@@ -68,10 +70,11 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     }
     if (reconciled.some((r) => r.summary?.requests.length)) app.executor.notify()
   }
-  const poll = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full', tick?: { schedule: string; at: Date }) =>
+  const poll = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full', tick?: { schedule: string; at: Date }, takeover?: boolean) =>
     app.pollPass({
       ...(connection !== undefined ? { connection } : {}),
       ...(tick ? { tick } : {}),
+      ...(takeover ? { takeover } : {}),
       mode,
       signal,
       onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
@@ -95,36 +98,15 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       },
     })
 
-  const scheduler = createScheduler(
-    Object.entries(ctx.config.connections)
-      .filter(([, c]) => Object.keys(c.streams).length > 0)
-      .flatMap(([name, c]) => [
-        {
-          name: `poll:${name}`,
-          expression: c.poll,
-          tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'incremental', { schedule: `poll:${name}`, at })),
-        },
-        // incremental streams also get a periodic full scan: deletions, and children of
-        // records whose timestamp did not move, are only seen that way
-        ...(app.targets.some((t) => t.stream.connection === name && !t.connector.readsFully(t.stream.stream))
-          ? [
-              {
-                name: `full-scan:${name}`,
-                expression: c.fullScanSchedule,
-                tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'full', { schedule: `full-scan:${name}`, at })),
-              },
-            ]
-          : []),
-      ]),
-    ctx.logger,
-  )
+  const scheduler = createScheduler(daemonSchedule(ctx.config, app, pass), ctx.logger)
 
   const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
   // without a configured token the admin API is reachable from this machine only
   const host = ctx.env.adminToken ? (ctx.env.adminHost ?? '0.0.0.0') : '127.0.0.1'
   const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql) })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
-  scheduler.start()
+  // every connection is polled once now, then on its schedule
+  const firstPass = scheduler.start()
   // the outbox is drained continuously (woken early when reconcile queues writes)
   const pushing = app.executor.run(controller.signal).catch((err: unknown) => log.error({ err }, 'outbox executor stopped'))
   log.info({ admin: address, database: db.displayUrl }, 'elsync running')
@@ -134,12 +116,13 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     db,
     adminUrl: address,
     adminToken,
-    pollAll: async () => void (await pass(undefined, controller.signal)),
+    pollAll: () => firstPass,
     stop: () =>
       (stopped ??= (async () => {
         controller.abort(new InterruptedError('elsync is shutting down'))
-        await scheduler.stop()
-        await pushing
+        // runs and pushes see the abort at their next request: they end as interrupted and release
+        // their leases; the scheduler waits for them at most 10 s, the executor as long
+        await Promise.race([Promise.all([scheduler.stop(), pushing]), new Promise((r) => setTimeout(r, 10_000).unref())])
         await admin.close()
         await app.close()
         await db.close()

@@ -30,7 +30,7 @@ afterAll(async () => {
 })
 
 describe('the daemon', () => {
-  it('serves health, readiness and metrics, guards /v1, polls, and stops idempotently', async () => {
+  it('serves health, readiness and metrics, guards /v1, polls at start-up, and stops idempotently', async () => {
     daemon = await startDaemon({ env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor }, { say: () => {} })
     const url = daemon.adminUrl.replace('0.0.0.0', '127.0.0.1')
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' })
@@ -39,6 +39,7 @@ describe('the daemon', () => {
     const wrong = await fetch(`${url}/v1/streams`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })
     expect(await wrong.json()).toEqual({ error: { code: 'unauthorized', message: 'missing or invalid admin token' } })
 
+    // the schedule's first tick is months away: the start-up pass polls anyway
     await daemon.pollAll()
     const [row] = await db.sql`select count(*)::int as n from elsync.records_current where connection = 'elean'`
     expect(row?.n).toBe(30)
@@ -52,12 +53,12 @@ describe('the daemon', () => {
   })
 
   it('records a run cut short by shutdown as interrupted', async () => {
+    // a long Retry-After holds the start-up run in flight until the daemon stops
+    await fetch(`${sim.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate-limit', retryAfterSeconds: 60, count: 1 }) })
     const stopping = await startDaemon(
       { env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor },
       { say: () => {} },
     )
-    // a long Retry-After holds the run in flight until the daemon stops
-    await fetch(`${sim.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate-limit', retryAfterSeconds: 60, count: 1 }) })
     const polled = stopping.pollAll()
     await until('a run in flight', async () => ((await db.sql`select 1 from elsync.sync_runs where status = 'running'`).length > 0 ? true : undefined))
     await until('the rate-limit wait', () => (logs.text().includes('"waitMs":60000') ? true : undefined))
