@@ -25,9 +25,10 @@ import type { StreamRunResult } from './engine/poll.js'
 import type { Connector } from './engine/ports.js'
 import { type SyncPassOptions, type SyncTarget, syncPass } from './engine/sync.js'
 import type { StreamRef } from './engine/types.js'
-import { createHttpMetrics } from './http/metrics.js'
+import { createHttpMetrics, type HttpMetrics } from './http/metrics.js'
 import type { TokenVault, WaitEvent } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
+import { createSyncMetrics } from './metrics.js'
 import { plural } from './text.js'
 
 /** What every command starts from: the environment and config, read and validated once. */
@@ -48,8 +49,7 @@ function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
 }
 
 /** One connector per connection, built when first needed (its streams, reconcile and push share its rate budget). */
-function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undefined): (connection: string) => Connector {
-  const metrics = createHttpMetrics(deps.registry ?? new Registry())
+function connectorPool(ctx: AppContext, deps: AppDeps, metrics: HttpMetrics, vault: TokenVault | undefined): (connection: string) => Connector {
   const onWait = deps.onWait
   const connectors = new Map<string, Connector>()
   return (name) => {
@@ -167,7 +167,9 @@ export function mappingSpecOf(m: MappingConfig): MappingSpec {
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
   const streams = deps.streams ?? allStreams(ctx.config)
-  const connectorOf = connectorPool(ctx, deps, vaultFor(ctx, deps.db.sql))
+  const registry = deps.registry ?? new Registry()
+  const connectorOf = connectorPool(ctx, deps, createHttpMetrics(registry, Object.keys(ctx.config.connections)), vaultFor(ctx, deps.db.sql))
+  const metrics = createSyncMetrics(registry, streams)
   const targets = buildTargets(ctx, streams, connectorOf)
   const log = ctx.logger.child({ component: 'sync' })
   const failpoint = failpointOf(ctx.env)
@@ -189,9 +191,14 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     // lease is renewed by a heartbeat meanwhile, and small batches keep the rows of other replicas moving
     leaseMs,
     batch: 10,
-    onPushed: (row, result) =>
-      log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed'),
-    onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
+    onPushed: (row, result) => {
+      metrics.pushed(row.stream.connection, 'sent')
+      log.info({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, remoteId: result.remoteId }, 'pushed')
+    },
+    onFailed: (row, failure) => {
+      metrics.pushed(row.stream.connection, failure.retryAt === null ? 'dead' : 'failed')
+      log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed')
+    },
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
     ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
   })
@@ -241,9 +248,13 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, tick, takeover, ...opts }) =>
+    pollPass: ({ connection, tick, takeover, onStreamDone, ...opts }) =>
       syncPass(mirror, connection === undefined ? targets : targets.filter((t) => t.stream.connection === connection), {
         ...opts,
+        onStreamDone: (r) => {
+          metrics.runFinished(r)
+          onStreamDone?.(r)
+        },
         redact: ctx.redactor.redact,
         exclusive: (stream, fn) => leases.tryRun(stream, fn, { ...(tick ? { tick } : {}), ...(takeover ? { takeover } : {}) }),
       }),

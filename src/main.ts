@@ -6,11 +6,16 @@ import { randomBytes } from 'node:crypto'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildAdminServer } from './admin/server.js'
 import { type AppContext, createApp, reconcileLines, summaryLine } from './app.js'
+import { createPgStateSource } from './db/metrics.store.js'
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
+import { registerStateMetrics } from './metrics.js'
 import { daemonSchedule } from './schedule.js'
 import { createScheduler } from './scheduler.js'
+import { packageVersion } from './version.js'
+
+const METRICS_TIMEOUT_MS = 2_000
 
 export interface Daemon {
   db: OpenedDatabase
@@ -40,6 +45,17 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const app = createApp(ctx, { db, registry, onLeaseError: (err, what) => log.warn({ err }, `stream lease ${what} failed`) })
+  // read from the database at each scrape, bounded so that a slow database never fails the scrape
+  registerStateMetrics(registry, {
+    state: createPgStateSource(
+      db.sql,
+      app.targets.map((t) => t.stream),
+      METRICS_TIMEOUT_MS,
+    ),
+    timeoutMs: METRICS_TIMEOUT_MS + 500,
+    version: packageVersion(),
+    onError: (err) => log.warn({ err }, 'metrics: database state not read'),
+  })
   const controller = new AbortController()
 
   // poll, then reconcile the mappings on that connection and wake the executor
