@@ -47,8 +47,9 @@ export function daemonSchedule(config: Config, app: Pick<App, 'targets' | 'lease
     name: 'takeover',
     everyMs: Math.min(5_000, Math.ceil(app.leaseMs / 6)),
     tick: async (signal: AbortSignal) => {
+      // connections side by side, as in a poll pass: one slow connection does not hold the others' takeover
       const orphaned = new Set((await app.orphans()).map((s) => s.connection))
-      for (const connection of orphaned) await pass(connection, signal, 'incremental', undefined, true)
+      await Promise.all([...orphaned].map((connection) => pass(connection, signal, 'incremental', undefined, true)))
     },
   }
   return [...perConnection, takeover]

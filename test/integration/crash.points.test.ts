@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process'
-import { copyFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FAILPOINTS, type Failpoint } from '../../src/app.js'
-import type { SimStats } from '../../src/sim/common/server.js'
-import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
-import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
+import type { StartedElean } from '../../src/sim/elean/index.js'
+import type { StartedElementum } from '../../src/sim/elementum/index.js'
 import { createTestDb, type TestDb } from '../support/db.js'
-import { writeSimConfig } from '../support/sim.config.js'
+import { startSimPair, titles, writeCount } from '../support/sim.pair.js'
 import { until } from '../support/until.js'
 
 /**
@@ -36,34 +33,11 @@ interface World {
 }
 
 async function startWorld(db: TestDb): Promise<World> {
-  const elementum = await startElementum({ port: 0, seed: 5 })
-  // unlimited: the 60/min key would make each run wait out the rate budget
-  const elean = await startElean({ port: 0, seed: 5, perMinute: 0 })
-  seedNamespace(elementum.store, 'tasks', 'it-requests', 8, 5)
-  elean.store.seed('web', 6, 5)
-  settleEleanSeed(elean)
-  const dir = await mkdtemp(join(tmpdir(), 'elsync-crash-'))
+  const { elementum, elean, dir, simEnv } = await startSimPair('elsync-crash-')
   dirs.push(dir)
-  await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
-  const simEnv = await writeSimConfig(dir, { elementum, elean }, { elean: { commentsPerScan: 0 } })
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ELSYNC_LEASE_SECONDS: String(LEASE_SECONDS), ...simEnv }
   delete env.ELSYNC_FAILPOINT
   return { db, elementum, elean, env }
-}
-
-/**
- * Seeded values the mapping cannot carry in one cycle leave work for a second one even without
- * a crash: priority is written left-to-right only, so a task created in Elementum from Elean
- * takes Elementum's default (P3) and the next cycle writes it back as `medium`; Elean's
- * "In Review" has no Elementum status. Here every Elean task starts as the cycle leaves it.
- */
-function settleEleanSeed(elean: StartedElean): void {
-  const project = elean.store.project('web')!
-  const inProgress = project.statuses.find((s) => s.name === 'In Progress')!
-  const inReview = project.statuses.find((s) => s.name === 'In Review')!
-  for (const task of project.topLevel) {
-    elean.store.editTask(task, { priority: 'medium', ...(task.statusId === inReview.id ? { statusId: inProgress.id } : {}) }, 'if-changed')
-  }
 }
 
 interface Exit {
@@ -107,23 +81,6 @@ async function leasesRunOut(db: TestDb): Promise<void> {
     },
     (LEASE_SECONDS + 5) * 1000,
   )
-}
-
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-const writeCount = (w: World) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
-
-/** Titles on each side now, straight from the vendors (Elean trims what it stores). */
-function titles(w: World): { left: string[]; right: string[] } {
-  const ns = w.elementum.store.namespace('tasks', 'it-requests')!
-  const project = w.elean.store.project('web')!
-  return {
-    left: ns.order.map((seq) => ns.bySeq.get(seq)!.data.Title!.trim()),
-    right: project.topLevel.map((t) => t.title.trim()),
-  }
 }
 
 const countOf = (list: string[], title: string) => list.filter((t) => t === title).length

@@ -6,21 +6,23 @@ import type { StartedElementum } from '../../src/sim/elementum/index.js'
 /**
  * A config dir for spawned `elsync` processes against an Elementum and an Elean simulator:
  * connections.yaml (stream `it-requests` and project `web`, secrets by `${NAME}`) and the
- * environment variables that fill it. `elean` adds settings to the Elean connection.
+ * environment variables that fill it. `elean` and `elementum` add settings to their connections.
  */
 export async function writeSimConfig(
   dir: string,
   sims: { elementum: StartedElementum; elean: StartedElean },
-  extra: { elean?: Record<string, string | number> } = {},
+  extra: { elean?: Record<string, string | number>; elementum?: Record<string, string | number> } = {},
 ): Promise<Record<string, string>> {
-  const eleanExtra = Object.entries({ rateLimit: '{ perMinute: 100000 }', ...extra.elean }).map(([k, v]) => `\n    ${k}: ${v}`)
+  const lines = (o: Record<string, string | number>) => Object.entries(o).map(([k, v]) => `\n    ${k}: ${v}`)
+  const eleanExtra = lines({ rateLimit: '{ perMinute: 100000 }', ...extra.elean })
+  const elementumExtra = lines(extra.elementum ?? {})
   await writeFile(
     join(dir, 'connections.yaml'),
     `connections:
   elementum:
     kind: elementum
     baseUrl: "${sims.elementum.baseUrl}"
-    auth: { mode: oauth2-client-credentials, clientId: "\${EL_ID}", clientSecret: "\${EL_SECRET}" }
+    auth: { mode: oauth2-client-credentials, clientId: "\${EL_ID}", clientSecret: "\${EL_SECRET}" }${elementumExtra.join('')}
     streams:
       it-requests: { recordType: tasks, alias: it-requests }
   elean:
