@@ -5,7 +5,7 @@
  * reconcile per mapping (one replica at a time, by the same leases) and the outbox executor.
  */
 import { Registry } from 'prom-client'
-import type { EnvSettings } from './config/env.js'
+import { DEFAULT_LEASE_SECONDS, type EnvSettings } from './config/env.js'
 import { type Config, DEFAULT_OUTBOX_RETENTION_DAYS } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import { connectorModule } from './connectors/registry.js'
@@ -38,9 +38,10 @@ import type { StreamRunResult } from './engine/poll.js'
 import type { Connector } from './engine/ports.js'
 import { type SyncPassOptions, type SyncTarget, syncPass } from './engine/sync.js'
 import type { StreamRef } from './engine/types.js'
-import { createHttpMetrics } from './http/metrics.js'
+import { createHttpMetrics, type HttpMetrics } from './http/metrics.js'
 import type { TokenVault, WaitEvent } from './http/types.js'
 import type { Logger, Redactor } from './logger.js'
+import { createSyncMetrics } from './metrics.js'
 import { plural } from './text.js'
 
 /** What every command starts from: the environment and config, read and validated once. */
@@ -61,8 +62,7 @@ function vaultFor(ctx: AppContext, sql: Sql): TokenVault | undefined {
 }
 
 /** One connector per connection, built when first needed (its streams, reconcile and push share its rate budget). */
-function connectorPool(ctx: AppContext, deps: AppDeps, vault: TokenVault | undefined): (connection: string) => Connector {
-  const metrics = createHttpMetrics(deps.registry ?? new Registry())
+function connectorPool(ctx: AppContext, deps: AppDeps, metrics: HttpMetrics, vault: TokenVault | undefined): (connection: string) => Connector {
   const onWait = deps.onWait
   const connectors = new Map<string, Connector>()
   return (name) => {
@@ -140,6 +140,8 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   stream?: string
   /** The schedule tick this pass runs for: a tick that ran on another replica is not run again. */
   tick?: { schedule: string; at: Date }
+  /** Only streams whose lease was orphaned by a replica that died (see `orphans`); others are skipped as busy. */
+  takeover?: boolean
 }
 
 export interface MappingReconcile {
@@ -175,6 +177,10 @@ export interface App {
   readonly executor: PushExecutor
   /** An admin's pick of the winner of an open `manual` conflict: the value is queued for the other side (engine/resolve.ts). */
   resolveConflict(conflictId: number, winner: Side): Promise<Resolution>
+  /** How long leases of streams, mappings and outbox rows live without a heartbeat. */
+  readonly leaseMs: number
+  /** Selected streams whose lease a dead replica left behind (it ran out while still owned): their runs are to be redone. */
+  orphans(): Promise<StreamRef[]>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -223,7 +229,9 @@ export function systemNameOf(config: Config, connection: string): string {
 
 export function createApp(ctx: AppContext, deps: AppDeps): App {
   const streams = deps.streams ?? allStreams(ctx.config)
-  const connectorOf = connectorPool(ctx, deps, vaultFor(ctx, deps.db.sql))
+  const registry = deps.registry ?? new Registry()
+  const connectorOf = connectorPool(ctx, deps, createHttpMetrics(registry, Object.keys(ctx.config.connections)), vaultFor(ctx, deps.db.sql))
+  const metrics = createSyncMetrics(registry, streams)
   const targets = buildTargets(ctx, streams, connectorOf)
   const log = ctx.logger.child({ component: 'sync' })
   const failpoint = failpointOf(ctx.env)
@@ -231,7 +239,8 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     onRetry: (operation, err) => log.warn({ operation, err }, 'database operation failed: retrying'),
     ...(failpoint && { afterStep: (step) => void (step === 'records' && failpoint('poll:mid-page')) }),
   })
-  const leases = createStreamLeases(deps.db.sql, deps.onLeaseError ? { onError: deps.onLeaseError } : {})
+  const leaseMs = ctx.env.leaseMs ?? DEFAULT_LEASE_SECONDS * 1000
+  const leases = createStreamLeases(deps.db.sql, { ttlMs: leaseMs, ...(deps.onLeaseError ? { onError: deps.onLeaseError } : {}) })
   const specs = ctx.config.mappings.map((m) => {
     const spec = mappingSpecOf(m)
     return { config: m, spec, childPlanners: childPlannersOf(spec, deps.db.sql) }
@@ -244,13 +253,14 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     connectors: connectorOf,
     mirror,
     owner: leases.owner,
-    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute):
-    // small batches and a long lease, so that waiting never costs a row its lease
-    leaseMs: 300_000,
+    // a claimed row may wait its turn in the connection's rate budget (Elean: 60 a minute): the
+    // lease is renewed by a heartbeat meanwhile, and small batches keep the rows of other replicas moving
+    leaseMs,
     batch: 10,
     retention: { keepMs: (ctx.config.outbox?.retentionDays ?? DEFAULT_OUTBOX_RETENTION_DAYS) * 86_400_000 },
     onPruned: (deleted) => void (deleted > 0 && log.info({ deleted }, 'outbox: finished writes past their retention deleted')),
-    onPushed: (row, result) =>
+    onPushed: (row, result) => {
+      metrics.pushed(row.stream.connection, 'sent')
       log.info(
         {
           outboxId: row.id,
@@ -261,8 +271,12 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
           ...(result.skippedFields && { leftOut: result.skippedFields.map((s) => s.name) }),
         },
         'pushed',
-      ),
-    onFailed: (row, failure) => log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed'),
+      )
+    },
+    onFailed: (row, failure) => {
+      metrics.pushed(row.stream.connection, failure.retryAt === null ? 'dead' : 'failed')
+      log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed')
+    },
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
     ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
   })
@@ -302,6 +316,11 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
   return {
     targets,
     executor,
+    leaseMs,
+    orphans: async () => {
+      const selected = new Set(targets.map((t) => `${t.stream.connection}/${t.stream.stream}`))
+      return (await leases.orphans()).filter((s) => selected.has(`${s.connection}/${s.stream}`))
+    },
     reconcilePass: async (opts) => {
       const out: MappingReconcile[] = []
       for (const one of specs) {
@@ -313,14 +332,18 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, stream, tick, ...opts }) =>
+    pollPass: ({ connection, stream, tick, takeover, onStreamDone, ...opts }) =>
       syncPass(
         mirror,
         targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
         {
           ...opts,
+          onStreamDone: (r) => {
+            metrics.runFinished(r)
+            onStreamDone?.(r)
+          },
           redact: ctx.redactor.redact,
-          exclusive: (s, fn) => leases.tryRun(s, fn, tick ? { tick } : {}),
+          exclusive: (s, fn) => leases.tryRun(s, fn, { ...(tick ? { tick } : {}), ...(takeover ? { takeover } : {}) }),
         },
       ),
     resolveConflict: (conflictId, winner) =>

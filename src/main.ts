@@ -6,19 +6,25 @@ import { randomBytes } from 'node:crypto'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildAdminServer } from './admin/server.js'
 import { type AppContext, createApp, reconcileLines, summaryLine } from './app.js'
+import { createPgStateSource } from './db/metrics.store.js'
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
+import { registerStateMetrics } from './metrics.js'
+import { daemonSchedule } from './schedule.js'
 import { createScheduler } from './scheduler.js'
 import { createAdminApi } from './admin.ports.js'
 import { createPgResyncQueue } from './db/resync.store.js'
 import { createResyncWorker } from './resync.js'
+import { packageVersion } from './version.js'
+
+const METRICS_TIMEOUT_MS = 2_000
 
 export interface Daemon {
   db: OpenedDatabase
   adminUrl: string
   adminToken: string
-  /** Polls every stream once now (the demo's first pass). */
+  /** Resolves when the start-up pass has polled every stream once (and reconciled after it). */
   pollAll(): Promise<void>
   stop(): Promise<void>
 }
@@ -42,6 +48,17 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const app = createApp(ctx, { db, registry, onLeaseError: (err, what) => log.warn({ err }, `stream lease ${what} failed`) })
+  // read from the database at each scrape, bounded so that a slow database never fails the scrape
+  registerStateMetrics(registry, {
+    state: createPgStateSource(
+      db.sql,
+      app.targets.map((t) => t.stream),
+      METRICS_TIMEOUT_MS,
+    ),
+    timeoutMs: METRICS_TIMEOUT_MS + 500,
+    version: packageVersion(),
+    onError: (err) => log.warn({ err }, 'metrics: database state not read'),
+  })
   const controller = new AbortController()
 
   // poll, then reconcile the mappings on that connection and wake the executor
@@ -50,8 +67,9 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     signal: AbortSignal,
     mode: 'incremental' | 'full' = 'incremental',
     tick?: { schedule: string; at: Date },
+    takeover?: boolean,
   ) => {
-    await poll(connection, signal, mode, tick)
+    await poll(connection, signal, mode, tick, takeover)
     const reconciled = await app.reconcilePass({ signal, ...(connection !== undefined ? { connection } : {}) })
     for (const r of reconciled) {
       // the demo tells its story in lines: what each mapping queued
@@ -71,10 +89,11 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     }
     if (reconciled.some((r) => r.summary?.requests.length)) app.executor.notify()
   }
-  const poll = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full', tick?: { schedule: string; at: Date }) =>
+  const poll = (connection: string | undefined, signal: AbortSignal, mode: 'incremental' | 'full', tick?: { schedule: string; at: Date }, takeover?: boolean) =>
     app.pollPass({
       ...(connection !== undefined ? { connection } : {}),
       ...(tick ? { tick } : {}),
+      ...(takeover ? { takeover } : {}),
       mode,
       signal,
       onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
@@ -98,29 +117,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       },
     })
 
-  const scheduler = createScheduler(
-    Object.entries(ctx.config.connections)
-      .filter(([, c]) => Object.keys(c.streams).length > 0)
-      .flatMap(([name, c]) => [
-        {
-          name: `poll:${name}`,
-          expression: c.poll,
-          tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'incremental', { schedule: `poll:${name}`, at })),
-        },
-        // incremental streams also get a periodic full scan: deletions, and children of
-        // records whose timestamp did not move, are only seen that way
-        ...(app.targets.some((t) => t.stream.connection === name && !t.connector.readsFully(t.stream.stream))
-          ? [
-              {
-                name: `full-scan:${name}`,
-                expression: c.fullScanSchedule,
-                tick: async (signal: AbortSignal, at: Date) => void (await pass(name, signal, 'full', { schedule: `full-scan:${name}`, at })),
-              },
-            ]
-          : []),
-      ]),
-    ctx.logger,
-  )
+  const scheduler = createScheduler(daemonSchedule(ctx.config, app, pass), ctx.logger)
 
   const adminToken = ctx.env.adminToken ?? randomBytes(24).toString('base64url')
   // without a configured token the admin API is reachable from this machine only
@@ -131,7 +128,8 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const api = createAdminApi({ sql: db.sql, config: ctx.config, app, resyncQueue, onResyncQueued: () => resyncer.notify(), signal: controller.signal })
   const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql), api, redact: ctx.redactor.redact })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
-  scheduler.start()
+  // every connection is polled once now, then on its schedule
+  const firstPass = scheduler.start()
   // the outbox is drained continuously (woken early when reconcile queues writes)
   const pushing = app.executor.run(controller.signal).catch((err: unknown) => log.error({ err }, 'outbox executor stopped'))
   const resyncing = resyncer.run(controller.signal).catch((err: unknown) => log.error({ err }, 'resync worker stopped'))
@@ -142,13 +140,13 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     db,
     adminUrl: address,
     adminToken,
-    pollAll: async () => void (await pass(undefined, controller.signal)),
+    pollAll: () => firstPass,
     stop: () =>
       (stopped ??= (async () => {
         controller.abort(new InterruptedError('elsync is shutting down'))
-        await scheduler.stop()
-        await pushing
-        await resyncing
+        // runs, pushes and resyncs see the abort at their next request: they end as interrupted and
+        // release their leases; the scheduler waits for them at most 10 s, the executor as long
+        await Promise.race([Promise.all([scheduler.stop(), pushing, resyncing]), new Promise((r) => setTimeout(r, 10_000).unref())])
         await admin.close()
         await app.close()
         await db.close()

@@ -3,10 +3,8 @@
  * `main(argv): Promise<number>` (the exit status), imported only when run so that `check`
  * never loads the database driver.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { packageVersion } from '../version.js'
 
 export interface CommandModule {
   main(argv: readonly string[]): Promise<number>
@@ -35,20 +33,7 @@ export function usage(): string {
   return `usage: elsync <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun elsync <command> --help for a command's options, elsync --version for the version.\n`
 }
 
-/**
- * elsync's version from its package.json, the nearest one named elsync above `from`: this file
- * runs from src/cli under tsx and from dist/src/cli once built, so the distance differs.
- */
-export function packageVersion(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json')
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown }
-      if (pkg.name === 'elsync' && typeof pkg.version === 'string') return pkg.version
-    }
-    if (dirname(dir) === dir) return 'unknown'
-  }
-}
+export { packageVersion } from '../version.js'
 
 export interface DispatchOutput {
   readonly stdout: { write(text: string): unknown }

@@ -2,20 +2,13 @@
 import { startDaemon } from '../main.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, runCommand } from './context.js'
+import { untilStopSignal } from './signals.js'
 
 const USAGE = 'usage: elsync run [--config-dir <dir>]\n'
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/** Resolves on the first SIGINT or SIGTERM; a second one, a second or more later, quits at once. */
 export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-      resolve(sig)
-    }
-    process.on('SIGINT', on)
-    process.on('SIGTERM', on)
-  })
+  return untilStopSignal({ onForce: (sig) => process.stderr.write(`${sig} received again: quitting without waiting\n`) })
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -28,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`admin API: ${daemon.adminUrl}\n`)
     if (!ctx.env.adminToken) process.stdout.write(`admin token (generated, shown once; set ELSYNC_ADMIN_TOKEN to choose one): ${daemon.adminToken}\n`)
     const sig = await untilSignal()
-    process.stderr.write(`${sig} received: stopping\n`)
+    process.stderr.write(`${sig} received: stopping (again to quit at once)\n`)
     await daemon.stop()
     return 0
   })

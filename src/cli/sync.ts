@@ -15,6 +15,7 @@ import { plural } from '../text.js'
 import { parseCommandArgs } from './args.js'
 import { loadContext, openContextDatabase, runCommand } from './context.js'
 import { ExitError } from './errors.js'
+import { onStopSignal } from './signals.js'
 
 const USAGE = `usage: elsync sync [--connection <name>] [--stream <name>] [--full] [--confirm-deletes] [--dry-run] [--config-dir <dir>]
 
@@ -81,13 +82,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (values['dry-run']) process.stdout.write('dry run: nothing is written to any vendor; the mirror is updated as usual\n')
     const db = await openContextDatabase(ctx, (l) => process.stderr.write(`${l}\n`))
     const controller = new AbortController()
-    // a run cut short is recorded as interrupted; a second signal finds no handler and ends the process at once
-    const onSignal = (sig: NodeJS.Signals) => {
+    // a run cut short is recorded as interrupted; a second signal ends the process at once
+    const offSignals = onStopSignal((sig) => {
       process.stderr.write(`${sig} received: stopping after the current request (again to quit at once)\n`)
       controller.abort(new InterruptedError(`stopped by ${sig}`))
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    })
     let app: App | undefined
     try {
       // a long wait (Retry-After, a retried refused connection) gets a line beside the progress lines
@@ -126,8 +125,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const ok = results.every((r) => r.status === 'succeeded') && reconciled.every((r) => r.error === null) && !pushFailed
       return ok ? 0 : 1
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      offSignals()
       await app?.close()
       await db.close()
     }

@@ -44,6 +44,9 @@ const settingsSchema = z.object({
   ELSYNC_SECRET_KEY: optional(z.string().min(16, { error: 'must be at least 16 characters (it encrypts refresh tokens at rest)' })),
   ELSYNC_DATA_DIR: optional(z.string()),
   ELSYNC_FAILPOINT: optional(z.string()),
+  ELSYNC_LEASE_SECONDS: optional(
+    z.string().refine((s) => /^\d{1,4}$/.test(s) && Number(s) >= 1 && Number(s) <= 3600, { error: 'must be a whole number of seconds from 1 to 3600' }),
+  ),
 })
 
 export interface EnvSettings {
@@ -63,7 +66,15 @@ export interface EnvSettings {
   readonly dataDir: string
   /** Crash tests only: the named point (`push:after-send`, ...) at which the process kills itself with SIGKILL. */
   readonly failpoint?: string
+  /**
+   * How long a lease (of a stream, a mapping or a claimed outbox row) lives without a heartbeat;
+   * heartbeats renew it every third of that. A replica that dies has its work taken over after it.
+   * Absent: DEFAULT_LEASE_SECONDS.
+   */
+  readonly leaseMs?: number
 }
+
+export const DEFAULT_LEASE_SECONDS = 30
 
 /** Reads and validates the settings; throws a ConfigError naming every bad variable. */
 export function readEnv(env: Env = process.env): EnvSettings {
@@ -89,6 +100,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     ...(v.ELSYNC_SECRET_KEY !== undefined && { secretKey: v.ELSYNC_SECRET_KEY }),
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
     ...(v.ELSYNC_FAILPOINT !== undefined && { failpoint: v.ELSYNC_FAILPOINT }),
+    leaseMs: Number(v.ELSYNC_LEASE_SECONDS ?? DEFAULT_LEASE_SECONDS) * 1000,
   }
 }
 

@@ -14,6 +14,8 @@ import { withDbRetry } from './transient.js'
 export interface LeaseOptions {
   /** The schedule tick this run belongs to (`poll:elean` at 10:01:00); absent for manual runs. */
   tick?: { schedule: string; at: Date }
+  /** Take the lease only if it is still orphaned (see `orphans`): of several replicas, one takes a dead one's stream over. */
+  takeover?: boolean
 }
 
 /** Why a run did not start: another owner holds the lease, or this tick already ran elsewhere. */
@@ -26,10 +28,15 @@ export interface StreamLeases {
    * lease is lost (a heartbeat found another owner, or could not renew before expiry).
    */
   tryRun<T>(stream: StreamRef, fn: (leaseLost: AbortSignal) => Promise<T>, opts?: LeaseOptions): Promise<T | LeaseRefusal>
+  /**
+   * Leases that ran out while their owner still held them: a release clears the owner, so that
+   * owner stopped heartbeating mid-run (it died, or lost the database). Its run is to be redone.
+   */
+  orphans(): Promise<StreamRef[]>
 }
 
 export interface StreamLeaseSettings {
-  /** How long a lease lives without a heartbeat (default 30 s): a dead replica's streams move on after this. */
+  /** How long a lease lives without a heartbeat (default 30 s, heartbeats every third of it): a dead replica's streams move on after this. */
   ttlMs?: number
   owner?: string
   /** Errors of heartbeats and releases (the database may be away); they never throw. */
@@ -55,6 +62,15 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
   async function acquire(stream: StreamRef, opts: LeaseOptions): Promise<true | LeaseRefusal> {
     const schedule = opts.tick?.schedule ?? null
     const at = opts.tick?.at.toISOString() ?? null
+    if (opts.takeover) {
+      const taken = await sql`
+        update elsync.stream_leases set owner = ${owner}, expires_at = now() + make_interval(secs => ${ttlMs / 1000}),
+          heartbeat_at = now(), acquired_at = now()
+        where connection = ${stream.connection} and stream = ${stream.stream}
+          and owner is not null and owner <> ${owner} and expires_at <= now()
+        returning 1`
+      return taken.length > 0 ? true : 'busy'
+    }
     const taken = await sql`
       insert into elsync.stream_leases as l (connection, stream, owner, expires_at, heartbeat_at, acquired_at, last_ticks)
       values (${stream.connection}, ${stream.stream}, ${owner}, now() + make_interval(secs => ${ttlMs / 1000}), now(), now(),
@@ -76,6 +92,13 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
 
   return {
     owner,
+    async orphans() {
+      const rows = await sql<StreamRef[]>`
+        select connection, stream from elsync.stream_leases
+        where owner is not null and owner <> ${owner} and expires_at <= now()
+        order by connection, stream`
+      return rows.map((r) => ({ connection: r.connection, stream: r.stream }))
+    },
     async tryRun(stream, fn, opts = {}) {
       // claimed locally before the database is asked, so two runs of this process never both pass
       if (running.has(keyOf(stream))) return 'busy'

@@ -117,6 +117,23 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
       return rows.map(toRow).sort((a, b) => a.id - b.id)
     },
 
+    async extend(ids: readonly number[], owner: string, leaseMs: number): Promise<number[]> {
+      if (ids.length === 0) return []
+      const rows = await sql<{ id: string }[]>`
+        update elsync.outbox set lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
+        where id = any(${ids.map(String)}::bigint[]) and lease_owner = ${owner} and lease_expires_at > now() and state in ('pending', 'failed')
+        returning id`
+      return rows.map((r) => Number(r.id))
+    },
+
+    async release(ids: readonly number[], owner: string): Promise<void> {
+      if (ids.length === 0) return
+      // never attempted: the claim gives its attempt back
+      await sql`
+        update elsync.outbox set lease_owner = null, lease_expires_at = null, attempts = greatest(attempts - 1, 0), updated_at = now()
+        where id = any(${ids.map(String)}::bigint[]) and lease_owner = ${owner} and state in ('pending', 'failed')`
+    },
+
     async markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void> {
       const left = leftOut(row, result)
       await sql.begin(async (tx) => {

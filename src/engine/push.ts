@@ -15,9 +15,13 @@ import type { OutboxRow, OutboxStore, PushFailure, PushResult } from './write.ty
  * Within a batch the executor keeps the order too: a link's rows run one after the other
  * in one lane, and once one of them fails the rest of that link waits for a later claim.
  *
- * Leases: a row runs only while at least half its lease is left, and its requests are
- * aborted when three quarters have passed, so the answer is recorded while the lease still
- * holds and no other executor can have claimed the row meanwhile.
+ * Leases: a claimed batch's leases are renewed by a heartbeat (every third of the lease) while
+ * its rows wait their turn (a connection's rate budget may hold them for minutes), so the
+ * lease can be short and the rows of an executor that died are claimed again soon. A row runs
+ * only while at least half its lease is left, and its requests are aborted when three
+ * quarters have passed without a renewal, so the answer is recorded while the lease still
+ * holds and no other executor can have claimed the row meanwhile. Rows claimed but never
+ * started (shutdown, an earlier row of their link failed) are released at the end of the batch.
  */
 
 export interface PushExecutorOptions {
@@ -28,6 +32,8 @@ export interface PushExecutorOptions {
   /** This executor's lease owner name (unique per replica). */
   owner: string
   leaseMs: number
+  /** How often the leases of a batch in progress are renewed (default a third of `leaseMs`). */
+  heartbeatMs?: number
   /** Rows per claim (default 20). */
   batch?: number
   /** Lanes pushed at once; a lane is one connection's rows (default 4). */
@@ -58,7 +64,7 @@ export interface PushExecutorOptions {
   onError?: (err: unknown, ctx: { during: Bookkeeping; row?: OutboxRow }) => void
 }
 
-type Bookkeeping = 'drain' | 'mark' | 'mirror' | 'prune'
+type Bookkeeping = 'drain' | 'mark' | 'mirror' | 'prune' | 'heartbeat' | 'release'
 
 export interface PushHooks {
   afterClaim?(row: OutboxRow): void
@@ -85,6 +91,16 @@ export interface PushExecutor {
 
 type Outcome = 'sent' | 'failed' | 'dead' | 'deferred'
 
+/** The leases of one claimed batch: valid until `validUntil` unless a row is in `lost`. */
+interface Hold {
+  validUntil: number
+  /** Rows still to be marked or released, renewed by the heartbeat. */
+  readonly open: Set<number>
+  readonly lost: Set<number>
+  /** Aborts a row's requests when its lease is found lost. */
+  readonly onLost: Map<number, () => void>
+}
+
 /** The part of the lease a row may start in, and the part after which its requests are aborted. */
 const START_WITHIN = 0.5
 const ABORT_AFTER = 0.75
@@ -96,6 +112,7 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
   const maxAttempts = opts.maxAttempts ?? 8
   const backoff = opts.backoff ?? DEFAULT_BACKOFF
   const pollMs = opts.pollMs ?? 5_000
+  const heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3))
   const now = opts.now ?? (() => new Date())
   const random = opts.random ?? Math.random
   const report = (err: unknown, ctx: { during: Bookkeeping; row?: OutboxRow }): void => safely(() => opts.onError?.(err, ctx))
@@ -114,17 +131,17 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     }
   }
 
-  async function pushRow(row: OutboxRow, claimedAt: number, signal: AbortSignal): Promise<Outcome> {
-    const left = claimedAt + leaseMs - now().getTime()
-    if (signal.aborted || left < leaseMs * (1 - START_WITHIN)) return 'deferred'
-    const rowSignal = withDeadline(signal, left - leaseMs * (1 - ABORT_AFTER))
+  async function pushRow(row: OutboxRow, hold: Hold, signal: AbortSignal): Promise<Outcome> {
+    const left = hold.validUntil - now().getTime()
+    if (signal.aborted || hold.lost.has(row.id) || left < leaseMs * (1 - START_WITHIN)) return 'deferred'
+    const rowSignal = withLeaseDeadline(signal, row.id, hold)
     let result: PushResult
     try {
       opts.hooks?.afterClaim?.(row)
       result = await performPush(row, opts.connectors(row.stream.connection), rowSignal.signal, opts.connectors)
       opts.hooks?.afterSend?.(row, result)
     } catch (err) {
-      return fail(row, err, rowSignal.signal.aborted)
+      return fail(row, hold, err, rowSignal.signal.aborted)
     } finally {
       rowSignal.dispose()
     }
@@ -133,6 +150,7 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     // link and sees an echo; the other order would show a pushed record with no link yet (for a
     // crash's whole lease) that reconcile could take for a new one. A crash between the two
     // loses only the record's `push` attribution: the next poll reads the record, equal to the base.
+    hold.open.delete(row.id)
     try {
       await outbox.markSent(row, owner, result)
     } catch (err) {
@@ -152,7 +170,8 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     return 'sent'
   }
 
-  async function fail(row: OutboxRow, err: unknown, interrupted: boolean): Promise<Outcome> {
+  async function fail(row: OutboxRow, hold: Hold, err: unknown, interrupted: boolean): Promise<Outcome> {
+    hold.open.delete(row.id)
     // cut short by shutdown or the lease's end: whether it reached the vendor is unknown, and the
     // next attempt looks before creating; the row is released for another executor at once
     const failure: PushFailure = interrupted
@@ -181,12 +200,70 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     return [...lanes.values()]
   }
 
-  async function runLane(lane: readonly OutboxRow[], claimedAt: number, signal: AbortSignal, total: DrainResult): Promise<void> {
+  async function runLane(lane: readonly OutboxRow[], hold: Hold, signal: AbortSignal, total: DrainResult): Promise<void> {
     const held = new Set<number>()
     for (const row of lane) {
-      const outcome = held.has(row.linkId) ? 'deferred' : await pushRow(row, claimedAt, signal)
+      const outcome = held.has(row.linkId) ? 'deferred' : await pushRow(row, hold, signal)
       if (outcome !== 'sent') held.add(row.linkId)
       total[outcome]++
+    }
+  }
+
+  /** Renews the batch's leases until `stop`; a row the store no longer lists as ours is lost. */
+  function heartbeat(hold: Hold): () => void {
+    let beating = false
+    const timer = setInterval(() => {
+      if (beating || hold.open.size === 0) return
+      beating = true
+      const ids = [...hold.open]
+      // read before the renewal: the lease ends no earlier than this plus leaseMs
+      const renewedAt = now().getTime()
+      outbox
+        .extend(ids, owner, leaseMs)
+        .then(
+          (kept) => {
+            const still = new Set(kept)
+            for (const id of ids) {
+              if (still.has(id) || !hold.open.has(id)) continue
+              hold.lost.add(id)
+              hold.onLost.get(id)?.()
+            }
+            hold.validUntil = renewedAt + leaseMs
+          },
+          (err: unknown) => report(err, { during: 'heartbeat' }),
+        )
+        .finally(() => {
+          beating = false
+        })
+    }, heartbeatMs)
+    timer.unref?.()
+    return () => clearInterval(timer)
+  }
+
+  /** A row's requests end when the run stops, when its lease is lost, or when too little of it is left. */
+  function withLeaseDeadline(signal: AbortSignal, id: number, hold: Hold): { signal: AbortSignal; dispose: () => void } {
+    const controller = new AbortController()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const abort = (): void => controller.abort(signal.reason)
+    const check = (): void => {
+      const ms = hold.validUntil - leaseMs * (1 - ABORT_AFTER) - now().getTime()
+      if (ms <= 0) controller.abort(new Error('the lease is about to run out'))
+      else {
+        timer = setTimeout(check, ms)
+        timer.unref?.()
+      }
+    }
+    hold.onLost.set(id, () => controller.abort(new Error('the lease was taken over')))
+    if (signal.aborted) abort()
+    else signal.addEventListener('abort', abort, { once: true })
+    check()
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        clearTimeout(timer)
+        hold.onLost.delete(id)
+        signal.removeEventListener('abort', abort)
+      },
     }
   }
 
@@ -197,7 +274,16 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
       const claimedAt = now().getTime()
       const rows = await outbox.claim({ owner, leaseMs, limit: batch })
       if (rows.length === 0) break
-      await eachLimited(lanesOf(rows), parallel, (lane) => runLane(lane, claimedAt, signal, total))
+      const hold: Hold = { validUntil: claimedAt + leaseMs, open: new Set(rows.map((r) => r.id)), lost: new Set(), onLost: new Map() }
+      const stopBeating = heartbeat(hold)
+      try {
+        await eachLimited(lanesOf(rows), parallel, (lane) => runLane(lane, hold, signal, total))
+      } finally {
+        stopBeating()
+        // what was claimed but never started goes back at once, for this or another executor
+        const unstarted = [...hold.open].filter((id) => !hold.lost.has(id))
+        if (unstarted.length > 0) await outbox.release(unstarted, owner).catch((err: unknown) => report(err, { during: 'release' }))
+      }
     }
     return total
   }
@@ -219,23 +305,6 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
       }
     },
     notify: () => wakeup.notify(),
-  }
-}
-
-/** The run's signal, also aborted after `ms`; `dispose` detaches it. */
-function withDeadline(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController()
-  const abort = (): void => controller.abort(signal.reason)
-  const timer = setTimeout(() => controller.abort(new Error('the lease is about to run out')), Math.max(0, ms))
-  timer.unref?.()
-  if (signal.aborted) abort()
-  else signal.addEventListener('abort', abort, { once: true })
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', abort)
-    },
   }
 }
 

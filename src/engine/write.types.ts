@@ -275,6 +275,10 @@ export interface OutboxStore {
   /** The write succeeded: state `sent` (`ignored` when it skipped on purpose), the answer's excerpt, and for a create the link gets its counterpart. */
   markSent(row: OutboxRow, owner: string, result: PushResult): Promise<void>
   markFailed(row: OutboxRow, owner: string, failure: PushFailure): Promise<void>
+  /** The heartbeat: renews the leases of rows this owner still holds; returns their ids (a row missing from it was lost). */
+  extend(ids: readonly number[], owner: string, leaseMs: number): Promise<number[]>
+  /** Gives back claimed rows that were never attempted (shutdown, an earlier row of the link failed): claimable at once, the attempt not counted. */
+  release(ids: readonly number[], owner: string): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */
   retry(id: number): Promise<boolean>
   /**

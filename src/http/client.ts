@@ -315,6 +315,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
         ...(out.status !== undefined ? { status: out.status } : {}),
       }
       log.info({ ...event, err: out.error.message }, 'retrying')
+      metrics.retried(conn.name, event.reason)
       deps.onWait?.(event)
       await sleep(wait, req.signal)
     }

@@ -1,28 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { connectionsFileSchema } from '../../src/config/schema.js'
-import type { EnvSettings } from '../../src/config/env.js'
 import { startDaemon, type Daemon } from '../../src/main.js'
-import { startElean } from '../../src/sim/elean/index.js'
 import { createTestDb } from '../support/db.js'
-import { captureLogs } from '../support/logs.js'
+import { eleanDaemonWorld } from '../support/daemon.js'
 import { until } from '../support/until.js'
 
 const db = await createTestDb()
-const sim = await startElean({ port: 0 })
-sim.store.seed('web', 30, 3)
-const logs = captureLogs([sim.credentials.apiKey!])
-const { connections } = connectionsFileSchema.parse({
-  connections: {
-    elean: {
-      kind: 'elean',
-      baseUrl: sim.baseUrl,
-      auth: { mode: 'bearer', token: sim.credentials.apiKey },
-      poll: '0 0 1 1 *',
-      streams: { web: { project: 'web' } },
-    },
-  },
-})
-const env: EnvSettings = { databaseUrl: db.url, configDir: '.', adminPort: 0, logLevel: 'debug', dataDir: '.elsync', adminToken: 'a-long-enough-admin-token' }
+const { sim, logs, ctx } = await eleanDaemonWorld(db, { logLevel: 'debug' })
 let daemon: Daemon
 afterAll(async () => {
   await daemon?.stop()
@@ -30,8 +13,8 @@ afterAll(async () => {
 })
 
 describe('the daemon', () => {
-  it('serves health, readiness and metrics, guards /v1, polls, and stops idempotently', async () => {
-    daemon = await startDaemon({ env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor }, { say: () => {} })
+  it('serves health, readiness and metrics, guards /v1, polls at start-up, and stops idempotently', async () => {
+    daemon = await startDaemon(ctx, { say: () => {} })
     const url = daemon.adminUrl.replace('0.0.0.0', '127.0.0.1')
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' })
     expect((await fetch(`${url}/readyz`)).status).toBe(200)
@@ -39,6 +22,7 @@ describe('the daemon', () => {
     const wrong = await fetch(`${url}/v1/streams`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })
     expect(await wrong.json()).toEqual({ error: { code: 'unauthorized', message: 'missing or invalid admin token' } })
 
+    // the schedule's first tick is months away: the start-up pass polls anyway
     await daemon.pollAll()
     const [row] = await db.sql`select count(*)::int as n from elsync.records_current where connection = 'elean'`
     expect(row?.n).toBe(30)
@@ -52,12 +36,9 @@ describe('the daemon', () => {
   })
 
   it('records a run cut short by shutdown as interrupted', async () => {
-    const stopping = await startDaemon(
-      { env, config: { dir: '.', connections, mappings: [] }, logger: logs.logger, redactor: logs.redactor },
-      { say: () => {} },
-    )
-    // a long Retry-After holds the run in flight until the daemon stops
+    // a long Retry-After holds the start-up run in flight until the daemon stops
     await fetch(`${sim.server.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate-limit', retryAfterSeconds: 60, count: 1 }) })
+    const stopping = await startDaemon(ctx, { say: () => {} })
     const polled = stopping.pollAll()
     await until('a run in flight', async () => ((await db.sql`select 1 from elsync.sync_runs where status = 'running'`).length > 0 ? true : undefined))
     await until('the rate-limit wait', () => (logs.text().includes('"waitMs":60000') ? true : undefined))

@@ -9,6 +9,7 @@ describe('readEnv', () => {
       adminPort: 8787,
       logLevel: 'info',
       dataDir: './.elsync',
+      leaseMs: 30_000,
     })
   })
 
@@ -24,6 +25,7 @@ describe('readEnv', () => {
       LOG_FORMAT: 'json',
       ELSYNC_SECRET_KEY: 'k'.repeat(32),
       ELSYNC_DATA_DIR: '/var/lib/elsync',
+      ELSYNC_LEASE_SECONDS: '5',
       UNRELATED: 'ignored',
     })
     expect(settings).toEqual({
@@ -37,6 +39,7 @@ describe('readEnv', () => {
       logFormat: 'json',
       secretKey: 'k'.repeat(32),
       dataDir: '/var/lib/elsync',
+      leaseMs: 5_000,
     })
   })
 
@@ -64,6 +67,10 @@ describe('readEnv', () => {
     expect(() => readEnv({ LOG_FORMAT: 'text' })).toThrow(
       /^environment: LOG_FORMAT: must be one of json, pretty \(unset: pretty on a terminal, json otherwise\)$/,
     )
+  })
+
+  it('refuses a lease shorter than a second or given as anything but whole seconds', () => {
+    for (const bad of ['0', '1.5', '3601', 'ten']) expect(() => readEnv({ ELSYNC_LEASE_SECONDS: bad })).toThrow(/ELSYNC_LEASE_SECONDS: must be a whole number/)
   })
 
   it('refuses a port above 65535', () => {

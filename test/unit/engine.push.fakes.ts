@@ -32,6 +32,7 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
   let nextId = 0
   let failClaim: Error | null = null
   let failMarkSent = 0
+  let extensions = 0
 
   const held = (s: StoredRow, owner: string) => s.leaseOwner === owner && s.leaseUntil > clock.ms()
   const unfinished = (s: StoredRow) => s.row.state === 'pending' || s.row.state === 'failed' || s.row.state === 'dead'
@@ -87,6 +88,22 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
     async prune() {
       return 0
     },
+    async extend(ids, owner, leaseMs) {
+      await Promise.resolve()
+      extensions++
+      const kept = rows.filter((s) => ids.includes(s.row.id) && held(s, owner) && (s.row.state === 'pending' || s.row.state === 'failed'))
+      for (const s of kept) s.leaseUntil = clock.ms() + leaseMs
+      return kept.map((s) => s.row.id)
+    },
+    async release(ids, owner) {
+      await Promise.resolve()
+      for (const s of rows) {
+        if (!ids.includes(s.row.id) || !held(s, owner)) continue
+        log.push(`released ${s.row.id}`)
+        s.leaseOwner = null
+        s.row.attempts = Math.max(0, s.row.attempts - 1)
+      }
+    },
     async retry(id) {
       const s = rows.find((r) => r.row.id === id && r.row.state === 'dead')
       if (!s) return false
@@ -130,6 +147,8 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
     enqueue,
     get,
     log,
+    /** Heartbeats the store answered. */
+    extensions: () => extensions,
     links,
     failNextClaim: (err: Error) => void (failClaim = err),
     failNextMarkSent: () => void (failMarkSent = 1),
