@@ -211,6 +211,29 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       return { mappingId: spec.id, busy: false, summary: null, error: { code: e.code, message: ctx.redactor.redact(e.message) } }
     }
   }
+  // In this process a reconcile of a mapping that is reconciling already waits and runs after
+  // it, instead of being skipped as busy: the caller's poll may have committed changes after the
+  // running one read the feed, and a skip would leave them to the next tick (a whole poll
+  // interval). Callers that come while one waits share its run, which starts after their polls.
+  // Dry runs keep the lease's answer (busy): they write nothing that could be late.
+  const turns = new Map<string, { current: Promise<MappingReconcile>; next: Promise<MappingReconcile> | null }>()
+  const startTurn = (spec: MappingSpec, opts: ReconcilePassOptions): Promise<MappingReconcile> => {
+    const current: Promise<MappingReconcile> = reconcileOne(spec, opts).finally(() => {
+      const turn = turns.get(spec.id)
+      if (turn?.current === current && !turn.next) turns.delete(spec.id)
+    })
+    turns.set(spec.id, { current, next: null })
+    return current
+  }
+  function reconcileInTurn(spec: MappingSpec, opts: ReconcilePassOptions): Promise<MappingReconcile> {
+    if (opts.dryRun) return reconcileOne(spec, opts)
+    const turn = turns.get(spec.id)
+    if (!turn) return startTurn(spec, opts)
+    if (turn.next) return turn.next.then(() => ({ mappingId: spec.id, busy: true, summary: null, error: null }))
+    const next = turn.current.then(() => startTurn(spec, opts))
+    turn.next = next
+    return next
+  }
   const catalogOf = (connection: string): FieldCatalog => {
     const fields = connectorOf(connection).fields
     if (!fields) throw new SyncError(`connection "${connection}" has no field catalog`)
@@ -225,7 +248,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       for (const { spec } of specs) {
         if (opts.connection !== undefined && spec.left.connection !== opts.connection && spec.right.connection !== opts.connection) continue
         if (opts.signal.aborted) break
-        out.push(await reconcileOne(spec, opts))
+        out.push(await reconcileInTurn(spec, opts))
       }
       return out
     },
