@@ -19,6 +19,20 @@ export interface ScheduleEntry {
   tick: (signal: AbortSignal, at: Date) => Promise<void>
 }
 
+/**
+ * node-cron's own notices go to our logger, not to the console (where they broke JSON log
+ * lines): a tick skipped because the previous one still runs is part of the design (info).
+ */
+function cronLogger(log: Logger, schedule: string) {
+  const text = (m: string | Error) => (m instanceof Error ? m.message : m)
+  return {
+    info: (m: string) => log.debug({ schedule }, m),
+    warn: (m: string) => log.info({ schedule }, m),
+    error: (m: string | Error, err?: Error) => log.error({ schedule, err: err ?? m }, text(m)),
+    debug: (m: string | Error) => log.debug({ schedule }, text(m)),
+  }
+}
+
 export function createScheduler(entries: readonly ScheduleEntry[], logger: Logger): Scheduler {
   const log = logger.child({ component: 'scheduler' })
   const controller = new AbortController()
@@ -36,7 +50,7 @@ export function createScheduler(entries: readonly ScheduleEntry[], logger: Logge
             void run.finally(() => running.delete(run))
             return run
           },
-          { name: e.name, noOverlap: true },
+          { name: e.name, noOverlap: true, logger: cronLogger(log, e.name) },
         ),
       )
       log.info({ schedules: entries.map((e) => `${e.name} ${e.expression}`) }, 'scheduler started')
