@@ -297,14 +297,28 @@ export function summaryLine(r: StreamRunResult): string {
     : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
 }
 
-/** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
+const QUEUED_LINES = 5
+
+/**
+ * What reconcile did for one mapping, then one line per write and per error: all of them for
+ * a dry run, the first few of each for a real one (the daemon's lines show where a change
+ * goes; a first sync may queue thousands).
+ */
 export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
   if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
   if (r.error) return `FAILED mapping ${r.mappingId}: ${r.error.code}: ${r.error.message}\n`
   const s = r.summary
   if (!s) return ''
   const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}`
-  const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
-  const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
+  const listed = (lines: string[], what: string) => {
+    const shown = dryRun ? lines : lines.slice(0, QUEUED_LINES)
+    const more = lines.length - shown.length
+    return shown.map((l) => `  ${l}\n`).join('') + (more > 0 ? `  … and ${plural(more, `more ${what}`)}\n` : '')
+  }
+  const plan = listed(s.plan, 'write')
+  const errors = listed(
+    s.errors.map((e) => `error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}`),
+    'error',
+  )
   return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`
 }
