@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: one JSON line per figure, each a ratio or count measured in this run
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
- * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000).
+ * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000);
+ * freshness over BENCH_FRESHNESS_N changes (default 20).
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
 import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
@@ -12,11 +13,13 @@ import { runStream } from '../src/engine/poll.js'
 import { createHttpClient } from '../src/http/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
 import { backfillPageCost } from './backfill.js'
+import { freshness } from './freshness.js'
 import { benchDatabase, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
 const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const BACKFILL_N = Number(process.env.BENCH_BACKFILL_N ?? 50_000)
+const FRESHNESS_N = Number(process.env.BENCH_FRESHNESS_N ?? 20)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
@@ -137,7 +140,8 @@ async function main(): Promise<void> {
     // per-page cost over a first backfill, in a database of its own so the mirror starts empty
     line(await backfillPageCost(BACKFILL_N, { logger, redactor }))
     line({ figure: 'attachment_streaming_rss', measured: false, reason: 'attachment transfer (push) is not built yet' })
-    line({ figure: 'freshness', measured: false, reason: 'reconcile and push are not built yet: changes do not reach the other system' })
+    // seconds from a change in one simulator to its arrival in the other, the daemon polling every 5 s
+    line(await freshness({ changes: FRESHNESS_N, pollSeconds: 5 }))
   } finally {
     for (const s of sims) s.stop()
     await db.drop()
