@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DEMO_QUERIES } from '../../src/cli/demo.js'
@@ -72,5 +73,11 @@ describe('the demo', () => {
     expect(history?.some((r) => r.source === 'push')).toBe(true)
     expect(writes?.some((r) => r.state === 'sent' && r.op === 'update')).toBe(true)
     expect(pairs?.length).toBeGreaterThan(0)
+  })
+
+  it('shows in the README the queries it prints (the docs test runs the README’s)', async () => {
+    const flat = (text: string) => text.replace(/\s+/g, ' ')
+    const readme = flat(await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8'))
+    for (const q of DEMO_QUERIES) expect(readme).toContain(flat(q.sql))
   })
 })
