@@ -2,7 +2,8 @@
  * `npm run bench`: one JSON line per figure, each a ratio or count measured in this run
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000); an
- * attachment of BENCH_ATTACHMENT_MB (default 250) copied Elementum → Elementum.
+ * attachment of BENCH_ATTACHMENT_MB (default 250) copied Elementum → Elementum; freshness over
+ * BENCH_FRESHNESS_N changes (default 20).
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
 import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
@@ -14,12 +15,14 @@ import { createHttpClient } from '../src/http/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
 import { attachmentStreamingRss } from './attachments.js'
 import { backfillPageCost } from './backfill.js'
+import { freshness } from './freshness.js'
 import { benchDatabase, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
 const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const BACKFILL_N = Number(process.env.BENCH_BACKFILL_N ?? 50_000)
 const ATTACHMENT_MB = Number(process.env.BENCH_ATTACHMENT_MB ?? 250)
+const FRESHNESS_N = Number(process.env.BENCH_FRESHNESS_N ?? 20)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
@@ -140,7 +143,8 @@ async function main(): Promise<void> {
     // per-page cost over a first backfill, in a database of its own so the mirror starts empty
     line(await backfillPageCost(BACKFILL_N, { logger, redactor }))
     line(await attachmentStreamingRss(db.url, ATTACHMENT_MB))
-    line({ figure: 'freshness', measured: false, reason: 'reconcile and push are not built yet: changes do not reach the other system' })
+    // seconds from a change in one simulator to its arrival in the other, the daemon polling every 5 s
+    line(await freshness({ changes: FRESHNESS_N, pollSeconds: 5 }))
   } finally {
     for (const s of sims) s.stop()
     await db.drop()

@@ -307,6 +307,31 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       return { mappingId: spec.id, busy: false, summary: null, error: { code: e.code, message: ctx.redactor.redact(e.message) } }
     }
   }
+  // In this process a reconcile of a mapping that is reconciling already waits and runs after
+  // it, instead of being skipped as busy: the caller's poll may have committed changes after the
+  // running one read the feed, and a skip would leave them to the next tick (a whole poll
+  // interval). Callers that come while one waits share its run, which starts after their polls.
+  // Dry runs keep the lease's answer (busy): they write nothing that could be late.
+  type MappingEntry = (typeof specs)[number]
+  const turns = new Map<string, { current: Promise<MappingReconcile>; next: Promise<MappingReconcile> | null }>()
+  const startTurn = (entry: MappingEntry, opts: ReconcilePassOptions): Promise<MappingReconcile> => {
+    const id = entry.spec.id
+    const current: Promise<MappingReconcile> = reconcileOne(entry, opts).finally(() => {
+      const turn = turns.get(id)
+      if (turn?.current === current && !turn.next) turns.delete(id)
+    })
+    turns.set(id, { current, next: null })
+    return current
+  }
+  function reconcileInTurn(entry: MappingEntry, opts: ReconcilePassOptions): Promise<MappingReconcile> {
+    if (opts.dryRun) return reconcileOne(entry, opts)
+    const turn = turns.get(entry.spec.id)
+    if (!turn) return startTurn(entry, opts)
+    if (turn.next) return turn.next.then(() => ({ mappingId: entry.spec.id, busy: true, summary: null, error: null }))
+    const next = turn.current.then(() => startTurn(entry, opts))
+    turn.next = next
+    return next
+  }
   const catalogOf = (connection: string): FieldCatalog => {
     const fields = connectorOf(connection).fields
     if (!fields) throw new SyncError(`connection "${connection}" has no field catalog`)
@@ -328,7 +353,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         if (opts.connection !== undefined && spec.left.connection !== opts.connection && spec.right.connection !== opts.connection) continue
         if (opts.mapping !== undefined && spec.id !== opts.mapping) continue
         if (opts.signal.aborted) break
-        out.push(await reconcileOne(one, opts))
+        out.push(await reconcileInTurn(one, opts))
       }
       return out
     },
@@ -395,7 +420,13 @@ export function summaryLine(r: StreamRunResult): string {
     : `FAILED ${name} (${counts}${notes}): ${r.error?.code}: ${r.error?.message}`
 }
 
-/** What reconcile did for one mapping; with a dry run, the writes it would make, one per line. */
+const QUEUED_LINES = 5
+
+/**
+ * What reconcile did for one mapping, then one line per write and per error: all of them for
+ * a dry run, the first few of each for a real one (the daemon's lines show where a change
+ * goes; a first sync may queue thousands).
+ */
 export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
   if (r.busy) return `skipped mapping ${r.mappingId}: another elsync process is reconciling it\n`
   if (r.paused) return `skipped mapping ${r.mappingId}: paused by an admin\n`
@@ -407,7 +438,15 @@ export function reconcileLines(r: MappingReconcile, dryRun: boolean): string {
     .map(([what, n]) => `, ${n} ${what}`)
     .join('')
   const counts = `${s.changes} changes, ${s.records} records, ${s.requests.length} writes ${dryRun ? 'planned' : 'queued'}, ${s.conflicts.length} conflicts${s.errors.length ? `, ${s.errors.length} errors` : ''}${children}`
-  const plan = dryRun ? s.plan.map((l) => `  ${l}\n`).join('') : ''
-  const errors = s.errors.map((e) => `  error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}\n`).join('')
+  const listed = (lines: string[], what: string) => {
+    const shown = dryRun ? lines : lines.slice(0, QUEUED_LINES)
+    const more = lines.length - shown.length
+    return shown.map((l) => `  ${l}\n`).join('') + (more > 0 ? `  … and ${plural(more, `more ${what}`)}\n` : '')
+  }
+  const plan = listed(s.plan, 'write')
+  const errors = listed(
+    s.errors.map((e) => `error ${e.stream.connection} ${e.remoteId}${e.field ? ` ${e.field}` : ''}: ${e.code}: ${e.message}`),
+    'error',
+  )
   return `mapping ${r.mappingId}: ${counts}\n${plan}${errors}`
 }

@@ -35,6 +35,8 @@ export interface DaemonOptions {
   freshDatabase?: string
   /** Human-readable lines: each finished stream run, and what each reconcile queued (the demo prints them). */
   onRun?: (line: string) => void
+  /** Only stream runs that changed something, or did not succeed, reach `onRun` (the demo polls every few seconds). */
+  quietRuns?: boolean
 }
 
 export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise<Daemon> {
@@ -98,7 +100,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       signal,
       onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
       onStreamDone: (r) => {
-        opts.onRun?.(summaryLine(r))
+        if (!opts.quietRuns || r.changed || r.deleted || r.status !== 'succeeded') opts.onRun?.(summaryLine(r))
         ;(r.status === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))(
           {
             connection: r.stream.connection,

@@ -22,6 +22,20 @@ interface EntryBase {
   lane?: string
 }
 
+/**
+ * node-cron's own notices go to our logger, not to the console (where they broke JSON log
+ * lines): a tick skipped because the previous one still runs is part of the design (info).
+ */
+function cronLogger(log: Logger, schedule: string) {
+  const text = (m: string | Error) => (m instanceof Error ? m.message : m)
+  return {
+    info: (m: string) => log.debug({ schedule }, m),
+    warn: (m: string) => log.info({ schedule }, m),
+    error: (m: string | Error, err?: Error) => log.error({ schedule, err: err ?? m }, text(m)),
+    debug: (m: string | Error) => log.debug({ schedule }, text(m)),
+  }
+}
+
 export interface CronEntry extends EntryBase {
   expression: string
   /** Also run once when the scheduler starts (a daemon started at 10:00:05 on `*\/1` does not wait until 10:01). */
@@ -84,7 +98,13 @@ export function createScheduler(entries: readonly ScheduleEntry[], logger: Logge
           every(e)
           continue
         }
-        tasks.push(cron.schedule(e.expression, (context) => fire(e, () => e.tick(controller.signal, context.date)), { name: e.name, noOverlap: true }))
+        tasks.push(
+          cron.schedule(e.expression, (context) => fire(e, () => e.tick(controller.signal, context.date)), {
+            name: e.name,
+            noOverlap: true,
+            logger: cronLogger(log, e.name),
+          }),
+        )
         if (e.atStart) startup.push(fire(e, () => e.tick(controller.signal)))
       }
       log.info({ schedules: entries.map((e) => ('everyMs' in e ? `${e.name} every ${e.everyMs} ms` : `${e.name} ${e.expression}`)) }, 'scheduler started')

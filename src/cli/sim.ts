@@ -118,7 +118,7 @@ export function printSims(sims: AllSims, out: (line: string) => void): void {
   }
 }
 
-function portIsFree(port: number, host: string): Promise<boolean> {
+export function portIsFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer()
     probe.once('error', () => resolve(false))

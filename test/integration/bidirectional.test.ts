@@ -106,4 +106,19 @@ describe('bidirectional records, Elementum ↔ Elean', () => {
     await cycle()
     expect(writeCount() - before).toBe(0)
   })
+
+  it('runs a reconcile that finds its mapping reconciling in this process after it, instead of skipping it as busy', async () => {
+    // the daemon's passes of two connections reconcile the same mapping: a skip would leave the
+    // second poll's changes to the next tick. A third caller shares the second's run.
+    const signal = AbortSignal.timeout(60_000)
+    const [first, second, third] = await Promise.all([app.reconcilePass({ signal }), app.reconcilePass({ signal }), app.reconcilePass({ signal })])
+    expect(first[0]).toMatchObject({ busy: false, error: null })
+    expect(second[0]).toMatchObject({ busy: false, error: null })
+    expect(second[0]?.summary).not.toBeNull()
+    expect(third[0]).toMatchObject({ busy: true, summary: null })
+    // dry runs still get the lease's answer
+    const [running, dry] = await Promise.all([app.reconcilePass({ signal }), app.reconcilePass({ signal, dryRun: true })])
+    expect(running[0]?.busy).toBe(false)
+    expect(dry[0]?.busy).toBe(true)
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { summaryLine } from '../../src/app.js'
+import { type MappingReconcile, reconcileLines, summaryLine } from '../../src/app.js'
 import { progressLine, summaryLines } from '../../src/cli/sync.js'
 import type { StreamRunResult } from '../../src/engine/poll.js'
 
@@ -41,5 +41,23 @@ describe('sync output lines', () => {
         .at(-2),
     ).toBe('1 of 2 streams succeeded, 1 interrupted')
     expect(summaryLines([])).toBe('')
+  })
+
+  it('lists the first five writes and errors a reconcile queued, and every one it planned in a dry run', () => {
+    const plan = Array.from({ length: 7 }, (_, i) => `update elean WEB-${i + 1} title: A → B`)
+    const errors = Array.from({ length: 6 }, (_, i) => ({ stream, remoteId: `WEB-${i + 1}`, field: 'status', code: 'unmappable_value', message: 'no entry' }))
+    const r: MappingReconcile = {
+      mappingId: 'm',
+      busy: false,
+      error: null,
+      summary: { changes: 7, records: 7, linksCreated: 0, requests: plan.map(() => ({}) as never), plan, conflicts: [], errors },
+    }
+    const queued = reconcileLines(r, false).split('\n')
+    expect(queued[0]).toBe('mapping m: 7 changes, 7 records, 7 writes queued, 0 conflicts, 6 errors')
+    expect(queued.slice(1, 7)).toEqual([...plan.slice(0, 5).map((l) => `  ${l}`), '  … and 2 more writes'])
+    expect(queued.slice(7, 13)).toEqual([...[1, 2, 3, 4, 5].map((i) => `  error elean WEB-${i} status: unmappable_value: no entry`), '  … and 1 more error'])
+    const planned = reconcileLines(r, true).split('\n')
+    expect(planned.filter((l) => l.startsWith('  update ')).length).toBe(7)
+    expect(planned.filter((l) => l.startsWith('  error ')).length).toBe(6)
   })
 })
