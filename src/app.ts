@@ -297,7 +297,10 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
         ...(failpoint && { hooks: { afterRecord: (handled: number) => void (handled === 1 && failpoint('reconcile:mid-batch')) } }),
       })
     try {
-      if (!opts.dryRun && (await isMappingPaused(deps.db.sql, spec.id))) return { mappingId: spec.id, busy: false, paused: true, summary: null, error: null }
+      // a dry run (a plan) is made for a paused mapping too; it asks all the same, so that it
+      // reaches the mapping's lease after a reconcile that was asked for first
+      const paused = await isMappingPaused(deps.db.sql, spec.id)
+      if (paused && !opts.dryRun) return { mappingId: spec.id, busy: false, paused: true, summary: null, error: null }
       // one replica reconciles a mapping at a time: its offset is read and saved without a compare-and-set
       const summary = await leases.tryRun({ connection: MAPPING_LEASE, stream: spec.id }, () => run())
       if (summary === 'busy' || summary === 'tick-done') return { mappingId: spec.id, busy: true, summary: null, error: null }
