@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import type { Failpoint } from '../../src/app.js'
+import { elsyncSync as spawnSync } from '../support/sync.world.js'
 import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,23 +33,7 @@ fields:
 attachments: { direction: both, oversize: link }
 `
 
-function elsyncSync(env: NodeJS.ProcessEnv, failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
-    env: failpoint ? { ...env, ELSYNC_FAILPOINT: failpoint } : env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()))
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()))
-  const guard = setTimeout(() => child.kill('SIGTERM'), 90_000)
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(guard)
-      resolve({ code, signal, output })
-    })
-  })
-}
+const elsyncSync = (env: NodeJS.ProcessEnv, failpoint?: Failpoint) => spawnSync(env, failpoint)
 
 const sha = (b: Uint8Array | undefined) => (b ? createHash('sha256').update(b).digest('hex') : null)
 

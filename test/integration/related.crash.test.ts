@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import type { Failpoint } from '../../src/app.js'
+import { elsyncSync as spawnSync } from '../support/sync.world.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,23 +58,7 @@ const env: NodeJS.ProcessEnv = {
 delete env.ELSYNC_FAILPOINT
 
 /** `elsync sync --full` (relating and watching leave `Updated on` alone: a full poll reads them). */
-function elsyncSync(failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync', '--full'], {
-    env: failpoint ? { ...env, ELSYNC_FAILPOINT: failpoint } : env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-  const guard = setTimeout(() => child.kill('SIGTERM'), 90_000)
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(guard)
-      resolve({ code, signal, output })
-    })
-  })
-}
+const elsyncSync = (failpoint?: Failpoint) => spawnSync(env, failpoint, ['--full'])
 
 /** The dead run's leases, moved to their end (they would run out on their own). */
 async function expireLeases(): Promise<void> {

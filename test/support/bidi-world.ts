@@ -92,10 +92,10 @@ export interface Exit {
 /** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
 export function elsyncSync(
   world: Pick<BidiWorld, 'env'>,
-  opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
 ): Promise<Exit> {
   const started = Date.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync', ...(opts.args ?? [])], {
     env: { ...world.env, ...opts.env, ...(opts.failpoint && { ELSYNC_FAILPOINT: opts.failpoint }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -43,9 +43,10 @@ export async function writeSimConfig(
 
 /**
  * The same two connections parsed, for tests that build the app in-process: an unlimited Elean
- * key (the 60/min budget has the Elean connector's own tests) and no comment reads per scan.
+ * key (the 60/min budget has the Elean connector's own tests) and `elean`'s further settings
+ * (by default no comment reads per scan).
  */
-export function simConnections(sims: { elementum: StartedElementum; elean: StartedElean }) {
+export function simConnections(sims: { elementum: StartedElementum; elean: StartedElean }, elean: Record<string, unknown> = { commentsPerScan: 0 }) {
   return connectionsFileSchema.parse({
     connections: {
       elementum: {
@@ -59,7 +60,7 @@ export function simConnections(sims: { elementum: StartedElementum; elean: Start
         baseUrl: sims.elean.baseUrl,
         auth: { mode: 'bearer', token: sims.elean.credentials.apiKey },
         rateLimit: { perMinute: 100_000 },
-        commentsPerScan: 0,
+        ...elean,
         streams: { web: { project: 'web' } },
       },
     },
