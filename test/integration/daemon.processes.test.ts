@@ -140,7 +140,7 @@ describe('two daemons on one database', () => {
       expect(codes, `${a.output().slice(-2000)}\n---\n${b.output().slice(-2000)}`).toEqual([0, 0])
 
       const runs = await runsOf(world.db)
-      expect(runs.length).toBeGreaterThan(10)
+      expect(runs.length).toBeGreaterThanOrEqual((before?.n ?? 0) + 6)
       expect(overlaps(runs)).toEqual([])
       // both replicas did work: their owners took stream leases (one row per stream and mapping, the last owner each)
       pairedOnce(world)
@@ -202,7 +202,7 @@ describe('two daemons on one database', () => {
 
 describe('stopping the daemon', () => {
   it('exits 0 within 15 s of a SIGTERM to `npm run elsync -- run` in the middle of a sync, and the next start loses nothing', {
-    timeout: 120_000,
+    timeout: 240_000,
   }, async () => {
     const world = await startWorld('0 0 1 1 *')
     try {
@@ -224,7 +224,7 @@ describe('stopping the daemon', () => {
 
       // the next start polls again at once and finishes the cycle the stopped one began
       const again = elsyncRun(world)
-      await until('both sides to hold every record', () => (synced(world) ? true : undefined), 60_000)
+      await until('both sides to hold every record', () => (synced(world) ? true : undefined), 120_000)
       await until('the outbox to be empty', async () => ((await unsent(world.db)) === 0 ? true : undefined), 30_000)
       pairedOnce(world)
       again.kill('SIGTERM')
