@@ -1,13 +1,10 @@
 import { spawn } from 'node:child_process'
-import { copyFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import type { Failpoint } from '../../src/app.js'
 import type { Sql } from '../../src/db/client.js'
-import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
-import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
-import { writeSimConfig } from './sim.config.js'
-import { vendorWrites } from './sync-cycle.js'
+import type { StartedElean } from '../../src/sim/elean/index.js'
+import type { StartedElementum } from '../../src/sim/elementum/index.js'
+import { startSimPair } from './sim.pair.js'
 
 /**
  * A bidirectional world for spawned `elsync` processes: an Elementum and an Elean simulator
@@ -32,21 +29,13 @@ export interface BidiWorldOptions {
 }
 
 export async function startBidiWorld(db: { sql: Sql; url: string }, opts: BidiWorldOptions = {}): Promise<BidiWorld> {
-  const seed = opts.seed ?? 5
-  const elementum = await startElementum({ port: 0, seed })
-  // unlimited: the 60/min key would make each run wait out the rate budget
-  const elean = await startElean({ port: 0, seed, perMinute: 0 })
-  seedNamespace(elementum.store, 'tasks', 'it-requests', opts.left ?? 8, seed)
-  elean.store.seed('web', opts.right ?? 6, seed)
-  settleEleanSeed(elean)
-  const dir = await mkdtemp(join(tmpdir(), 'elsync-bidi-'))
-  await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
-  const simEnv = await writeSimConfig(
-    dir,
-    { elementum, elean },
+  const { elementum, elean, dir, simEnv } = await startSimPair(
+    'elsync-bidi-',
+    { ...(opts.connections?.elean && { elean: opts.connections.elean }), ...(opts.connections?.elementum && { elementum: opts.connections.elementum }) },
     {
-      elean: { commentsPerScan: 0, ...opts.connections?.elean },
-      ...(opts.connections?.elementum && { elementum: opts.connections.elementum }),
+      ...(opts.seed !== undefined && { seed: opts.seed }),
+      ...(opts.left !== undefined && { left: opts.left }),
+      ...(opts.right !== undefined && { right: opts.right }),
     },
   )
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'info', ...simEnv }
@@ -60,21 +49,6 @@ export async function startBidiWorld(db: { sql: Sql; url: string }, opts: BidiWo
       await Promise.all([elementum.close(), elean.close()])
       await rm(dir, { recursive: true, force: true })
     },
-  }
-}
-
-/**
- * Seeded values the mapping cannot carry in one cycle leave work for a second one even without
- * a crash: priority is written left-to-right only, so a task created in Elementum from Elean
- * takes Elementum's default (P3) and the next cycle writes it back as `medium`; Elean's
- * "In Review" has no Elementum status. Here every Elean task starts as the cycle leaves it.
- */
-function settleEleanSeed(elean: StartedElean): void {
-  const project = elean.store.project('web')!
-  const inProgress = project.statuses.find((s) => s.name === 'In Progress')!
-  const inReview = project.statuses.find((s) => s.name === 'In Review')!
-  for (const task of project.topLevel) {
-    elean.store.editTask(task, { priority: 'medium', ...(task.statusId === inReview.id ? { statusId: inProgress.id } : {}) }, 'if-changed')
   }
 }
 
@@ -138,15 +112,4 @@ export async function expireLeases(sql: Sql): Promise<number> {
   return streams.length + rows.length
 }
 
-/** Write requests elsync has made to either simulator so far. */
-export const writeCount = (w: BidiWorld) => vendorWrites(w.elementum.server.stats()) + vendorWrites(w.elean.server.stats())
-
-/** Titles on each side now, straight from the vendors (Elean trims what it stores). */
-export function titles(w: BidiWorld): { left: string[]; right: string[] } {
-  const ns = w.elementum.store.namespace('tasks', 'it-requests')!
-  const project = w.elean.store.project('web')!
-  return {
-    left: ns.order.map((seq) => ns.bySeq.get(seq)!.data.Title!.trim()),
-    right: project.topLevel.map((t) => t.title.trim()),
-  }
-}
+export { titles, writeCount } from './sim.pair.js'

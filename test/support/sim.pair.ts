@@ -1,10 +1,10 @@
 import { copyFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SimStats } from '../../src/sim/common/server.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, seedNamespace, startElementum } from '../../src/sim/elementum/index.js'
 import { writeSimConfig } from './sim.config.js'
+import { vendorWrites } from './sync-cycle.js'
 
 /** An Elementum and an Elean simulator joined by the example mapping `it-requests` (crash and replica tests). */
 export interface SimPair {
@@ -12,17 +12,25 @@ export interface SimPair {
   elean: StartedElean
 }
 
+/** The pair's sample data: `left` Elementum requests and `right` settled Elean tasks from `seed` (default 8, 6, 5). */
+export interface PairSeed {
+  seed?: number
+  left?: number
+  right?: number
+}
+
 /**
- * The pair with its sample data (8 Elementum requests, 6 settled Elean tasks, seed 5) and a config
- * dir (`mkdtemp` with `prefix`, the caller removes it) holding connections.yaml with `extra`
- * settings and the example mapping; `simEnv` fills the config's `${NAME}`s.
+ * The pair with its sample data and a config dir (`mkdtemp` with `prefix`, the caller removes it)
+ * holding connections.yaml with `extra` settings and the example mapping; `simEnv` fills the
+ * config's `${NAME}`s.
  */
-export async function startSimPair(prefix: string, extra: Parameters<typeof writeSimConfig>[2] = {}) {
-  const elementum = await startElementum({ port: 0, seed: 5 })
+export async function startSimPair(prefix: string, extra: Parameters<typeof writeSimConfig>[2] = {}, data: PairSeed = {}) {
+  const seed = data.seed ?? 5
+  const elementum = await startElementum({ port: 0, seed })
   // unlimited: the 60/min key would make each run wait out the rate budget
-  const elean = await startElean({ port: 0, seed: 5, perMinute: 0 })
-  seedNamespace(elementum.store, 'tasks', 'it-requests', 8, 5)
-  elean.store.seed('web', 6, 5)
+  const elean = await startElean({ port: 0, seed, perMinute: 0 })
+  seedNamespace(elementum.store, 'tasks', 'it-requests', data.left ?? 8, seed)
+  elean.store.seed('web', data.right ?? 6, seed)
   settleEleanSeed(elean)
   const dir = await mkdtemp(join(tmpdir(), prefix))
   await copyFile('mappings/it-requests.mapping.yaml', join(dir, 'it-requests.mapping.yaml'))
@@ -45,12 +53,8 @@ export function settleEleanSeed(elean: StartedElean): void {
   }
 }
 
-const WRITE = /^(POST|PUT|PATCH|DELETE) /
-export const writes = (s: SimStats) =>
-  Object.entries(s.byRoute)
-    .filter(([route]) => WRITE.test(route) && !route.includes('oauth') && !route.includes('/_sim'))
-    .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
-export const writeCount = (w: SimPair) => writes(w.elementum.server.stats()) + writes(w.elean.server.stats())
+/** Write requests elsync has made to either simulator so far. */
+export const writeCount = (w: SimPair) => vendorWrites(w.elementum.server.stats()) + vendorWrites(w.elean.server.stats())
 
 /** Titles on each side now, straight from the vendors (Elean trims what it stores). */
 export function titles(w: SimPair): { left: string[]; right: string[] } {
