@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createStreamLeases } from '../../src/db/leases.store.js'
-import { ADMIN_TOKEN, startAdminHarness } from '../support/admin.js'
+import { ADMIN_TOKEN, declaredSchema, openApiOperations, startAdminHarness, undeclaredAnswers } from '../support/admin.js'
 import { createTestDb } from '../support/db.js'
 import { until } from '../support/until.js'
 
@@ -145,6 +145,40 @@ describe('the admin API: guards and errors', () => {
       additionalProperties: false,
     })
     expect(resync.security).toEqual([{ bearer: [] }])
+  })
+
+  it('declares in /openapi.json what every route answers: its 2xx body, and {error: {code, message}} for each error status', async () => {
+    const ops = await openApiOperations(h)
+    const template = (url: string) => url.replace(/\/1(\/|$)/, '/:id$1').replace('it-requests', ':id')
+    expect([...ops.keys()].sort()).toEqual(ROUTES.map(([method, url]) => `${method} ${template(url)}`).sort())
+    const errorSchema = {
+      type: 'object',
+      properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, additionalProperties: false } },
+      additionalProperties: false,
+    }
+    for (const [key, op] of ops) {
+      const statuses = Object.keys(op.responses)
+      const ok = statuses.filter((s) => /^2\d\d$/.test(s))
+      expect(ok, key).toEqual([key === 'POST /v1/resync' ? '202' : '200'])
+      expect(op.responses[ok[0] ?? '']?.content?.['application/json']?.schema, key).toMatchObject({ type: 'object', additionalProperties: false })
+      const expected = ['400', '401', '500']
+      if (key !== 'GET /v1/streams') expected.push('404')
+      if (/retry|resolve|plan/.test(key)) expected.push('409')
+      if (key.startsWith('POST')) expected.push('413', '415')
+      expect(statuses.filter((s) => s !== ok[0]).sort(), key).toEqual(expected.sort())
+      for (const s of expected) expect(op.responses[s]?.content?.['application/json']?.schema, `${key} ${s}`).toMatchObject(errorSchema)
+    }
+    // the schemas hold: a run with a field missing or one too many is not what GET /v1/runs/:id declares
+    const runSchema = declaredSchema(ops.get('GET /v1/runs/:id')!, 200)!
+    const answer = {
+      ...{ id: 7, connection: 'elean', stream: 'web', mode: 'full', state: 'succeeded', queuedAt: null, startedAt: '2026-12-05T00:00:00.123456+00:00' },
+      ...{ finishedAt: null, durationMs: 12, pages: 1, records: { seen: 3, changed: 0, deleted: 0 }, requests: 2, quarantined: 0, childrenStale: 0 },
+      ...{ since: null, error: null },
+    }
+    expect(runSchema.safeParse(answer).success).toBe(true)
+    const { error: _, ...missing } = answer
+    expect(runSchema.safeParse(missing).success).toBe(false)
+    expect(runSchema.safeParse({ ...answer, token: 'x' }).success).toBe(false)
   })
 })
 
@@ -354,5 +388,15 @@ describe('the admin API over the simulators', () => {
     expect(h.answers.length).toBeGreaterThan(100)
     for (const answer of h.answers) for (const secret of h.secrets) expect(answer).not.toContain(secret)
     for (const answer of h.answers) expect(answer).not.toMatch(/\bat .+\.(ts|js):\d+/)
+  })
+
+  it('answered, on every route, only statuses and bodies that /openapi.json declares, and a 2xx at least once', async () => {
+    expect(h.exchanges.length).toBeGreaterThan(100)
+    expect(await undeclaredAnswers(h)).toEqual([])
+    for (const key of (await openApiOperations(h)).keys())
+      expect(
+        h.exchanges.some((x) => `${x.method} ${x.route}` === key && x.status < 300),
+        `a 2xx from ${key}`,
+      ).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPrng, type Prng } from '../../src/sim/common/prng.js'
-import { startAdminHarness } from '../support/admin.js'
+import { startAdminHarness, undeclaredAnswers } from '../support/admin.js'
 import { createTestDb } from '../support/db.js'
 
 /**
@@ -124,5 +124,7 @@ describe('the admin API under fuzzing', () => {
     }
     // the fuzz reached past validation too, not only 400s
     expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([200, 400, 404]))
+    // and each answer is one /openapi.json declares for its route and status
+    expect(await undeclaredAnswers(h)).toEqual([])
   })
 })

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { Registry } from 'prom-client'
 import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import type { JSONSchema } from 'zod/v4/core'
 import { createAdminApi } from '../../src/admin.ports.js'
 import { buildAdminServer } from '../../src/admin/server.js'
 import { type App, createApp } from '../../src/app.js'
@@ -31,12 +33,21 @@ export interface AdminHarness {
   worker: ResyncWorker | null
   secrets: string[]
   answers: string[]
+  /** Every answer of a route, with its route as registered (`/v1/runs/:id`), for checks against `/openapi.json`. */
+  exchanges: Exchange[]
   call(method: 'GET' | 'POST', url: string, opts?: CallOptions): Promise<{ status: number; body: any }>
   /** poll both streams, reconcile, push. */
   cycle(): Promise<void>
   /** Another replica's resync worker on the same database (its own app and leases), until close. */
   startReplica(): void
   close(): Promise<void>
+}
+
+export interface Exchange {
+  method: string
+  route: string
+  status: number
+  body: string
 }
 
 export interface CallOptions {
@@ -76,6 +87,12 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
     redact: logs.redactor.redact,
   })
   const answers: string[] = []
+  const exchanges: Exchange[] = []
+  server.addHook('onSend', async (req, reply, payload) => {
+    const route = req.routeOptions.url
+    if (route !== undefined && typeof payload === 'string') exchanges.push({ method: req.method, route, status: reply.statusCode, body: payload })
+    return payload
+  })
 
   return {
     elementum,
@@ -86,6 +103,7 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
     worker,
     secrets,
     answers,
+    exchanges,
     async call(method, url, o = {}) {
       const payload = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body))
       const res = await server.inject({
@@ -121,4 +139,43 @@ export async function startAdminHarness(db: TestDb, opts: { conflict: 'manual' |
       await Promise.all([elementum.close(), elean.close()])
     },
   }
+}
+
+interface OpenApiOperation {
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>
+}
+/** `/openapi.json`'s operations, keyed `GET /v1/runs/:id` as fastify names routes. */
+export async function openApiOperations(h: AdminHarness): Promise<Map<string, OpenApiOperation>> {
+  const doc = (await h.server.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, OpenApiOperation>> }
+  const out = new Map<string, OpenApiOperation>()
+  for (const [path, methods] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(methods)) out.set(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, op)
+  return out
+}
+
+/** The JSON schema an operation declares for a status, as zod (the document is OpenAPI 3.0); undefined when it declares none. */
+export function declaredSchema(op: OpenApiOperation, status: number): z.ZodType | undefined {
+  const schema = op.responses[String(status)]?.content?.['application/json']?.schema
+  return schema === undefined ? undefined : z.fromJSONSchema(schema as JSONSchema.JSONSchema, { defaultTarget: 'openapi-3.0' })
+}
+
+/**
+ * Every answer a `/v1` route gave that its OpenAPI description does not allow: a status it
+ * does not declare, or a body its schema for that status refuses. Empty when the document is true.
+ */
+export async function undeclaredAnswers(h: AdminHarness): Promise<string[]> {
+  const ops = await openApiOperations(h)
+  const out: string[] = []
+  for (const x of h.exchanges) {
+    const op = ops.get(`${x.method} ${x.route}`)
+    if (!op) continue
+    const schema = declaredSchema(op, x.status)
+    if (!schema) {
+      out.push(`${x.method} ${x.route} answered ${x.status}, which it does not declare: ${x.body.slice(0, 200)}`)
+      continue
+    }
+    const r = schema.safeParse(JSON.parse(x.body))
+    if (!r.success) out.push(`${x.method} ${x.route} ${x.status}: ${r.error.message} in ${x.body.slice(0, 300)}`)
+  }
+  return out
 }

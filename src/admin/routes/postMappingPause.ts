@@ -1,9 +1,11 @@
 import { z } from 'zod'
 import type { AdminApp } from '../schemas.js'
-import { name, noBody, secured } from '../schemas.js'
+import { pauseState } from '../responses.js'
+import { bodyErrors, errors, name, noBody, secured } from '../schemas.js'
 import type { AdminApi } from '../types.js'
 
 const params = z.strictObject({ id: name })
+const response = { 200: pauseState, ...errors(404, ...bodyErrors) }
 
 /**
  * `POST /v1/mappings/:id/pause` and `/resume`: a paused mapping is not reconciled and its queued
@@ -16,7 +18,7 @@ export function registerPostMappingPause(app: AdminApp, api: AdminApi): void {
   ] as const) {
     app.post(
       `/v1/mappings/:id/${action}`,
-      { schema: { tags: ['mappings'], summary: `${action === 'pause' ? 'Pause' : 'Resume'} a mapping`, security: secured, params, body: noBody } },
+      { schema: { tags: ['mappings'], summary: `${action === 'pause' ? 'Pause' : 'Resume'} a mapping`, security: secured, params, body: noBody, response } },
       async (req) => api.setPaused(req.params.id, paused),
     )
   }
