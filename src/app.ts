@@ -10,7 +10,7 @@ import { type Config, DEFAULT_OUTBOX_RETENTION_DAYS } from './config/schema.js'
 import { createConnector } from './connectors/index.js'
 import { connectorModule } from './connectors/registry.js'
 import type { Sql } from './db/client.js'
-import { createStreamLeases } from './db/leases.store.js'
+import { createStreamLeases, type LeaseOptions } from './db/leases.store.js'
 import { createPgMirror } from './db/mirror.store.js'
 import { createPgTokenVault } from './db/vault.store.js'
 import type { MappingConfig } from './config/schema.js'
@@ -142,6 +142,18 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   tick?: { schedule: string; at: Date }
   /** Only streams whose lease was orphaned by a replica that died (see `orphans`); others are skipped as busy. */
   takeover?: boolean
+  /** A one-shot sync's wait for a stream another process holds (see `BusyWait`); absent: it is skipped at once. */
+  waitForBusy?: BusyWait
+}
+
+/**
+ * How long a one-shot command waits for work another process holds (a stream, a mapping, claimed
+ * writes) before it gives up on it: the holder finishes and lets go, or it died and its lease runs out.
+ */
+export interface BusyWait {
+  ms: number
+  /** The wait began, for one stream or mapping (`elean/web`, `mapping it-requests`). */
+  onWaiting?: (what: string) => void
 }
 
 export interface MappingReconcile {
@@ -162,6 +174,8 @@ export interface ReconcilePassOptions {
   connection?: string
   /** Only this mapping. */
   mapping?: string
+  /** A one-shot sync's wait for a mapping another process is reconciling (see `BusyWait`); absent: it is skipped at once. */
+  waitForBusy?: BusyWait
 }
 
 export interface App {
@@ -302,7 +316,9 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       const paused = await isMappingPaused(deps.db.sql, spec.id)
       if (paused && !opts.dryRun) return { mappingId: spec.id, busy: false, paused: true, summary: null, error: null }
       // one replica reconciles a mapping at a time: its offset is read and saved without a compare-and-set
-      const summary = await leases.tryRun({ connection: MAPPING_LEASE, stream: spec.id }, () => run())
+      const summary = await leases.tryRun({ connection: MAPPING_LEASE, stream: spec.id }, () => run(), {
+        ...(opts.waitForBusy && { wait: leaseWait(opts.waitForBusy, `mapping ${spec.id}`, opts.signal) }),
+      })
       if (summary === 'busy' || summary === 'tick-done') return { mappingId: spec.id, busy: true, summary: null, error: null }
       return { mappingId: spec.id, busy: false, summary, error: null }
     } catch (err) {
@@ -360,7 +376,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, stream, tick, takeover, onStreamDone, ...opts }) =>
+    pollPass: ({ connection, stream, tick, takeover, waitForBusy, onStreamDone, ...opts }) =>
       syncPass(
         mirror,
         targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
@@ -371,7 +387,12 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
             onStreamDone?.(r)
           },
           redact: ctx.redactor.redact,
-          exclusive: (s, fn) => leases.tryRun(s, fn, { ...(tick ? { tick } : {}), ...(takeover ? { takeover } : {}) }),
+          exclusive: (s, fn) =>
+            leases.tryRun(s, fn, {
+              ...(tick ? { tick } : {}),
+              ...(takeover ? { takeover } : {}),
+              ...(waitForBusy && { wait: leaseWait(waitForBusy, `${s.connection}/${s.stream}`, opts.signal) }),
+            }),
         },
       ),
     resolveConflict: (conflictId, winner) =>
@@ -386,6 +407,10 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }),
     close: async () => {},
   }
+}
+
+function leaseWait(w: BusyWait, what: string, signal: AbortSignal): NonNullable<LeaseOptions['wait']> {
+  return { ms: w.ms, signal, ...(w.onWaiting && { onWaiting: () => w.onWaiting?.(what) }) }
 }
 
 /** The named crash points of issue 9, where `ELSYNC_FAILPOINT=<name>` kills the process. */

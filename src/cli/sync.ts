@@ -28,6 +28,10 @@ that have a side on them, and push the writes that are due.
                 even above massDeleteFraction (use after a refused mass delete)
   --dry-run     poll and mirror as usual, then plan: reconcile in a transaction that is rolled
                 back, print one line per write it would make, and write nothing to any vendor
+
+A stream, mapping or claimed write that another elsync process holds is waited for, up to
+twice ELSYNC_LEASE_SECONDS: a live process lets go when it is done, a dead one's lease runs
+out. Whatever is still held then is skipped, and the exit status is 1.
 `
 
 /** The streams a selection names; an unknown connection or stream is a usage error. */
@@ -39,6 +43,9 @@ export function selectStreams(config: Config, connection?: string, stream?: stri
   if (stream !== undefined && picked.length === 0) throw new ExitError(2, `unknown stream "${stream}"${connection ? ` on connection "${connection}"` : ''}`)
   return picked
 }
+
+/** How long a sync waits for a stream, mapping or write another process holds, in leases (ELSYNC_LEASE_SECONDS). */
+const BUSY_WAIT_LEASES = 2
 
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
@@ -95,34 +102,54 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (line) process.stdout.write(`${line}\n`)
       }
       app = createApp(ctx, { db, streams: selection, onWait })
+      // work another process holds (a daemon's run, or a dead process's lease) is waited for: a
+      // live holder lets go when it is done, a dead one's lease runs out within one lease
+      const waitMs = BUSY_WAIT_LEASES * app.leaseMs
+      const waitSeconds = Math.round(waitMs / 1000)
+      const waitForBusy = {
+        ms: waitMs,
+        onWaiting: (what: string) => process.stdout.write(`waiting for ${what}: another elsync process holds it (up to ${waitSeconds} s)\n`),
+      }
       let busy = 0
       const results = await app.pollPass({
+        waitForBusy,
         mode: values.full ? 'full' : 'incremental',
         signal: controller.signal,
         source: values.full ? 'resync' : 'poll',
         forceDelete: values['confirm-deletes'],
         onPage: (p) => process.stdout.write(progressLine(p)),
-        // a daemon (or another sync) running the same stream holds its lock: the stream is skipped
+        // still held when the wait ran out: the stream is skipped, and the sync did not do its job
         onBusy: (s) => {
           busy += 1
-          process.stdout.write(`skipped ${s.connection}/${s.stream}: another elsync process is running it\n`)
+          process.stdout.write(`skipped ${s.connection}/${s.stream}: another elsync process is still running it after ${waitSeconds} s\n`)
         },
       })
       process.stdout.write(summaryLines(results))
       if (busy) process.stdout.write(`${plural(busy, 'stream')} skipped: busy in another process\n`)
       const dryRun = values['dry-run']
-      const reconciled = await app.reconcilePass({ signal: controller.signal, dryRun, ...(values.connection ? { connection: values.connection } : {}) })
+      const reconciled = await app.reconcilePass({
+        signal: controller.signal,
+        dryRun,
+        waitForBusy,
+        ...(values.connection ? { connection: values.connection } : {}),
+      })
       for (const r of reconciled) process.stdout.write(reconcileLines(r, dryRun))
       let pushFailed = false
       if (!dryRun && reconciled.length > 0) {
-        const pushed = await app.executor.drain(controller.signal)
+        const pushed = await app.executor.drain(controller.signal, {
+          waitForHeld: {
+            ms: waitMs,
+            onWaiting: (n) => process.stdout.write(`waiting for ${plural(n, 'write')} another elsync process has claimed (up to ${waitSeconds} s)\n`),
+          },
+        })
+        const held = pushed.held ? `, ${pushed.held} still held by another elsync process` : ''
         process.stdout.write(
-          `pushed: ${pushed.sent} sent, ${pushed.failed} to retry, ${pushed.dead} dead${pushed.deferred ? `, ${pushed.deferred} deferred` : ''}\n`,
+          `pushed: ${pushed.sent} sent, ${pushed.failed} to retry, ${pushed.dead} dead${pushed.deferred ? `, ${pushed.deferred} deferred` : ''}${held}\n`,
         )
-        // a write to retry later is not a failure of this cycle; one parked as dead needs an admin
-        pushFailed = pushed.dead > 0
+        // a write to retry later is not a failure of this cycle; one parked as dead needs an admin, one still held was not done
+        pushFailed = pushed.dead > 0 || (pushed.held ?? 0) > 0
       }
-      const ok = results.every((r) => r.status === 'succeeded') && reconciled.every((r) => r.error === null) && !pushFailed
+      const ok = busy === 0 && results.every((r) => r.status === 'succeeded') && reconciled.every((r) => r.error === null && !r.busy) && !pushFailed
       return ok ? 0 : 1
     } finally {
       offSignals()

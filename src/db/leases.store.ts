@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { SyncError } from '../engine/errors.js'
 import type { StreamRef } from '../engine/types.js'
 import type { Sql } from './client.js'
@@ -16,7 +17,15 @@ export interface LeaseOptions {
   tick?: { schedule: string; at: Date }
   /** Take the lease only if it is still orphaned (see `orphans`): of several replicas, one takes a dead one's stream over. */
   takeover?: boolean
+  /**
+   * A one-shot command's wait: while another owner holds the lease, ask again until it is released
+   * or runs out (its owner died), up to `ms`; `onWaiting` is called once, when the wait begins.
+   */
+  wait?: { ms: number; signal: AbortSignal; onWaiting?: () => void }
 }
+
+/** How often a waiting `tryRun` asks for the lease again. */
+const WAIT_STEP_MS = 250
 
 /** Why a run did not start: another owner holds the lease, or this tick already ran elsewhere. */
 export type LeaseRefusal = 'busy' | 'tick-done'
@@ -104,7 +113,8 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       if (running.has(keyOf(stream))) return 'busy'
       running.add(keyOf(stream))
       // taking a lease is one idempotent statement: run again after a dropped connection
-      const acquired = await withDbRetry(() => acquire(stream, opts), { what: `taking the lease of ${keyOf(stream)}`, maxMs: 10_000 }).catch((err: unknown) => {
+      const take = () => withDbRetry(() => acquire(stream, opts), { what: `taking the lease of ${keyOf(stream)}`, maxMs: 10_000 })
+      const acquired = await (opts.wait ? waitFor(take, opts.wait) : take()).catch((err: unknown) => {
         running.delete(keyOf(stream))
         throw err
       })
@@ -144,6 +154,19 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       }
     },
   }
+}
+
+/** Takes the lease, asking again while it is busy, until the wait's time is up or its signal aborts. */
+async function waitFor(take: () => Promise<true | LeaseRefusal>, wait: NonNullable<LeaseOptions['wait']>): Promise<true | LeaseRefusal> {
+  const deadline = Date.now() + wait.ms
+  let r = await take()
+  if (r !== 'busy' || wait.ms <= 0) return r
+  wait.onWaiting?.()
+  while (r === 'busy' && Date.now() < deadline && !wait.signal.aborted) {
+    await sleep(Math.min(WAIT_STEP_MS, Math.max(1, deadline - Date.now())), undefined, { signal: wait.signal }).catch(() => {})
+    r = await take()
+  }
+  return r
 }
 
 export class LeaseLostError extends SyncError {

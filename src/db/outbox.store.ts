@@ -117,6 +117,14 @@ export function createPgOutboxStore(sql: Sql): OutboxStore {
       return rows.map(toRow).sort((a, b) => a.id - b.id)
     },
 
+    async heldElsewhere(owner: string): Promise<number[]> {
+      const rows = await sql<{ id: string }[]>`
+        select id from elsync.outbox
+        where state in ('pending', 'failed') and next_attempt_at <= now() and lease_expires_at > now() and lease_owner is distinct from ${owner}
+        order by id`
+      return rows.map((r) => Number(r.id))
+    },
+
     async extend(ids: readonly number[], owner: string, leaseMs: number): Promise<number[]> {
       if (ids.length === 0) return []
       const rows = await sql<{ id: string }[]>`

@@ -78,11 +78,22 @@ export interface DrainResult {
   dead: number
   /** Claimed but left for a later claim (an earlier row of its link failed, too little lease left, shutdown). */
   deferred: number
+  /** With `waitForHeld`: rows another executor still held when the wait ended (0 otherwise). */
+  held?: number
+}
+
+export interface DrainOptions {
+  /**
+   * A one-shot command's wait for due rows another executor holds (claimed, not marked yet): the
+   * drain goes on claiming until each row held when it began is settled by its holder, or its
+   * lease ran out (the holder died) and this drain pushed it, or `ms` passed.
+   */
+  waitForHeld?: { ms: number; onWaiting?: (rows: number) => void }
 }
 
 export interface PushExecutor {
-  /** Pushes everything due now: claims batches until a claim comes back empty. */
-  drain(signal: AbortSignal): Promise<DrainResult>
+  /** Pushes everything due now: claims batches until a claim comes back empty (and, with `waitForHeld`, waits as it says). */
+  drain(signal: AbortSignal, opts?: DrainOptions): Promise<DrainResult>
   /** Drains, then (when the retention is due) prunes the ledger, then waits `pollMs` or until `notify`, until the signal aborts. */
   run(signal: AbortSignal): Promise<void>
   /** Wakes a waiting `run` at once (new rows were enqueued). */
@@ -103,6 +114,8 @@ interface Hold {
 
 /** The part of the lease a row may start in, and the part after which its requests are aborted. */
 const START_WITHIN = 0.5
+/** How often a drain that waits for rows held elsewhere looks again. */
+const HELD_STEP_MS = 250
 const ABORT_AFTER = 0.75
 
 export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
@@ -267,8 +280,26 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     }
   }
 
-  async function drain(signal: AbortSignal): Promise<DrainResult> {
+  async function drain(signal: AbortSignal, o: DrainOptions = {}): Promise<DrainResult> {
     const total: DrainResult = { sent: 0, failed: 0, dead: 0, deferred: 0 }
+    await drainOnce(signal, total)
+    const wait = o.waitForHeld
+    if (!wait) return total
+    const deadline = now().getTime() + wait.ms
+    // only rows held when the wait began: a live holder's later claims are its own business
+    const waitingFor = new Set(await outbox.heldElsewhere(owner))
+    if (waitingFor.size > 0) wait.onWaiting?.(waitingFor.size)
+    const stillHeld = async () => (await outbox.heldElsewhere(owner)).filter((id) => waitingFor.has(id)).length
+    let held = waitingFor.size
+    while (held > 0 && now().getTime() < deadline && !signal.aborted) {
+      await createWakeup().wait(HELD_STEP_MS, signal)
+      await drainOnce(signal, total)
+      held = await stillHeld()
+    }
+    return { ...total, held }
+  }
+
+  async function drainOnce(signal: AbortSignal, total: DrainResult): Promise<void> {
     while (!signal.aborted) {
       // read before the claim: the lease started no earlier, so the time left is never overestimated
       const claimedAt = now().getTime()
@@ -285,7 +316,6 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
         if (unstarted.length > 0) await outbox.release(unstarted, owner).catch((err: unknown) => report(err, { during: 'release' }))
       }
     }
-    return total
   }
 
   const wakeup = createWakeup()

@@ -281,6 +281,8 @@ export interface OutboxStore {
   release(ids: readonly number[], owner: string): Promise<void>
   /** An admin's retry of a dead row; false when there is no such dead row. */
   retry(id: number): Promise<boolean>
+  /** Rows due now (pending, or failed and due) that another owner holds under a lease not run out yet: their ids. */
+  heldElsewhere(owner: string): Promise<number[]>
   /**
    * Deletes finished rows (`sent`, `ignored`, `superseded`) last changed more than `olderThanMs`
    * ago; dead, pending and failed rows stay, and so does a sent row that settles a dead one

@@ -93,21 +93,54 @@ describe('elsync sync', () => {
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 501') })
   })
 
-  it('skips a stream that another elsync process is running instead of interleaving two scans', async () => {
+  /** Holds a stream's lease as another live process would, until `release`. */
+  async function holdStream(stream: { connection: string; stream: string }) {
     const { createStreamLeases } = await import('../../src/db/leases.store.js')
     let release!: () => void
     let holding!: () => void
     const taken = new Promise<void>((r) => (holding = r))
-    const held = createStreamLeases(db.sql).tryRun({ connection: 'elean', stream: 'web' }, () => {
+    const held = createStreamLeases(db.sql).tryRun(stream, () => {
       holding()
       return new Promise<void>((r) => (release = r))
     })
     await taken
+    return async () => {
+      release()
+      await held
+    }
+  }
+
+  it('waits for a stream another elsync process is running, then runs it, instead of interleaving two scans', async () => {
+    const release = await holdStream({ connection: 'elean', stream: 'web' })
+    const sync = startSync(['--connection', 'elean'])
+    await until('the sync to wait for the stream', () =>
+      /^waiting for elean\/web: another elsync process holds it \(up to 60 s\)$/m.test(sync.stdout()) ? true : undefined,
+    )
+    expect(sync.stdout()).not.toMatch(/page 1/)
+    await release()
+    expect(await sync.exited, sync.stderr()).toBe(0)
+    expect(sync.stdout()).toMatch(/^ok {5}elean\/web /m)
+    expect(sync.stdout()).not.toMatch(/skipped/)
+  })
+
+  it('takes over the lease of a process that died once it runs out', async () => {
+    // what a killed process leaves: a lease it can no longer release nor renew
+    await db.sql`update elsync.stream_leases set owner = 'a-dead-process', expires_at = now() + interval '2 seconds'
+      where connection = 'elean' and stream = 'web'`
     const r = await elsync(['sync', '--connection', 'elean'])
-    release()
-    await held
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/^skipped elean\/web: another elsync process is running it$/m)
+    expect(r.stdout).toMatch(/^waiting for elean\/web: another elsync process holds it/m)
+    expect(r.stdout).toMatch(/^ok {5}elean\/web /m)
+  })
+
+  it('skips a stream still held when the wait runs out, says so and exits 1', async () => {
+    const release = await holdStream({ connection: 'elean', stream: 'web' })
+    // the wait is two leases: 2 s here
+    const r = await elsync(['sync', '--connection', 'elean'], { ELSYNC_LEASE_SECONDS: '1' })
+    await release()
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toMatch(/^waiting for elean\/web: another elsync process holds it \(up to 2 s\)$/m)
+    expect(r.stdout).toMatch(/^skipped elean\/web: another elsync process is still running it after 2 s$/m)
     expect(r.stdout).toMatch(/^1 stream skipped: busy in another process$/m)
     expect(r.stdout).not.toMatch(/0 of 0/)
   })

@@ -104,6 +104,15 @@ export function fakeOutbox(clock: { ms: () => number }, o: { ordered?: boolean }
         s.row.attempts = Math.max(0, s.row.attempts - 1)
       }
     },
+    async heldElsewhere(owner) {
+      const t = clock.ms()
+      return rows
+        .filter(
+          (s) =>
+            (s.row.state === 'pending' || s.row.state === 'failed') && s.nextAt <= t && s.leaseOwner !== owner && s.leaseOwner !== null && s.leaseUntil > t,
+        )
+        .map((s) => s.row.id)
+    },
     async retry(id) {
       const s = rows.find((r) => r.row.id === id && r.row.state === 'dead')
       if (!s) return false

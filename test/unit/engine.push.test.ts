@@ -49,6 +49,27 @@ describe('push executor', () => {
     expect(t.vendors.B.payloads[0]?.description).toBe('Text\n\nelsync:m:1')
   })
 
+  it('with waitForHeld, pushes rows a dead executor claimed once their lease runs out, and counts what another still holds', async () => {
+    const t = setup()
+    const orphan = t.outbox.enqueue({ linkId: 1, op: 'create', values: { title: 'claimed by the dead' } })
+    // another executor claimed the row and died: nothing renews its lease
+    await t.outbox.store.claim({ owner: 'dead', leaseMs: 2_000, limit: 10 })
+    expect(await t.executor().drain(t.signal)).toEqual({ sent: 0, failed: 0, dead: 0, deferred: 0 })
+    const waits: number[] = []
+    const result = await t.executor().drain(t.signal, {
+      waitForHeld: { ms: 10_000, onWaiting: (n) => (waits.push(n), t.clock.advance(2_001)) },
+    })
+    expect(waits).toEqual([1])
+    expect(result).toEqual({ sent: 1, failed: 0, dead: 0, deferred: 0, held: 0 })
+    expect(t.outbox.get(orphan).row.state).toBe('sent')
+
+    // a holder whose lease outlasts the wait: the drain gives up and says how many it left
+    t.outbox.enqueue({ linkId: 2, op: 'create', values: { title: 'held by the living' } })
+    await t.outbox.store.claim({ owner: 'alive', leaseMs: 60_000, limit: 10 })
+    const gaveUp = await t.executor().drain(t.signal, { waitForHeld: { ms: 1_000, onWaiting: () => t.clock.advance(1_001) } })
+    expect(gaveUp).toEqual({ sent: 0, failed: 0, dead: 0, deferred: 0, held: 1 })
+  })
+
   it("writes the marker into the vendor's own description field, never into a look-alike name", async () => {
     const t = setup({ description: 'Description' })
     t.outbox.enqueue({ linkId: 3, op: 'create', values: { title: 'x' } })
