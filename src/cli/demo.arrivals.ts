@@ -5,6 +5,7 @@
  */
 import type { MappingConfig } from '../config/schema.js'
 import type { Sql } from '../db/client.js'
+import { mapValue } from '../engine/project.js'
 import { type ActorAction, type ActorKind, type ActorSystem, type ActorTargets, readSimTask, type SimTask } from '../sim/actor.js'
 
 /** The fields the actor edits, as each system names them. */
@@ -88,7 +89,7 @@ export function createArrivals(opts: {
       const field = mapping.fields.find((f) => f[from] === FIELD[action.system][kind])
       if (!field || !carries(action.system, field.direction)) return null
       let value: string | undefined = action.value
-      if (field.values) value = from === 'left' ? field.values[action.value] : Object.keys(field.values).find((k) => field.values?.[k] === action.value)
+      if (field.values) value = mapValue(field.values, from, action.value)
       if (value === undefined || field[to] !== FIELD[other(action.system)][kind]) return null
       const want = value
       return (task) => (kind === 'title' ? task.title === want : task.status === want)

@@ -97,7 +97,8 @@ function actorScene(ctx: AppContext, sims: AllSims, daemon: Daemon): ActorScene 
   }
   const status = mapping.fields.find((f) => f[sides.elementum] === 'Status' && f[sides.elean] === 'status')
   const values = Object.entries(status?.values ?? {})
-  const statuses = (system: ActorSystem) => values.map(([left, right]) => (sides[system] === 'left' ? left : right))
+  // a left value may list several right values (each maps back to it): the actor sets every one
+  const statuses = (system: ActorSystem) => values.flatMap(([left, right]) => (sides[system] === 'left' ? [left] : typeof right === 'string' ? [right] : right))
   const targets: ActorTargets = {
     elementum: {
       url: sims[0].server.url,

@@ -21,8 +21,11 @@ export const fieldMappingSchema = z
     left: singleLine,
     right: singleLine,
     direction: fieldDirection.default('both'),
-    /** Left value → right value. Read backwards for right-to-left, so it must then be one-to-one. */
-    values: z.record(z.string(), scalarText).optional(),
+    /**
+     * Left value → right value. Read backwards for right-to-left, so each right value must then
+     * map back to one left value. A list of right values: the first is written, each maps back.
+     */
+    values: z.record(z.string(), z.union([scalarText, z.array(scalarText).min(1, { error: 'list at least one value' })])).optional(),
     /** Take the value map from an elastic.io lookup table instead. */
     valuesFrom: z.strictObject({ connection: slug('connection name'), lookup: singleLine }).optional(),
   })
@@ -32,16 +35,18 @@ export const fieldMappingSchema = z
     }
     if (field.values === undefined || field.direction === 'left-to-right') return
     const leftOf = new Map<string, string>()
-    for (const [left, right] of Object.entries(field.values)) {
-      const other = leftOf.get(right)
-      if (other !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['values'],
-          message: `"${other}" and "${left}" both map to "${right}", so a right-to-left value cannot be mapped back; make the map one-to-one or set direction: left-to-right`,
-        })
+    for (const [left, rights] of Object.entries(field.values)) {
+      for (const right of typeof rights === 'string' ? [rights] : rights) {
+        const other = leftOf.get(right)
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['values'],
+            message: `"${other}" and "${left}" both map to "${right}", so a right-to-left value cannot be mapped back; make the map one-to-one or set direction: left-to-right`,
+          })
+        }
+        leftOf.set(right, left)
       }
-      leftOf.set(right, left)
     }
   })
 

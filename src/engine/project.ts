@@ -77,10 +77,17 @@ export function project(mapping: MappingSpec, catalogs: SideCatalogs, f: MappedF
   }
 }
 
-/** The value map read in the direction of the projection; exact key first, then a unique case-insensitive one. */
-function mapValue(values: Readonly<Record<string, string>>, from: Side, value: unknown): string | undefined {
+/**
+ * The value map read in the direction of the projection; exact key first, then a unique
+ * case-insensitive one. A left value with a list of right values writes the first; each maps back.
+ */
+export function mapValue(values: NonNullable<MappedField['values']>, from: Side, value: unknown): string | undefined {
   const key = typeof value === 'string' ? value : stableStringify(value)
-  const pairs: [string, string][] = from === 'left' ? Object.entries(values) : Object.entries(values).map(([l, r]) => [r, l])
+  const entries = Object.entries(values).map(([l, r]): [string, readonly string[]] => [l, typeof r === 'string' ? [r] : r])
+  const pairs: [string, string][] =
+    from === 'left'
+      ? entries.flatMap(([l, [first]]) => (first === undefined ? [] : [[l, first] as [string, string]]))
+      : entries.flatMap(([l, rs]) => rs.map((r): [string, string] => [r, l]))
   const exact = pairs.find(([k]) => k === key)
   if (exact) return exact[1]
   const folded = pairs.filter(([k]) => k.toLowerCase() === key.toLowerCase())

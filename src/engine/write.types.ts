@@ -29,8 +29,13 @@ export interface MappedField {
   left: string
   right: string
   direction: FieldDirection
-  /** Left value → right value (read backwards right-to-left); filled from `valuesFrom` at each reconcile (value-maps.ts). */
-  values?: Readonly<Record<string, string>>
+  /**
+   * Left value → right value (read backwards right-to-left); filled from `valuesFrom` at each
+   * reconcile (value-maps.ts). A list of right values: the first is written left-to-right, and
+   * each of them maps back to the left value (several statuses of one side that the other
+   * side knows as one).
+   */
+  values?: Readonly<Record<string, string | readonly string[]>>
   /** The value map is a lookup table of this connection (by id or title). */
   valuesFrom?: { connection: string; lookup: string }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DEMO_QUERIES } from '../../src/cli/demo.js'
 import { initialSync, startDemo } from '../../src/cli/demo.setup.js'
+import { mapValue } from '../../src/engine/project.js'
 import { createActor, readSimTask, type ActorSystem } from '../../src/sim/actor.js'
 import { createTestDb } from '../support/db.js'
 import { until } from '../support/until.js'
@@ -50,8 +51,7 @@ describe('the demo', () => {
     const inElementum = await scene.arrivals.counterpart('elean', status!.remoteId)
     expect(inElementum).not.toBeNull()
     // the example mapping's value map read backwards: Elean's status name → Elementum's
-    const values = scene.mapping.fields.find((f) => f.left === 'Status')?.values ?? {}
-    const want = Object.keys(values).find((k) => values[k] === status!.value)
+    const want = mapValue(scene.mapping.fields.find((f) => f.left === 'Status')?.values ?? {}, 'right', status!.value)
     expect(want).toBeDefined()
     await until('the status in the Elementum simulator', async () => ((await stored('elementum', inElementum!))?.status === want ? true : undefined), 60_000)
 
@@ -65,6 +65,8 @@ describe('the demo', () => {
     const runs = lines.filter((l) => l.startsWith('ok '))
     expect(runs.length).toBeGreaterThan(0)
     expect(runs.filter((l) => l.includes(' 0 changed, 0 deleted'))).toEqual([])
+    // every status of either side has a counterpart in the example mapping: no record is held back by one
+    expect(lines.filter((l) => l.includes('unmappable_value'))).toEqual([])
   })
 
   it('suggests SQL that shows the changes arriving, with the writes elsync pushed', async () => {

@@ -347,6 +347,18 @@ describe('loadConfig', () => {
     expect(issues[0]?.message).toContain('"Closed" and "Resolved" both map to "Done"')
   })
 
+  it('takes a list of right values for one left value, each of which must map back to it alone', async () => {
+    const many = MAPPING.replace('"In Progress": In Progress', '"In Progress": [In Progress, In Review]')
+    expect(many).not.toBe(MAPPING)
+    const ok = await loadConfig({ dir: await writeConfigDir({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': many }), env: ENV })
+    expect(ok.mappings[0]?.fields[1]?.values).toEqual({ Open: 'To Do', 'In Progress': ['In Progress', 'In Review'], Closed: 'Done' })
+    const twice = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': many.replace('Closed: Done', 'Closed: [Done, In Review]') })
+    expect(twice).toHaveLength(1)
+    expect(twice[0]?.message).toContain('"In Progress" and "Closed" both map to "In Review"')
+    const empty = await issuesOf({ 'connections.yaml': CONNECTIONS, 'it-requests.mapping.yaml': many.replace('Closed: Done', 'Closed: []') })
+    expect(empty[0]).toMatchObject({ path: 'fields[1].values.Closed', message: expect.stringContaining('at least one') })
+  })
+
   it('refuses duplicate mapping ids across files', async () => {
     const issues = await issuesOf({ 'connections.yaml': CONNECTIONS, 'a.mapping.yaml': MAPPING, 'b.mapping.yaml': MAPPING })
     expect(issues).toEqual([{ file: 'b.mapping.yaml', path: 'id', message: 'duplicate mapping id "it-requests" (also used in a.mapping.yaml)' }])

@@ -24,6 +24,15 @@ describe('project: value maps', () => {
     expect(value(project(m, c, field('Priority'), 'left', 'P1'))).toBe('urgent')
   })
 
+  it('writes the first of several right values left to right, and maps each of them back', () => {
+    const review: MappedField = { ...field('Status'), values: { Open: 'To Do', 'In Progress': ['In Progress', 'In Review'], Closed: 'Done' } }
+    expect(value(project(m, c, review, 'left', 'In Progress'))).toBe('In Progress')
+    expect(value(project(m, c, review, 'right', 'In Review'))).toBe('In Progress')
+    expect(value(project(m, c, review, 'right', 'in review'))).toBe('In Progress')
+    expect(value(project(m, c, review, 'right', 'In Progress'))).toBe('In Progress')
+    expect(value(project(m, c, review, 'right', 'Done'))).toBe('Closed')
+  })
+
   it('matches a value of another case when only one entry does', () => {
     expect(value(project(m, c, field('Status'), 'left', 'closed'))).toBe('Done')
     expect(value(project(m, c, field('Status'), 'right', 'in progress'))).toBe('In Progress')
