@@ -11,6 +11,7 @@ import { createApp } from '../src/app.js'
 import { connectionsFileSchema, mappingFileSchema } from '../src/config/schema.js'
 import { createDb } from '../src/db/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
+import { elementumSimConnection } from '../src/sim/connections.js'
 import { peakRssGrowthMb } from './support.js'
 
 const [url, simJson] = process.argv.slice(2) as [string, string]
@@ -20,12 +21,7 @@ const logger = createLogger({ level: 'silent', redactor })
 const db = createDb(url, { max: 4 })
 const { connections } = connectionsFileSchema.parse({
   connections: {
-    attach: {
-      kind: 'elementum',
-      baseUrl: sim.baseUrl,
-      auth: { mode: 'oauth2-client-credentials', clientId: sim.credentials.clientId, clientSecret: sim.credentials.clientSecret },
-      streams: { src: { recordType: 'tasks', alias: 'src' }, dst: { recordType: 'tasks', alias: 'dst' } },
-    },
+    attach: elementumSimConnection(sim, ['src', 'dst']),
   },
 })
 const mapping = mappingFileSchema.parse({

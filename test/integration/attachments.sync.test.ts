@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type App, createApp } from '../../src/app.js'
 import type { EnvSettings } from '../../src/config/env.js'
 import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src/config/schema.js'
+import { eleanSimConnection, elementumSimConnection } from '../../src/sim/connections.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import type { ElementumRecord } from '../../src/sim/elementum/store.js'
@@ -29,20 +30,8 @@ for (const project of ['web', 'docs']) elean.store.ensureProject(project)
 const logs = captureLogs([elean.credentials.apiKey!, elementum.credentials.clientSecret!])
 const { connections } = connectionsFileSchema.parse({
   connections: {
-    elementum: {
-      kind: 'elementum',
-      baseUrl: elementum.baseUrl,
-      auth: { mode: 'oauth2-client-credentials', clientId: elementum.credentials.clientId, clientSecret: elementum.credentials.clientSecret },
-      streams: Object.fromEntries(['ops', 'infra', 'big', 'mirror'].map((alias) => [alias, { recordType: 'tasks', alias }])),
-    },
-    elean: {
-      kind: 'elean',
-      baseUrl: elean.baseUrl,
-      auth: { mode: 'bearer', token: elean.credentials.apiKey },
-      rateLimit: { perMinute: 100_000 },
-      commentsPerScan: 0,
-      streams: { web: { project: 'web' }, docs: { project: 'docs' } },
-    },
+    elementum: elementumSimConnection(elementum, ['ops', 'infra', 'big', 'mirror']),
+    elean: eleanSimConnection(elean, ['web', 'docs']),
   },
 })
 const mapping = (id: string, left: string, right: [string, string], create: string, attachments: object) =>

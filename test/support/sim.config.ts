@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connectionsFileSchema } from '../../src/config/schema.js'
+import { eleanSimConnection, elementumSimConnection } from '../../src/sim/connections.js'
 import type { StartedElean } from '../../src/sim/elean/index.js'
 import type { StartedElementum } from '../../src/sim/elementum/index.js'
 
@@ -44,25 +45,10 @@ export async function writeSimConfig(
 /**
  * The same two connections parsed, for tests that build the app in-process: an unlimited Elean
  * key (the 60/min budget has the Elean connector's own tests) and `elean`'s further settings
- * (by default no comment reads per scan).
+ * (by default no comment reads per scan: see src/sim/connections.ts).
  */
-export function simConnections(sims: { elementum: StartedElementum; elean: StartedElean }, elean: Record<string, unknown> = { commentsPerScan: 0 }) {
+export function simConnections(sims: { elementum: StartedElementum; elean: StartedElean }, elean: Record<string, unknown> = {}) {
   return connectionsFileSchema.parse({
-    connections: {
-      elementum: {
-        kind: 'elementum',
-        baseUrl: sims.elementum.baseUrl,
-        auth: { mode: 'oauth2-client-credentials', clientId: sims.elementum.credentials.clientId, clientSecret: sims.elementum.credentials.clientSecret },
-        streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
-      },
-      elean: {
-        kind: 'elean',
-        baseUrl: sims.elean.baseUrl,
-        auth: { mode: 'bearer', token: sims.elean.credentials.apiKey },
-        rateLimit: { perMinute: 100_000 },
-        ...elean,
-        streams: { web: { project: 'web' } },
-      },
-    },
+    connections: { elementum: elementumSimConnection(sims.elementum, ['it-requests']), elean: eleanSimConnection(sims.elean, ['web'], elean) },
   }).connections
 }

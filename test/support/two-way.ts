@@ -3,6 +3,7 @@ import { type App, createApp } from '../../src/app.js'
 import type { EnvSettings } from '../../src/config/env.js'
 import { type Config, connectionsFileSchema, mappingFileSchema } from '../../src/config/schema.js'
 import type { SimStats } from '../../src/sim/common/server.js'
+import { eleanSimConnection, elementumSimConnection } from '../../src/sim/connections.js'
 import { type StartedElasticio, startElasticio } from '../../src/sim/elasticio/index.js'
 import { type StartedElean, startElean } from '../../src/sim/elean/index.js'
 import { type StartedElementum, startElementum } from '../../src/sim/elementum/index.js'
@@ -95,21 +96,8 @@ export async function startTwoWay(opts: TwoWayOptions): Promise<TwoWay> {
   const file = connectionsFileSchema.parse({
     ...opts.file,
     connections: {
-      elementum: {
-        kind: 'elementum',
-        baseUrl: elementum.baseUrl,
-        auth: { mode: 'oauth2-client-credentials', clientId: elementum.credentials.clientId, clientSecret: elementum.credentials.clientSecret },
-        streams: { 'it-requests': { recordType: 'tasks', alias: 'it-requests' } },
-      },
-      elean: {
-        kind: 'elean',
-        baseUrl: elean.baseUrl,
-        auth: { mode: 'bearer', token: elean.credentials.apiKey },
-        rateLimit: { perMinute: 100_000 },
-        commentsPerScan: 0,
-        ...opts.eleanConnection,
-        streams: Object.fromEntries(Object.keys(projects).map((p) => [p, { project: p }])),
-      },
+      elementum: elementumSimConnection(elementum, ['it-requests']),
+      elean: eleanSimConnection(elean, Object.keys(projects), opts.eleanConnection),
       ...(elasticio && {
         elasticio: {
           kind: 'elasticio',
