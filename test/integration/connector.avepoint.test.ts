@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { avepointConnectionSchema, type AvepointConnection } from '../../src/connectors/avepoint/index.js'
-import { createAvepoint } from '../../src/connectors/avepoint/index.js'
+import { createConnector } from '../../src/connectors/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
 import type { Connector } from '../../src/engine/ports.js'
 import type { StreamRef } from '../../src/engine/types.js'
-import { createHttpClient } from '../../src/http/client.js'
 import { startAvepoint, type StartedAvepoint } from '../../src/sim/avepoint/index.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs, type CapturedLogs } from '../support/logs.js'
@@ -70,16 +69,9 @@ function setup(scope = sim.credentials.scope ?? ''): Setup {
     streams: STREAMS,
   })
   const logs = captureLogs()
-  const settings = {
-    name: connection,
-    baseUrl: config.baseUrl,
-    headers: config.headers,
-    auth: config.auth,
-    timeoutMs: config.timeoutMs,
-    rateLimit: config.rateLimit,
-  }
-  const http = createHttpClient(settings, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
-  return { connector: createAvepoint({ name: connection, config, http, logger: logs.logger }), logs, connection }
+  // as the app builds it, with retries short enough for a test
+  const connector = createConnector(connection, config, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
+  return { connector, logs, connection }
 }
 
 const sync = (s: Setup, stream: string) =>

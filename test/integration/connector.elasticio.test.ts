@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { elasticioConnectionSchema, type ElasticioConnection } from '../../src/connectors/elasticio/index.js'
-import { createElasticio } from '../../src/connectors/elasticio/index.js'
+import { createConnector } from '../../src/connectors/index.js'
 import { REDACTED } from '../../src/connectors/shared/tolerant.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { runStream } from '../../src/engine/poll.js'
 import type { Connector } from '../../src/engine/ports.js'
 import type { StreamRef } from '../../src/engine/types.js'
-import { createHttpClient } from '../../src/http/client.js'
 import { startElasticio, type JsonApiItem, type StartedElasticio } from '../../src/sim/elasticio/index.js'
 import { createTestDb } from '../support/db.js'
 import { captureLogs, type CapturedLogs } from '../support/logs.js'
@@ -53,25 +52,19 @@ interface Setup {
   connection: string
 }
 
-function setup(): Setup {
+/** `apiKey`: the key the connection is configured with (default: the simulator's). */
+function setup(apiKey = sim.credentials.apiKey): Setup {
   const connection = `eio-${++n}`
   const config: ElasticioConnection = elasticioConnectionSchema.parse({
     kind: 'elasticio',
     baseUrl: sim.baseUrl,
-    auth: { mode: 'basic', username: sim.credentials.email, password: sim.credentials.apiKey },
+    auth: { mode: 'basic', username: sim.credentials.email, password: apiKey },
     streams: STREAMS,
   })
   const logs = captureLogs()
-  const settings = {
-    name: connection,
-    baseUrl: config.baseUrl,
-    headers: config.headers,
-    auth: config.auth,
-    timeoutMs: config.timeoutMs,
-    rateLimit: config.rateLimit,
-  }
-  const http = createHttpClient(settings, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
-  return { connector: createElasticio({ name: connection, config, http, logger: logs.logger }), logs, connection }
+  // as the app builds it, with retries short enough for a test
+  const connector = createConnector(connection, config, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
+  return { connector, logs, connection }
 }
 
 const sync = (s: Setup, stream: string) =>
@@ -211,17 +204,7 @@ describe('elasticio connector', () => {
 
   it('checks the connection with a one-item page and fails the check on a wrong API key', async () => {
     await setup().connector.check(AbortSignal.timeout(5_000))
-    const config = elasticioConnectionSchema.parse({
-      kind: 'elasticio',
-      baseUrl: sim.baseUrl,
-      auth: { mode: 'basic', username: sim.credentials.email, password: 'wrong-key' },
-      streams: { users: { resource: 'users' } },
-    })
-    const logs = captureLogs()
-    const http = createHttpClient({ name: 'eio-bad', baseUrl: config.baseUrl, auth: config.auth }, { logger: logs.logger, redactor: logs.redactor })
-    await expect(createElasticio({ name: 'eio-bad', config, http, logger: logs.logger }).check(AbortSignal.timeout(5_000))).rejects.toMatchObject({
-      code: 'unauthorized',
-    })
+    await expect(setup('wrong-key').connector.check(AbortSignal.timeout(5_000))).rejects.toMatchObject({ code: 'unauthorized' })
   })
 })
 
