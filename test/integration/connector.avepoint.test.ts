@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { avepointConnectionSchema, type AvepointConnection } from '../../src/connectors/avepoint/index.js'
-import { createConnector } from '../../src/connectors/index.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
-import { runStream } from '../../src/engine/poll.js'
-import type { Connector } from '../../src/engine/ports.js'
 import type { StreamRef } from '../../src/engine/types.js'
 import { startAvepoint, type StartedAvepoint } from '../../src/sim/avepoint/index.js'
+import { runOnce, type TestConnection, testConnection } from '../support/connector.js'
 import { createTestDb } from '../support/db.js'
-import { captureLogs, type CapturedLogs } from '../support/logs.js'
 
 const db = await createTestDb()
 const { sql } = db
@@ -47,11 +44,7 @@ async function control(method: string, path: string, body?: unknown): Promise<un
 const simStats = async () => (await control('GET', '/_sim/stats')) as { byRoute: Record<string, Record<string, number>> }
 const count = (stats: { byRoute: Record<string, Record<string, number>> }, route: string, status = '200') => stats.byRoute[route]?.[status] ?? 0
 
-interface Setup {
-  connector: Connector
-  logs: CapturedLogs
-  connection: string
-}
+type Setup = TestConnection
 
 /** A fresh connection name per setup, so each test owns its mirror rows. */
 function setup(scope = sim.credentials.scope ?? ''): Setup {
@@ -68,21 +61,10 @@ function setup(scope = sim.credentials.scope ?? ''): Setup {
     },
     streams: STREAMS,
   })
-  const logs = captureLogs()
-  // as the app builds it, with retries short enough for a test
-  const connector = createConnector(connection, config, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
-  return { connector, logs, connection }
+  return testConnection(connection, config)
 }
 
-const sync = (s: Setup, stream: string) =>
-  runStream(mirror, {
-    stream: { connection: s.connection, stream },
-    connector: s.connector,
-    mode: 'incremental',
-    signal: AbortSignal.timeout(30_000),
-    lookbackMs: 0,
-    maxDeleteFraction: 0.5,
-  })
+const sync = (s: Setup, stream: string) => runOnce(mirror, s, stream)
 
 const rows = (ref: StreamRef) =>
   sql<

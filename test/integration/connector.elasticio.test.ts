@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { elasticioConnectionSchema, type ElasticioConnection } from '../../src/connectors/elasticio/index.js'
-import { createConnector } from '../../src/connectors/index.js'
 import { REDACTED } from '../../src/connectors/shared/tolerant.js'
 import { createPgMirror } from '../../src/db/mirror.store.js'
-import { runStream } from '../../src/engine/poll.js'
-import type { Connector } from '../../src/engine/ports.js'
 import type { StreamRef } from '../../src/engine/types.js'
 import { startElasticio, type JsonApiItem, type StartedElasticio } from '../../src/sim/elasticio/index.js'
+import { runOnce, type TestConnection, testConnection } from '../support/connector.js'
 import { createTestDb } from '../support/db.js'
-import { captureLogs, type CapturedLogs } from '../support/logs.js'
 
 const db = await createTestDb()
 const { sql } = db
@@ -46,11 +43,7 @@ const dump = async (resource: string) => ((await control('GET', `/_sim/dump/${re
 const listRequests = async () =>
   ((await control('GET', '/_sim/stats')) as { byRoute: Record<string, Record<string, number>> }).byRoute['GET /v2/:resource']?.['200'] ?? 0
 
-interface Setup {
-  connector: Connector
-  logs: CapturedLogs
-  connection: string
-}
+type Setup = TestConnection
 
 /** `apiKey`: the key the connection is configured with (default: the simulator's). */
 function setup(apiKey = sim.credentials.apiKey): Setup {
@@ -61,21 +54,10 @@ function setup(apiKey = sim.credentials.apiKey): Setup {
     auth: { mode: 'basic', username: sim.credentials.email, password: apiKey },
     streams: STREAMS,
   })
-  const logs = captureLogs()
-  // as the app builds it, with retries short enough for a test
-  const connector = createConnector(connection, config, { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } })
-  return { connector, logs, connection }
+  return testConnection(connection, config)
 }
 
-const sync = (s: Setup, stream: string) =>
-  runStream(mirror, {
-    stream: { connection: s.connection, stream },
-    connector: s.connector,
-    mode: 'incremental',
-    signal: AbortSignal.timeout(30_000),
-    lookbackMs: 0,
-    maxDeleteFraction: 0.5,
-  })
+const sync = (s: Setup, stream: string) => runOnce(mirror, s, stream)
 
 const rows = (ref: StreamRef) =>
   sql<
