@@ -282,20 +282,23 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
 
   async function drain(signal: AbortSignal, o: DrainOptions = {}): Promise<DrainResult> {
     const total: DrainResult = { sent: 0, failed: 0, dead: 0, deferred: 0 }
-    await drainOnce(signal, total)
     const wait = o.waitForHeld
+    // taken before the first claim: a lease that runs out after it is claimed below, not missed
+    const waitingFor = new Set(wait ? await outbox.heldElsewhere(owner) : [])
+    await drainOnce(signal, total)
     if (!wait) return total
     const deadline = now().getTime() + wait.ms
-    // only rows held when the wait began: a live holder's later claims are its own business
-    const waitingFor = new Set(await outbox.heldElsewhere(owner))
-    if (waitingFor.size > 0) wait.onWaiting?.(waitingFor.size)
+    // only rows held when the drain began: a live holder's later claims are its own business
     const stillHeld = async () => (await outbox.heldElsewhere(owner)).filter((id) => waitingFor.has(id)).length
-    let held = waitingFor.size
+    let held = waitingFor.size > 0 ? await stillHeld() : 0
+    if (held > 0) wait.onWaiting?.(held)
     while (held > 0 && now().getTime() < deadline && !signal.aborted) {
       await createWakeup().wait(HELD_STEP_MS, signal)
       await drainOnce(signal, total)
       held = await stillHeld()
     }
+    // what a holder let go of, or left to run out, since the last claim is claimed here
+    if (waitingFor.size > 0) await drainOnce(signal, total)
     return { ...total, held }
   }
 

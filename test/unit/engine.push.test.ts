@@ -63,6 +63,19 @@ describe('push executor', () => {
     expect(result).toEqual({ sent: 1, failed: 0, dead: 0, deferred: 0, held: 0 })
     expect(t.outbox.get(orphan).row.state).toBe('sent')
 
+    // a lease that runs out between the drain's claim and its look at what is held: claimed all the same
+    const late = t.outbox.enqueue({ linkId: 3, op: 'create', values: { title: 'expires in between' } })
+    await t.outbox.store.claim({ owner: 'dead', leaseMs: 2_000, limit: 10 })
+    const held = t.outbox.store.heldElsewhere.bind(t.outbox.store)
+    let looks = 0
+    t.outbox.store.heldElsewhere = async (owner) => {
+      if (++looks === 2) t.clock.advance(2_001)
+      return held(owner)
+    }
+    expect(await t.executor().drain(t.signal, { waitForHeld: { ms: 10_000 } })).toEqual({ sent: 1, failed: 0, dead: 0, deferred: 0, held: 0 })
+    expect(t.outbox.get(late).row.state).toBe('sent')
+    t.outbox.store.heldElsewhere = held
+
     // a holder whose lease outlasts the wait: the drain gives up and says how many it left
     t.outbox.enqueue({ linkId: 2, op: 'create', values: { title: 'held by the living' } })
     await t.outbox.store.claim({ owner: 'alive', leaseMs: 60_000, limit: 10 })
