@@ -42,12 +42,17 @@ export async function startSimPair(prefix: string, extra: Parameters<typeof writ
  * Seeded values the mapping cannot carry in one cycle leave work for a second one even without
  * a crash: priority is written left-to-right only, so a task created in Elementum from Elean
  * takes Elementum's default (P3) and the next cycle writes it back as `medium`. Here every Elean
- * task starts as the cycle leaves it. (Statuses need nothing: each Elean status maps to one of
- * Elementum's, "In Review" back to "In Progress", and is left as it is.)
+ * task starts as the cycle leaves it. Tasks "In Review" start "In Progress": the mapping carries
+ * both to Elementum's "In Progress", but the reliability sweep checks statuses against a
+ * one-to-one model of the map (STATUS_TO_RIGHT in test/reliability/sweep.ts).
  */
 export function settleEleanSeed(elean: StartedElean): void {
   const project = elean.store.project('web')!
-  for (const task of project.topLevel) elean.store.editTask(task, { priority: 'medium' }, 'if-changed')
+  const inProgress = project.statuses.find((s) => s.name === 'In Progress')!
+  const inReview = project.statuses.find((s) => s.name === 'In Review')!
+  for (const task of project.topLevel) {
+    elean.store.editTask(task, { priority: 'medium', ...(task.statusId === inReview.id ? { statusId: inProgress.id } : {}) }, 'if-changed')
+  }
 }
 
 /** Write requests elsync has made to either simulator so far. */
