@@ -60,12 +60,6 @@ delete env.ELSYNC_FAILPOINT
 /** `elsync sync --full` (relating and watching leave `Updated on` alone: a full poll reads them). */
 const elsyncSync = (failpoint?: Failpoint) => spawnSync(env, failpoint, ['--full'])
 
-/** The dead run's leases, moved to their end (they would run out on their own). */
-async function expireLeases(): Promise<void> {
-  await db.sql`update elsync.stream_leases set expires_at = now() where expires_at > now()`
-  await db.sql`update elsync.outbox set lease_expires_at = now() where lease_expires_at > now()`
-}
-
 async function counterpart(left: string): Promise<string> {
   const [link] = await db.sql<{ right: string }[]>`select right_remote_id as right from elsync.links where mapping_id = 'a-to-b' and left_remote_id = ${left}`
   if (!link?.right) throw new Error(`${left} has no counterpart`)
@@ -79,7 +73,6 @@ const WATCH = /^POST .*\/watchers$/
 async function killAfterSendThenSync(): Promise<void> {
   const killed = await elsyncSync('push:after-send')
   expect(killed.signal, `the run was not killed:\n${killed.output.slice(-3000)}`).toBe('SIGKILL')
-  await expireLeases()
   const clean = await elsyncSync()
   expect(clean.code, clean.output.slice(-3000)).toBe(0)
 }

@@ -20,4 +20,5 @@ export const simConnections = (sims: { elementum: StartedElementum; elean: Start
 
 /** `elsync sync` in a child process; with `failpoint`, ELSYNC_FAILPOINT kills it there. A hung run is stopped after 90 s. */
 export const elsyncSync = (env: NodeJS.ProcessEnv, failpoint?: Failpoint, args: readonly string[] = []): Promise<Exit> =>
-  spawnSync({ env }, { ...(failpoint ? { failpoint } : {}), args })
+  // a run armed to die holds short leases: the next sync waits them out and takes its work over
+  spawnSync({ env }, { ...(failpoint ? { failpoint, env: { ELSYNC_LEASE_SECONDS: '2' } } : {}), args })
