@@ -25,32 +25,21 @@ export interface PageWrite {
   cause: ApplyOptions
 }
 
-interface InputRow {
-  remote_id: string
-  snap: unknown
-  doc: unknown
-  hash: string
-  version: number
-  op: string
-  changed: unknown
-  actor: string | null
-  /** Whether the write appends a history row (a touch does not). */
-  history: boolean
+/**
+ * One input row as JSON text: `remote_id, snap, doc, hash, version, op, changed, actor, history`
+ * (whether the write appends a history row; a touch does not). The snapshot and document are
+ * the canonical JSON `toMirrorRow` wrote for the hash, spliced in rather than serialized again.
+ */
+function inputRow(w: PagePlan['writes'][number], history: boolean): string {
+  const { row } = w
+  const json = row.json ?? { snapshot: JSON.stringify(row.snapshot), document: JSON.stringify(row.document ?? null) }
+  const actor = actorOf(w.op, row.snapshot)
+  return `{"remote_id":${JSON.stringify(row.remoteId)},"snap":${json.snapshot},"doc":${json.document},"hash":${JSON.stringify(row.contentHash)},"version":${w.version},"op":${JSON.stringify(w.op)},"changed":${JSON.stringify(w.changed)},"actor":${JSON.stringify(actor)},"history":${history}}`
 }
 
-function inputRows(plan: PagePlan): InputRow[] {
-  const row = (w: PagePlan['writes'][number], history: boolean): InputRow => ({
-    remote_id: w.row.remoteId,
-    snap: w.row.snapshot,
-    doc: w.row.document,
-    hash: w.row.contentHash,
-    version: w.version,
-    op: w.op,
-    changed: w.changed,
-    actor: actorOf(w.op, w.row.snapshot),
-    history,
-  })
-  return [...plan.writes.map((w) => row(w, true)), ...plan.touches.map((w) => row(w, false))]
+function inputRows(plan: PagePlan): string {
+  const rows = [...plan.writes.map((w) => inputRow(w, true)), ...plan.touches.map((w) => inputRow(w, false))]
+  return `[${rows.join(',')}]`
 }
 
 /** Runs the page's statement; returns how many records it wrote. */
@@ -61,7 +50,7 @@ export async function writePage(tx: Tx, stream: StreamRef, page: PageWrite): Pro
   const hasCursor = page.cursor !== undefined
   const [result] = await tx<{ written: number }[]>`
     with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      select * from jsonb_to_recordset(${rows}::jsonb)
         as t(remote_id text, snap jsonb, doc jsonb, hash text, version int, op text, changed jsonb, actor text, history boolean)
     ),
     upserted as (
@@ -96,14 +85,14 @@ export async function writePage(tx: Tx, stream: StreamRef, page: PageWrite): Pro
     ),
     seen as (
       insert into elsync.scan_seen (run_id, remote_id)
-      select ${scanRun}::bigint, s.remote_id from unnest(${page.seen as string[]}::text[]) as s(remote_id)
+      select ${scanRun}::bigint, s.remote_id from jsonb_array_elements_text(${JSON.stringify(page.seen)}::jsonb) as s(remote_id)
       where ${scanRun}::bigint is not null
       on conflict do nothing
     ),
     -- written against the quarantine's unique index expression, so that it is an index probe per id
     released as (
       delete from elsync.quarantine q
-      where q.connection = ${connection} and q.stream = ${name} and coalesce(q.remote_id, '') = any(${page.goodIds as string[]}::text[])
+      where q.connection = ${connection} and q.stream = ${name} and coalesce(q.remote_id, '') = any(array(select jsonb_array_elements_text(${JSON.stringify(page.goodIds)}::jsonb)))
         and (coalesce(q.remote_id, ''), q.reason) not in (
           select * from unnest(${page.requarantined.map((r) => r.remoteId)}::text[], ${page.requarantined.map((r) => r.reason)}::text[]))
     ),
