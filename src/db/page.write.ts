@@ -25,21 +25,36 @@ export interface PageWrite {
   cause: ApplyOptions
 }
 
-/**
- * One input row as JSON text: `remote_id, snap, doc, hash, version, op, changed, actor, history`
- * (whether the write appends a history row; a touch does not). The snapshot and document are
- * the canonical JSON `toMirrorRow` wrote for the hash, spliced in rather than serialized again.
- */
-function inputRow(w: PagePlan['writes'][number], history: boolean): string {
-  const { row } = w
-  const json = row.json ?? { snapshot: JSON.stringify(row.snapshot), document: JSON.stringify(row.document ?? null) }
-  const actor = actorOf(w.op, row.snapshot)
-  return `{"remote_id":${JSON.stringify(row.remoteId)},"snap":${json.snapshot},"doc":${json.document},"hash":${JSON.stringify(row.contentHash)},"version":${w.version},"op":${JSON.stringify(w.op)},"changed":${JSON.stringify(w.changed)},"actor":${JSON.stringify(actor)},"history":${history}}`
+interface InputRow {
+  remote_id: string
+  snap: unknown
+  doc: unknown
+  hash: string
+  version: number
+  op: string
+  changed: unknown
+  actor: string | null
+  /** Whether the write appends a history row (a touch does not). */
+  history: boolean
 }
 
+/**
+ * The rows as one JSON document. `JSON.stringify` of the objects, rather than splicing in the
+ * canonical JSON made for the hash: measured, the spliced text cost more to build and to send.
+ */
 function inputRows(plan: PagePlan): string {
-  const rows = [...plan.writes.map((w) => inputRow(w, true)), ...plan.touches.map((w) => inputRow(w, false))]
-  return `[${rows.join(',')}]`
+  const row = (w: PagePlan['writes'][number], history: boolean): InputRow => ({
+    remote_id: w.row.remoteId,
+    snap: w.row.snapshot,
+    doc: w.row.document,
+    hash: w.row.contentHash,
+    version: w.version,
+    op: w.op,
+    changed: w.changed,
+    actor: actorOf(w.op, w.row.snapshot),
+    history,
+  })
+  return JSON.stringify([...plan.writes.map((w) => row(w, true)), ...plan.touches.map((w) => row(w, false))])
 }
 
 /** Runs the page's statement; returns how many records it wrote. */

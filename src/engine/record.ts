@@ -36,11 +36,6 @@ export interface MirrorRow {
   snapshot: Snapshot
   document: unknown
   contentHash: string
-  /**
-   * `snapshot` and `document` as canonical JSON, written once for the hash and reused by the
-   * page writer, so a record is serialized once on its way to the database.
-   */
-  json?: { snapshot: string; document: string }
 }
 
 const MIN_TIME = Date.parse('0001-01-01T00:00:00Z')
@@ -94,11 +89,10 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
     ...(r.updatedBy ? { updated_by: r.updatedBy } : {}),
     fields: r.fields ?? {},
   }
-  const json = { snapshot: stableStringify(snapshot), document: stableStringify(r.document ?? null) }
-  // exactly stableStringify({ snapshot, document }): a document left undefined is no key at all
-  const hashed = r.document === undefined ? `{"snapshot":${json.snapshot}}` : `{"document":${json.document},"snapshot":${json.snapshot}}`
-  const contentHash = createHash('sha256').update(hashed).digest('base64url')
-  return { remoteId: r.remoteId, snapshot, document: r.document ?? null, contentHash, json }
+  const contentHash = createHash('sha256')
+    .update(stableStringify({ snapshot, document: r.document }))
+    .digest('base64url')
+  return { remoteId: r.remoteId, snapshot, document: r.document ?? null, contentHash }
 }
 
 /**
