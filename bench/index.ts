@@ -18,7 +18,7 @@ import { createLogger, createRedactor } from '../src/logger.js'
 import { attachmentStreamingRss } from './attachments.js'
 import { backfillPageCost } from './backfill.js'
 import { freshness } from './freshness.js'
-import { benchDatabase, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
+import { benchDatabase, cpuOf, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
 const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
@@ -62,7 +62,8 @@ async function listCalls(sim: SimProcess, route: string): Promise<number> {
   return Object.values(stats.byRoute[route] ?? {}).reduce((a, b) => a + b, 0)
 }
 
-async function rawUpsertRowsPerSecond(db: BenchDb, sim: SimProcess): Promise<number> {
+/** The pages a raw upsert writes: the simulator's tasks, fetched before the clock starts. */
+async function rawPages(sim: SimProcess): Promise<{ id: string }[][]> {
   const pages: { id: string }[][] = []
   for (let page = 1; ; page++) {
     const res = await fetch(`${sim.baseUrl}/bench/tasks?limit=100&page=${page}`, { headers: { authorization: `Bearer ${sim.credentials.apiKey}` } })
@@ -70,6 +71,11 @@ async function rawUpsertRowsPerSecond(db: BenchDb, sim: SimProcess): Promise<num
     pages.push(body.tasks)
     if (!body.meta.hasMore) break
   }
+  return pages
+}
+
+/** Rows/s of a batched upsert of `pages` (one transaction per page), the baseline of ingest efficiency. */
+async function rawUpsertRowsPerSecond(db: BenchDb, pages: { id: string }[][]): Promise<number> {
   await db.sql`create table if not exists public.bench_raw (id text primary key, doc jsonb not null)`
   const t0 = performance.now()
   for (const tasks of pages) {
@@ -88,15 +94,28 @@ async function ingest(db: BenchDb, sims: SimProcess[]): Promise<void> {
   sims.push(elean)
   const connector = eleanBenchConnector(elean, 'elean', { logger, redactor })
   const t0 = performance.now()
-  const first = await sync(db, connector, 'elean', 'full')
+  const mirrorCpu = await cpuOf(db, elean, () => sync(db, connector, 'elean', 'full'))
+  const first = mirrorCpu.result
   const mirrorRps = (first.seen / (performance.now() - t0)) * 1000
-  const rawRps = await rawUpsertRowsPerSecond(db, elean)
+  const pages = await rawPages(elean)
+  const rawCpu = await cpuOf(db, null, () => rawUpsertRowsPerSecond(db, pages))
+  const rawRps = rawCpu.result
+  const perPage = (ms: number | null, count: number) => (ms === null ? null : +(ms / count).toFixed(2))
   line({
     figure: 'ingest_efficiency',
     n: N,
     mirror_rows_per_s: Math.round(mirrorRps),
     raw_upsert_rows_per_s: Math.round(rawRps),
     ratio: +(mirrorRps / rawRps).toFixed(3),
+    // CPU ms per page of 100 rows, by process: on a shared machine the ratio follows these
+    cpu_ms_per_page: {
+      mirror: {
+        node: perPage(mirrorCpu.node, first.pages),
+        postgres: perPage(mirrorCpu.postgres, first.pages),
+        simulator: perPage(mirrorCpu.simulator, first.pages),
+      },
+      raw: { node: perPage(rawCpu.node, pages.length), postgres: perPage(rawCpu.postgres, pages.length) },
+    },
   })
 
   const before = await db.sql<{ x: string }[]>`select xmin::text as x from elsync.records order by id`
