@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -119,4 +120,42 @@ export function eleanBenchConnector(sim: Pick<SimProcess, 'baseUrl' | 'credentia
   })
   const http = createHttpClient({ name, baseUrl: config.baseUrl, auth: config.auth }, deps)
   return createElean({ name, config, http, logger: deps.logger }, { commentsPerScan: 0 })
+}
+
+/** CPU milliseconds (user + system) a process has used, from /proc; null where there is no /proc. */
+function processCpuMs(pid: number): number | null {
+  try {
+    // fields after the command name: state is the 1st, utime the 12th, stime the 13th (clock ticks of 10 ms)
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Measures the CPU that `fn` costs this process, the database's backends (all connections to
+ * the bench database) and, when given, a simulator process: on a machine shared with other work
+ * the rows/s ratio is mostly a ratio of CPU spent, and this says whose. Milliseconds, null where
+ * /proc is missing (backends are only visible when the server runs on this machine).
+ */
+export async function cpuOf<T>(
+  db: BenchDb,
+  sim: SimProcess | null,
+  fn: () => Promise<T>,
+): Promise<{ result: T; node: number; postgres: number | null; simulator: number | null }> {
+  const backends = async () => (await db.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`).map((r) => r.pid)
+  const before = new Map((await backends()).map((pid) => [pid, processCpuMs(pid)]))
+  const sim0 = sim?.child.pid ? processCpuMs(sim.child.pid) : null
+  const node0 = process.cpuUsage()
+  const result = await fn()
+  const node = process.cpuUsage(node0)
+  let postgres: number | null = 0
+  for (const pid of new Set([...before.keys(), ...(await backends())])) {
+    const now = processCpuMs(pid)
+    if (now === null || postgres === null) postgres = null
+    else postgres += now - (before.get(pid) ?? 0)
+  }
+  const sim1 = sim?.child.pid ? processCpuMs(sim.child.pid) : null
+  return { result, node: (node.user + node.system) / 1000, postgres, simulator: sim0 === null || sim1 === null ? null : sim1 - sim0 }
 }

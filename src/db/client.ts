@@ -50,3 +50,11 @@ export function withDatabase(url: string, database: string): string {
   u.pathname = `/${database}`
   return u.toString()
 }
+
+/** Awaits every promise, then throws the first rejection: no statement is still being issued after it returns. */
+export async function allSettledOrThrow<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises)
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T
+}

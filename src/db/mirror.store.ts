@@ -1,10 +1,10 @@
 import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type StoredRecord } from '../engine/plan.js'
-import { sanitize, toMirrorRow, type MirrorRow, type SanitizeReport } from '../engine/record.js'
+import { prepareRecords, sanitize, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
 import { applyChildren, childrenDue, markChildrenStale, screenChildren } from './children.store.js'
 import { withDbRetry } from './transient.js'
-import type { Sql, Tx } from './client.js'
+import { allSettledOrThrow, type Sql, type Tx } from './client.js'
 import { groupQuarantine, quarantineOf, saveQuarantine } from './quarantine.store.js'
 import { writePage } from './page.write.js'
 import { createPgRunStore } from './run.store.js'
@@ -58,19 +58,15 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
   return {
     async applyPage(stream: StreamRef, given: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
-      const report: SanitizeReport = { nulBytesStripped: 0 }
-      const read: MirrorRow[] = []
       const { page, quarantined: badChildren } = screenChildren(given)
-      const bad: QuarantinedItem[] = [...(page.quarantined ?? []), ...badChildren]
-      for (const record of page.records) {
-        try {
-          read.push(toMirrorRow(record, report))
-        } catch (err) {
-          bad.push(quarantineOf(record, err))
-        }
-      }
+      // made while the previous page was saved (runStream), or here for a page that comes alone
+      const prepared = opts.prepared?.of === page.records ? opts.prepared : prepareRecords(page.records)
+      const report: SanitizeReport = { nulBytesStripped: prepared.nulBytesStripped }
+      const read = prepared.rows
+      const bad: QuarantinedItem[] = [...(page.quarantined ?? []), ...badChildren, ...prepared.failed.map((f) => quarantineOf(f.record, f.err))]
       const quarantined = bad.map((q) => sanitize(q, report))
       const grouped = groupQuarantine(quarantined, opts.redact ?? ((t) => t))
+      // Four round trips a page: BEGIN, the read of the stored rows, the page's writes, COMMIT
       return sql.begin(async (tx) => {
         const ids = [...new Set(read.map((r) => r.remoteId))]
         // A prepared statement's cached generic plan is made for the table as it was then: one
@@ -79,30 +75,30 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         // The page's write is not: its plan does not depend on the table's size (it upserts by the
         // unique key what it was given), and planning it afresh cost a third of its time. The three
         // statements go in one round trip.
-        const [, stored] = await Promise.all([
-          tx`set local plan_cache_mode = force_custom_plan`,
-          selectStored(tx, stream, ids),
-          tx`set local plan_cache_mode = auto`,
+        const [, stored] = await allSettledOrThrow([
+          tx`set local plan_cache_mode = force_custom_plan`.execute(),
+          selectStored(tx, stream, ids).execute(),
+          tx`set local plan_cache_mode = auto`.execute(),
         ])
         await step('existing')
         const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
-        await writePage(tx, stream, {
-          plan,
-          seen: [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])],
-          goodIds: ids,
-          requarantined: grouped.flatMap((g) => (g.remoteId === null ? [] : [{ remoteId: g.remoteId, reason: g.reason }])),
-          ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
-          cause: opts,
-        })
-        await step('records')
-        await step('changes')
-        await step('scan')
-        report.nulBytesStripped += await applyChildren(tx, stream, page)
-        await markChildrenStale(tx, stream, page)
-        await step('children')
-        await saveQuarantine(tx, stream, grouped, opts.runId ?? null)
-        await step('quarantine')
-        await step('cursor')
+        // the statements are issued together and the server runs them in this order; each child
+        // writer and the quarantine wait only for their own statements' answers
+        const [, childNuls] = await allSettledOrThrow([
+          writePage(tx, stream, {
+            plan,
+            seen: [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])],
+            goodIds: ids,
+            requarantined: grouped.flatMap((g) => (g.remoteId === null ? [] : [{ remoteId: g.remoteId, reason: g.reason }])),
+            ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+            cause: opts,
+          }),
+          applyChildren(tx, stream, page),
+          markChildrenStale(tx, stream, page),
+          saveQuarantine(tx, stream, grouped, opts.runId ?? null),
+        ])
+        report.nulBytesStripped += childNuls
+        for (const name of ['records', 'changes', 'scan', 'children', 'quarantine', 'cursor'] as const) await step(name)
         const counts = countWrites(plan)
         return {
           seen: plan.rows.length,

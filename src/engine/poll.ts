@@ -3,6 +3,7 @@ import { InterruptedError, toSyncError } from './errors.js'
 import type { Connector, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
 import { readAhead } from './read-ahead.js'
+import { prepareRecords, type PreparedRecords } from './record.js'
 import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 
 /**
@@ -78,6 +79,14 @@ export interface StreamRunResult {
  */
 const READ_AHEAD = 1
 
+/** Each page narrowed by the stream's filter, its records made into mirror rows (pure work, no I/O). */
+async function* prepared(source: AsyncIterable<Page>, narrow: (p: Page) => Page): AsyncGenerator<{ page: Page; records: PreparedRecords }, void, undefined> {
+  for await (const read of source) {
+    const page = narrow(read)
+    yield { page, records: prepareRecords(page.records) }
+  }
+}
+
 /** A run's result before its first page: nothing read, nothing counted. */
 function emptyResult(runId: number | null, stream: StreamRef, mode: ReadMode): StreamRunResult {
   return {
@@ -118,26 +127,30 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
-    // the next page is read while this one is saved (issue 13: the run waited for each in turn)
+    // the next page is read, narrowed and made into mirror rows while this one is saved (issue
+    // 13: the run waited for each in turn)
     const pages = readAhead(
-      connector.read(stream.stream, from, {
-        mode,
-        signal: opts.signal,
-        startedAt,
-        lookbackMs: opts.lookbackMs,
-        ...(opts.since ? { since: opts.since } : {}),
-      }),
+      prepared(
+        connector.read(stream.stream, from, {
+          mode,
+          signal: opts.signal,
+          startedAt,
+          lookbackMs: opts.lookbackMs,
+          ...(opts.since ? { since: opts.since } : {}),
+        }),
+        narrow,
+      ),
       READ_AHEAD,
     )
-    for await (const read of pages) {
+    for await (const { page, records } of pages) {
       opts.signal.throwIfAborted()
-      const page = narrow(read)
       if (scan && page.restartScan) await mirror.resetScan(runId)
       const applied = await mirror.applyPage(stream, page, {
         source: opts.source ?? 'poll',
         runId,
         ...(scan ? { scanRunId: runId } : {}),
         ...(opts.redact ? { redact: opts.redact } : {}),
+        prepared: records,
       })
       result.pages += 1
       result.seen += applied.seen

@@ -1,3 +1,4 @@
+import type { PreparedRecords } from './record.js'
 import type { FieldCatalog } from './catalog.js'
 import type {
   ChangedFields,
@@ -41,6 +42,8 @@ export interface ApplyOptions {
   scanRunId?: number
   /** Scrubs secrets from the text of quarantined items (reason, excerpt) before it is stored. */
   redact?: (text: string) => string
+  /** The page's records already made into mirror rows (`runStream` makes them ahead, see poll.ts). */
+  prepared?: PreparedRecords
 }
 
 export interface CompleteScanOptions {

@@ -96,6 +96,34 @@ export function toMirrorRow(record: RemoteRecord, report: SanitizeReport): Mirro
 }
 
 /**
+ * A page's records as mirror rows, made ahead of the page's transaction: `runStream` makes them
+ * for the next page while the current one is being saved (see poll.ts), so the canonical JSON
+ * and hashes overlap the database's work instead of adding to it.
+ */
+export interface PreparedRecords {
+  /** The records these rows were made from (the page writer checks it is the page's own list). */
+  of: readonly RemoteRecord[]
+  rows: MirrorRow[]
+  /** Records the mirror cannot store (`toMirrorRow` threw): the page writer quarantines them. */
+  failed: { record: RemoteRecord; err: unknown }[]
+  nulBytesStripped: number
+}
+
+export function prepareRecords(records: readonly RemoteRecord[]): PreparedRecords {
+  const report: SanitizeReport = { nulBytesStripped: 0 }
+  const rows: MirrorRow[] = []
+  const failed: PreparedRecords['failed'] = []
+  for (const record of records) {
+    try {
+      rows.push(toMirrorRow(record, report))
+    } catch (err) {
+      failed.push({ record, err })
+    }
+  }
+  return { of: records, rows, failed, nulBytesStripped: report.nulBytesStripped }
+}
+
+/**
  * Columns an update does not list: they move with every change (and with some writes that
  * change nothing), so they would only repeat that something changed. The row keeps them, and
  * the history row names the actor in a column of its own.
@@ -108,6 +136,7 @@ const MOVES_WITH_EVERY_CHANGE: ReadonlySet<string> = new Set(['remote_updated_at
  * An update never lists `remote_updated_at` or `updated_by` (see `MOVES_WITH_EVERY_CHANGE`).
  */
 export function diffSnapshots(old: Snapshot | null, next: Snapshot): ChangedFields {
+  if (old === null) return insertedFields(next)
   const changed: ChangedFields = {}
   const put = (key: string, a: unknown, b: unknown): void => {
     if (stableStringify(a ?? null) !== stableStringify(b ?? null)) changed[key] = { old: a ?? null, new: b ?? null }
@@ -119,6 +148,19 @@ export function diffSnapshots(old: Snapshot | null, next: Snapshot): ChangedFiel
   }
   const names = new Set([...Object.keys(old?.fields ?? {}), ...Object.keys(next.fields)])
   for (const name of names) put(`fields.${name}`, old?.fields[name], next.fields[name])
+  return changed
+}
+
+/** Whether a value writes as JSON `null` (so an insert does not list it): null, undefined, NaN, ±Infinity. */
+const writesNull = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+
+/** `diffSnapshots(null, next)` without comparing each value with null as text: every field that is not null. */
+function insertedFields(next: Snapshot): ChangedFields {
+  const changed: ChangedFields = {}
+  for (const [key, value] of Object.entries(next)) {
+    if (key !== 'fields' && !writesNull(value)) changed[key] = { old: null, new: value }
+  }
+  for (const [name, value] of Object.entries(next.fields)) if (!writesNull(value)) changed[`fields.${name}`] = { old: null, new: value }
   return changed
 }
 

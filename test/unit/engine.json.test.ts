@@ -43,6 +43,13 @@ describe('stableStringify', () => {
     for (const v of samples) expect(stableStringify(v)).toBe(recursiveStableStringify(v))
   })
 
+  it('writes the same text on either side of the depth where it stops recursing', () => {
+    for (const levels of [MAX_DEPTH, MAX_DEPTH + 8, MAX_DEPTH + 9, MAX_DEPTH + 40]) {
+      const v = { id: 'x', tree: nested(levels, 'leaf'), list: [1, { b: 2, a: undefined }] }
+      expect(stableStringify(v)).toBe(recursiveStableStringify(v))
+    }
+  })
+
   it('writes a value nested 100 000 deep without overflowing the call stack', () => {
     const text = stableStringify(nested(100_000))
     expect(text.startsWith('[{"a":[{"a":')).toBe(true)
@@ -64,6 +71,16 @@ describe('sanitize', () => {
     expect(report.nulBytesStripped).toBe(1)
     expect(() => sanitize(nested(11), report, 10)).toThrow(NestingTooDeepError)
     expect(() => sanitize(nested(10), report, 10)).not.toThrow()
+  })
+
+  it('returns a value with nothing to mend as it is, and never changes its input', () => {
+    const clean = { a: ['x', { b: 'y' }], n: 1 }
+    expect(sanitize(clean, { nulBytesStripped: 0 })).toBe(clean)
+    const dirty = { a: ['x', { b: 'y\u0000' }], n: 1 }
+    const out = sanitize(dirty, { nulBytesStripped: 0 })
+    expect(out).toEqual({ a: ['x', { b: 'y' }], n: 1 })
+    expect(dirty.a[1]).toEqual({ b: 'y\u0000' })
+    expect(() => sanitize(nested(11), { nulBytesStripped: 0 }, 10)).toThrow(NestingTooDeepError)
   })
 
   it('keeps a key named __proto__ as data', () => {

@@ -88,11 +88,13 @@ describe('syncPass', () => {
     const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('2')] }], b: [{ records: [rec('3')] }] })
     const targets = ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }))
     await syncPass(mirror, targets, { mode: 'incremental', signal: new AbortController().signal, source: 'resync' })
-    expect(applied).toEqual([
+    expect(applied.map(({ prepared, ...cause }) => cause)).toEqual([
       { source: 'resync', runId: 1 },
       { source: 'resync', runId: 1 },
       { source: 'resync', runId: 2 },
     ])
+    // each page comes with its records already made into mirror rows, made while the page before was saved
+    expect(applied.map((a) => a.prepared?.rows.map((r) => r.remoteId))).toEqual([['1'], ['2'], ['3']])
   })
 
   it('counts quarantined items and records with unread children, in the result and on the run', async () => {

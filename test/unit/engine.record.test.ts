@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidRecordError } from '../../src/engine/errors.js'
-import { actorOf, canonicalTimestamp, diffSnapshots, toMirrorRow } from '../../src/engine/record.js'
+import { createHash } from 'node:crypto'
+import { actorOf, canonicalTimestamp, diffSnapshots, stableStringify, toMirrorRow } from '../../src/engine/record.js'
 import type { RemoteRecord } from '../../src/engine/types.js'
 
 describe('canonicalTimestamp', () => {
@@ -17,6 +18,39 @@ describe('toMirrorRow', () => {
     const attempt = () => toMirrorRow({ remoteId: '', document: {} }, { nulBytesStripped: 0 })
     expect(attempt).toThrow(InvalidRecordError)
     expect(attempt).toThrow(expect.objectContaining({ code: 'invalid_record', message: 'record without a remote id' }))
+  })
+})
+
+describe('the content hash', () => {
+  it('is the hash of the canonical JSON of the snapshot and the document, as stored hashes were made', () => {
+    const hash = (o: unknown) => createHash('sha256').update(stableStringify(o)).digest('base64url')
+    const withDoc = toMirrorRow({ remoteId: 'a', title: 'A', document: { z: 1, a: [null, 'x'] } }, { nulBytesStripped: 0 })
+    expect(withDoc.contentHash).toBe(hash({ snapshot: withDoc.snapshot, document: { z: 1, a: [null, 'x'] } }))
+    const noDoc = toMirrorRow({ remoteId: 'b', title: 'B' } as RemoteRecord, { nulBytesStripped: 0 })
+    expect(noDoc.contentHash).toBe(hash({ snapshot: noDoc.snapshot }))
+  })
+})
+
+describe('an insert’s changes', () => {
+  it('list every field that is not null, the old value null, as a diff against nothing did', () => {
+    const { snapshot } = toMirrorRow(
+      {
+        remoteId: 'a',
+        title: 'A',
+        status: null,
+        assignees: [],
+        fields: { n: Number.NaN, z: null, list: [], zero: 0, empty: '' },
+        document: {},
+      } as unknown as RemoteRecord,
+      { nulBytesStripped: 0 },
+    )
+    expect(diffSnapshots(null, snapshot)).toEqual({
+      title: { old: null, new: 'A' },
+      assignees: { old: null, new: [] },
+      'fields.list': { old: null, new: [] },
+      'fields.zero': { old: null, new: 0 },
+      'fields.empty': { old: null, new: '' },
+    })
   })
 })
 

@@ -59,9 +59,12 @@ export const recordChanges = elsync.table(
   'record_changes',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    recordId: bigint('record_id', { mode: 'number' })
-      .notNull()
-      .references(() => records.id),
+    /**
+     * The record's `id`. No foreign key: records are never deleted (a deletion is a soft delete and
+     * a history row), and the key's check cost a lookup of the record for every history row the
+     * ingest appends (issue 13).
+     */
+    recordId: bigint('record_id', { mode: 'number' }).notNull(),
     connection: text('connection').notNull(),
     stream: text('stream').notNull(),
     remoteId: text('remote_id').notNull(),
