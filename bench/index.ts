@@ -3,7 +3,8 @@
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000); an
  * attachment of BENCH_ATTACHMENT_MB (default 250) copied Elementum → Elementum; freshness over
- * BENCH_FRESHNESS_N changes (default 20).
+ * BENCH_FRESHNESS_N changes (default 20); API efficiency with children over BENCH_API_N records
+ * (default 1 000) per vendor.
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
 import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
@@ -13,6 +14,7 @@ import type { Connector } from '../src/engine/ports.js'
 import { runStream } from '../src/engine/poll.js'
 import { createHttpClient } from '../src/http/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
+import { apiEfficiencyWithChildren } from './api-children.js'
 import { attachmentStreamingRss } from './attachments.js'
 import { backfillPageCost } from './backfill.js'
 import { freshness } from './freshness.js'
@@ -23,6 +25,7 @@ const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const BACKFILL_N = Number(process.env.BENCH_BACKFILL_N ?? 50_000)
 const ATTACHMENT_MB = Number(process.env.BENCH_ATTACHMENT_MB ?? 250)
 const FRESHNESS_N = Number(process.env.BENCH_FRESHNESS_N ?? 20)
+const API_N = Number(process.env.BENCH_API_N ?? 1_000)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
@@ -119,6 +122,8 @@ async function main(): Promise<void> {
     await sync(db, ec, 'elementum', 'full')
     const empty = await sync(db, ec, 'elementum', 'incremental')
     line({ figure: 'api_efficiency', vendor: 'elementum', empty_window_requests: empty.requests, minimum: 1, ratio: empty.requests })
+    // per vendor, children included: a full scan, a 1 %-changed poll and an idle poll; Elean's 429s at 60 a minute
+    for (const figure of await apiEfficiencyWithChildren({ n: API_N })) line(figure)
 
     // memory slope: peak RSS growth of a full mirror at MEM_N and 10·MEM_N, each in a fresh
     // process, the simulator in yet another
