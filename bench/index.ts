@@ -3,9 +3,10 @@
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000); an
  * attachment of BENCH_ATTACHMENT_MB (default 250) copied Elementum → Elementum; freshness over
- * BENCH_FRESHNESS_N changes (default 20). BENCH_ONLY (comma-separated) runs only the named
+ * BENCH_FRESHNESS_N changes (default 20); API efficiency with children over BENCH_API_N records
+ * (default 1 000) per vendor. BENCH_ONLY (comma-separated) runs only the named
  * groups: `ingest` (ingest efficiency, no-op resync, Elean API efficiency), `elementum`,
- * `memory`, `backfill`, `attachment`, `freshness`; unset runs them all.
+ * `children`, `memory`, `backfill`, `attachment`, `freshness`; unset runs them all.
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
 import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
@@ -15,6 +16,7 @@ import type { Connector } from '../src/engine/ports.js'
 import { runStream } from '../src/engine/poll.js'
 import { createHttpClient } from '../src/http/client.js'
 import { createLogger, createRedactor } from '../src/logger.js'
+import { apiEfficiencyWithChildren } from './api-children.js'
 import { attachmentStreamingRss } from './attachments.js'
 import { backfillPageCost } from './backfill.js'
 import { freshness } from './freshness.js'
@@ -25,13 +27,14 @@ const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const BACKFILL_N = Number(process.env.BENCH_BACKFILL_N ?? 50_000)
 const ATTACHMENT_MB = Number(process.env.BENCH_ATTACHMENT_MB ?? 250)
 const FRESHNESS_N = Number(process.env.BENCH_FRESHNESS_N ?? 20)
+const API_N = Number(process.env.BENCH_API_N ?? 1_000)
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
 )
-const wanted = (group: 'ingest' | 'elementum' | 'memory' | 'backfill' | 'attachment' | 'freshness'): boolean => ONLY.size === 0 || ONLY.has(group)
+const wanted = (group: 'ingest' | 'elementum' | 'children' | 'memory' | 'backfill' | 'attachment' | 'freshness'): boolean => ONLY.size === 0 || ONLY.has(group)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
@@ -179,6 +182,8 @@ async function main(): Promise<void> {
   try {
     if (wanted('ingest')) await ingest(db, sims)
     if (wanted('elementum')) await elementumEmptyWindow(db, sims)
+    // per vendor, children included: a full scan, a 1 %-changed poll and an idle poll; Elean's 429s at 60 a minute
+    if (wanted('children')) for (const figure of await apiEfficiencyWithChildren({ n: API_N })) line(figure)
     if (wanted('memory')) await memorySlope(db, sims)
     // per-page cost over a first backfill, in a database of its own so the mirror starts empty
     if (wanted('backfill')) line(await backfillPageCost(BACKFILL_N, { logger, redactor }))

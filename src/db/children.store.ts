@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { canonicalTimestamp, jsonExcerpt, MAX_DEPTH, nestedDeeperThan, sanitize, stableStringify, type SanitizeReport } from '../engine/record.js'
 import { childrenOnlyOf } from '../engine/filter.js'
-import type { ChildSet, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
+import type { ChildSet, Page, QuarantinedItem, RemoteRecord, StreamRef } from '../engine/types.js'
 import type postgres from 'postgres'
 import type { Tx } from './client.js'
 
@@ -183,12 +183,17 @@ export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): 
   }
   // the child round-robin reads the records read longest ago first. Its turn is about the children
   // that cost requests of their own, which every child reader reads: comments (Elean lists a
-  // task's attachments in the task itself, free with every page, but reads its comments one by one)
+  // task's attachments in the task itself, free with every page, but reads its comments one by one).
+  // The record's time as the mirror now holds it (this page's records are already written) is
+  // what `childrenCurrent` compares a later read with.
   const turned = (page.comments?.parents ?? []).filter((id) => !stale.has(id))
   if (turned.length > 0) {
-    await tx`insert into elsync.child_reads (connection, stream, remote_id)
-      select ${stream.connection}, ${stream.stream}, unnest(${turned}::text[])
-      on conflict (connection, stream, remote_id) do update set read_at = now()`
+    await tx`insert into elsync.child_reads (connection, stream, remote_id, remote_updated_at)
+      select ${stream.connection}, ${stream.stream}, k.remote_id,
+        (select r.remote_updated_at from elsync.records r
+         where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id)
+      from unnest(${turned}::text[]) as k(remote_id)
+      on conflict (connection, stream, remote_id) do update set read_at = now(), remote_updated_at = excluded.remote_updated_at`
   }
   if (read.length > 0) {
     // the partial index holds only stale records: an index probe however large the stream
@@ -212,4 +217,34 @@ export async function childrenDue(sql: Tx, stream: StreamRef, runId: number, lim
     order by r.children_stale_since is null, c.read_at nulls first, r.id
     limit ${limit}`
   return rows.map((r) => r.remote_id)
+}
+
+/**
+ * Of records just read, those whose children need no read with their page: their children were
+ * read when the mirror held the record at this same `remoteUpdatedAt`, and have not been stale
+ * or the record deleted since. A record without a time is never among them. One index probe per
+ * record (the natural keys of `child_reads` and `records`), however large the stream. The times
+ * travel as text: drizzle's driver sends timestamp arrays unserialized.
+ */
+export async function childrenCurrent(
+  sql: Tx,
+  stream: StreamRef,
+  records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[],
+): Promise<Set<string>> {
+  const timed = records.flatMap((r) => {
+    const at = canonicalTimestamp(r.remoteUpdatedAt)
+    return at === null ? [] : [{ id: r.remoteId, at }]
+  })
+  if (timed.length === 0) return new Set()
+  const rows = await sql<{ remote_id: string }[]>`
+    select k.remote_id from unnest(${timed.map((t) => t.id)}::text[], ${timed.map((t) => t.at)}::text[]) as k(remote_id, at)
+    where exists (
+      select 1 from elsync.child_reads c
+      where c.connection = ${stream.connection} and c.stream = ${stream.stream} and c.remote_id = k.remote_id
+        and c.remote_updated_at = k.at::timestamptz)
+    and exists (
+      select 1 from elsync.records r
+      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id
+        and r.deleted_at is null and r.children_stale_since is null)`
+  return new Set(rows.map((r) => r.remote_id))
 }

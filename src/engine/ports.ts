@@ -93,6 +93,8 @@ export interface MirrorStore {
    * left stale, first), leaving out those read since run `runId` started: the child round-robin.
    */
   childrenDue?(stream: StreamRef, runId: number, limit: number): Promise<string[]>
+  /** The ids among `records` (just read) whose children were read at the same `remoteUpdatedAt` and are not stale since. */
+  childrenCurrent?(stream: StreamRef, records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<Set<string>>
 }
 
 /**
@@ -159,6 +161,13 @@ export interface ReadContext {
    * would be anyway, so the next poll does not read the same window again.
    */
   since?: Date
+  /**
+   * Of records just read, the ids whose children need not be read with them: the mirror read
+   * their children when it held the record at this same `remoteUpdatedAt`, and they are not stale.
+   * A record a window's lookback reads again, unchanged, is not a change. Absent: every record
+   * the connector takes for changed is.
+   */
+  childrenCurrent?(records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<ReadonlySet<string>>
 }
 
 export interface ConnectorStats {

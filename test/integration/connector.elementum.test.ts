@@ -189,6 +189,44 @@ describe('elementum connector: mirroring', () => {
     expect(await nobody()).toBe(true)
   })
 
+  it('does not read again the children of a record the lookback re-reads unchanged: an idle poll is its window and the budget', async () => {
+    const h = await setup('lookback', { seed: 40 })
+    await h.run('full')
+    h.sim.server.clock.advance(1_000)
+    await h.control('/records/tasks/lookback/TSK-5/edit', { Title: 'Edited once' })
+    const budget = 4
+    const edited = await h.run('incremental', { childBudget: budget })
+    expect(edited).toMatchObject({ status: 'succeeded', seen: 1, changed: 1, requests: 1 + 3 + budget * 3 })
+    await h.served()
+    // each idle poll's window reaches a lookback before the last poll: it finds TSK-5 again, as it was
+    for (let poll = 1; poll <= 2; poll++) {
+      h.sim.server.clock.advance(1_000)
+      const idle = await h.run('incremental', { childBudget: budget })
+      expect(idle).toMatchObject({ status: 'succeeded', seen: 1, changed: 0, requests: 1 + budget * 3 })
+      const served = await h.served()
+      expect(served[SEARCH]).toEqual({ 200: 1 })
+      for (const route of CHILD_ROUTES) expect(served[route], route).toEqual({ 200: budget })
+    }
+  })
+
+  it('reads the children of a record whose new version the mirror got from a push, not from a read of its children', async () => {
+    const h = await setup('pushed', { seed: 20 })
+    await h.run('full')
+    h.sim.server.clock.advance(1_000)
+    // a person comments and edits; elsync's own write to the record lands before the next poll,
+    // and the push stores the vendor's answer (the record as it is now) in the mirror
+    await h.control('/records/tasks/pushed/TSK-3/comments', { contents: 'Said before the push', author: 'grace.hopper@example.com' })
+    await h.control('/records/tasks/pushed/TSK-3/edit', { Title: 'Edited by a person' })
+    const answer = await h.connector.records?.get?.('pushed', 'TSK-3', new AbortController().signal)
+    if (!answer) throw new Error('TSK-3 missing')
+    await mirror.applyPage(h.ref, { records: [answer] }, { source: 'push' })
+    await h.served()
+    const poll = await h.run('incremental')
+    expect(poll).toMatchObject({ status: 'succeeded', seen: 1, changed: 0, requests: 1 + 3 })
+    const comments = await sql`select body from elsync.comments where stream = 'pushed' and remote_id = 'TSK-3'`
+    expect(comments.map((c) => c.body)).toContain('Said before the push')
+  })
+
   it('loses no record stamped exactly at the cursor, nor any of 250 sharing one timestamp across pages', async () => {
     const h = await setup('boundary', { connector: { children: false } })
     const ns = h.sim.store.namespace('tasks', 'boundary')

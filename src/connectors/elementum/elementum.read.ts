@@ -31,7 +31,10 @@ import { parseAttachment, parseComment, parseRelation } from './elementum.schema
  * Children (comments, attachments, related items) are read with the page for records that
  * changed: every record of an incremental window, and on a full scan those whose cursor field
  * is at or after the window an incremental read would have used (all of them when there is no
- * cursor yet). The others' children are the engine's budgeted round-robin (`readChildPage`).
+ * cursor yet); of these, not those whose children the mirror read at the same `Updated on`
+ * (`ReadContext.childrenCurrent`): the lookback re-reads the records changed just before the
+ * last poll, and their children did not change with a read. The others' children are the
+ * engine's budgeted round-robin (`readChildPage`).
  *
  * Children of a record that cannot be read after
  * the HTTP client's retries do not sink the page: the record is listed in the page's
@@ -133,7 +136,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
       const t = timeOf(r.remoteUpdatedAt)
       if (t !== null && (mark.maxSeen === null || t > mark.maxSeen)) mark.maxSeen = t
     }
-    const children = deps.children ? await readChildren(deps, ns, records.filter(changed), ctx.signal, failures) : undefined
+    const children = deps.children ? await readChildren(deps, ns, await changedOf(records.filter(changed), ctx), ctx.signal, failures) : undefined
     for (const r of records.filter((x) => children?.staleChildren.includes(x.remoteId))) {
       const t = timeOf(r.remoteUpdatedAt)
       if (t === null) mark.staleUnknown = true
@@ -155,6 +158,13 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
       throw new BadResponseError(`GET ${ns.recordType}/${ns.alias}: has_next_page without a new end_cursor (page ${n})`)
     after = res.endCursor
   }
+}
+
+/** Those of `records` the mirror does not hold as they are, children read (the window's lookback re-reads the others). */
+async function changedOf(records: RemoteRecord[], ctx: ReadContext): Promise<RemoteRecord[]> {
+  if (records.length === 0 || !ctx.childrenCurrent) return records
+  const current = await ctx.childrenCurrent(records)
+  return records.filter((r) => !current.has(r.remoteId))
 }
 
 /** The children of chosen records, outside a read (the engine's round-robin): a page without records. */

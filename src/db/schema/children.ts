@@ -102,6 +102,11 @@ export const childReads = elsync.table(
     stream: text('stream').notNull(),
     remoteId: text('remote_id').notNull(),
     readAt: tz('read_at').notNull().defaultNow(),
+    /**
+     * The record's `remote_updated_at` in the mirror when its children were read. A read that
+     * finds the record at this same time again (an incremental window's lookback) reads no children.
+     */
+    remoteUpdatedAt: tz('remote_updated_at'),
   },
   (t) => [primaryKey({ columns: [t.connection, t.stream, t.remoteId] })],
 )

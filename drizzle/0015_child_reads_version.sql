@@ -1,0 +1,1 @@
+ALTER TABLE "elsync"."child_reads" ADD COLUMN "remote_updated_at" timestamp with time zone;
