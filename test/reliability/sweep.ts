@@ -460,9 +460,9 @@ export function createSweep(world: BidiWorld, prng: Prng) {
     if (strike === 'random-kill') {
       // from well before the first stream line of a sync like the last busy one (a sync that wrote:
       // the line is printed when the first stream's poll has ended; before half of that, Node is
-      // still starting) to a little after its end, so that kills fall in polls, reconciles and pushes
+      // still starting) to its end, so that kills fall in polls, reconciles and pushes
       const lo = 0.5 * (window?.firstLineMs ?? 0)
-      atMs = Math.round(lo + prng.next() * (1.05 * (window?.ms ?? 5_000) - lo))
+      atMs = Math.round(lo + prng.next() * ((window?.ms ?? 5_000) - lo))
       struck = await elsyncSync(world, { killAtMs: atMs })
     } else {
       struck = await elsyncSync(world, { failpoint: strike })
