@@ -3,10 +3,12 @@
  *
  * The bidirectional kill sweep of test/reliability/kill.test.ts for as long as it is given:
  * Elementum and Elean simulators joined by the example mapping, a database of its own on
- * DATABASE_URL's server; per trial, edits and creates on both sides, then `elsync sync` is
- * SIGKILLed at a fail-point or a random moment, the world is settled and checked. One JSON
- * line per trial, then the totals (lost, duplicated, undelivered, stale, unsettled) and a check that
- * the check sees damage. Exit 1 when anything was lost, duplicated, undelivered, stale or unsettled.
+ * DATABASE_URL's server; per trial, edits, creates, comments and attachments on both sides,
+ * then `elsync sync` is SIGKILLed at a fail-point (every named one first) or at a random
+ * moment, the world is settled and checked. One JSON line per trial, then the totals (per
+ * kind — record, comment, attachment — acknowledged, lost and duplicated; undelivered, stale,
+ * cursor ahead, unsettled) and a check that the check sees damage. Exit 1 when anything was
+ * lost, duplicated, undelivered, stale, ahead or unsettled.
  */
 import { parseArgs } from 'node:util'
 import { readEnv } from '../src/config/env.js'
@@ -14,7 +16,7 @@ import { createDatabase, dropDatabase } from '../src/db/admin.js'
 import { createDb } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { createPrng } from '../src/sim/common/prng.js'
-import { addUp, createSweep, strikes, type SweepTotals } from '../test/reliability/sweep.js'
+import { addUp, createSweep, damaged, emptyTotals, namedStrikes, SWEEP_CONNECTIONS } from '../test/reliability/sweep.js'
 import { startBidiWorld } from '../test/support/bidi-world.js'
 
 const { values: args } = parseArgs({
@@ -35,23 +37,25 @@ const url = await createDatabase(serverUrl, dbName, { replace: true })
 await runMigrations(url)
 const db = createDb(url, { max: 2, applicationName: 'soak' })
 const records = Number(args.records)
-const world = await startBidiWorld({ sql: db.sql, url }, { seed: SEED, left: records, right: records })
-const total: SweepTotals = { trials: 0, killed: 0, lost: 0, duplicated: 0, undelivered: 0, stale: 0, unsettled: 0 }
+const world = await startBidiWorld({ sql: db.sql, url }, { seed: SEED, left: records, right: records, connections: SWEEP_CONNECTIONS })
+const total = emptyTotals()
 try {
   const sweep = createSweep(world, createPrng(SEED))
   const first = await sweep.settle()
   if (first.runs < 0) throw new Error(`the first syncs did not settle:\n${first.last.output.slice(-2000)}`)
   // every fail-point first, then random kills until the time is up
-  const plan = strikes(0)
+  const plan = namedStrikes()
+  const started = Date.now()
   for (let n = 1; Date.now() < deadline; n++) {
     const line = await sweep.trial(n, plan[n - 1] ?? 'random-kill')
     addUp(total, line)
     process.stdout.write(`${JSON.stringify(line)}\n`)
   }
-  process.stdout.write(`${JSON.stringify({ total: { seed: SEED, minutes: Number(args.minutes), ...total } })}\n`)
+  const ms = Date.now() - started
+  process.stdout.write(`${JSON.stringify({ total: { seed: SEED, minutes: Number(args.minutes), ms, ...total } })}\n`)
   const selfCheck = await sweep.checkTheCheck()
   process.stdout.write(`${JSON.stringify({ selfCheck })}\n`)
-  process.exitCode = total.lost + total.duplicated + total.undelivered + total.stale + total.unsettled > 0 || !selfCheck.ok ? 1 : 0
+  process.exitCode = damaged(total) || !selfCheck.ok ? 1 : 0
 } finally {
   await world.close()
   await db.close()

@@ -26,7 +26,7 @@ import { createMarkerFormat, DEFAULT_MARKER, type MarkerFormat } from './engine/
 import { createPgConflictStore } from './db/conflicts.store.js'
 import { isMappingPaused } from './db/mappings.store.js'
 import { resolveConflict, type Resolution } from './engine/resolve.js'
-import type { Side } from './engine/write.types.js'
+import type { OutboxOp, OutboxRow, Side } from './engine/write.types.js'
 import type { FieldCatalog } from './engine/catalog.js'
 import { SyncError, toSyncError, UnknownStreamError } from './engine/errors.js'
 import { createPushExecutor, type PushExecutor } from './engine/push.js'
@@ -292,7 +292,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       log.warn({ outboxId: row.id, mapping: row.mappingId, op: row.op, connection: row.stream.connection, failure }, 'push failed')
     },
     onError: (err, where) => log.error({ err, during: where.during, outboxId: where.row?.id }, 'outbox executor error'),
-    ...(failpoint && { hooks: { afterClaim: () => failpoint('push:after-claim'), afterSend: () => failpoint('push:after-send') } }),
+    ...(failpoint && { hooks: { afterClaim: (row) => failpoint('push:after-claim', row), afterSend: (row) => failpoint('push:after-send', row) } }),
   })
 
   async function reconcileOne({ spec, childPlanners }: (typeof specs)[number], opts: ReconcilePassOptions): Promise<MappingReconcile> {
@@ -416,16 +416,34 @@ function leaseWait(w: BusyWait, what: string, signal: AbortSignal): NonNullable<
 /** The named crash points of issue 9, where `ELSYNC_FAILPOINT=<name>` kills the process. */
 export const FAILPOINTS = ['poll:mid-page', 'reconcile:mid-batch', 'push:after-claim', 'push:after-send'] as const
 export type Failpoint = (typeof FAILPOINTS)[number]
+/** The points passed by one outbox row, which a fail-point may narrow to one operation and target. */
+export const PUSH_FAILPOINTS = ['push:after-claim', 'push:after-send'] as const satisfies readonly Failpoint[]
+type PushFailpoint = (typeof PUSH_FAILPOINTS)[number]
+/**
+ * What `ELSYNC_FAILPOINT` may name: a point, or a push point narrowed to rows of one operation
+ * (`push:after-send@comment`), optionally to one target connection (`push:after-send@attachment/elean`),
+ * so that a crash test can strike right after a comment or an attachment reached one vendor.
+ */
+export type ArmedFailpoint = Failpoint | `${PushFailpoint}@${OutboxOp}` | `${PushFailpoint}@${OutboxOp}/${string}`
+
+/** Whether the armed fail-point `armed` strikes at point `name` (passed by `row`, for the push points). */
+export function failpointStrikes(armed: string, name: Failpoint, row?: Pick<OutboxRow, 'op' | 'stream'>): boolean {
+  const at = armed.indexOf('@')
+  if (at < 0) return armed === name
+  if (armed.slice(0, at) !== name || row === undefined) return false
+  const [op, connection] = armed.slice(at + 1).split('/', 2)
+  return row.op === op && (connection === undefined || row.stream.connection === connection)
+}
 
 /**
  * Crash tests only: the process dies at the configured point, at once and without cleanup,
  * as it would on an OOM kill or a power cut (SIGKILL runs no handler and no `finally`).
  */
-function failpointOf(env: EnvSettings): ((name: Failpoint) => void) | undefined {
+function failpointOf(env: EnvSettings): ((name: Failpoint, row?: OutboxRow) => void) | undefined {
   const armed = env.failpoint
   if (armed === undefined) return undefined
-  return (name) => {
-    if (name === armed) process.kill(process.pid, 'SIGKILL')
+  return (name, row) => {
+    if (failpointStrikes(armed, name, row)) process.kill(process.pid, 'SIGKILL')
   }
 }
 

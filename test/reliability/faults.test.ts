@@ -5,7 +5,7 @@ import { elsyncSync, expireLeases, startBidiWorld } from '../support/bidi-world.
 import { createTestDb } from '../support/db.js'
 import { startPgProxy } from '../support/pg-proxy.js'
 import { until } from '../support/until.js'
-import { createSweep } from './sweep.js'
+import { createSweep, SWEEP_CONNECTIONS } from './sweep.js'
 
 /**
  * Faults of every kind at once, with traffic both ways (issue 13): about 10 % of vendor
@@ -13,15 +13,17 @@ import { createSweep } from './sweep.js'
  * with 200, malformed JSON, paging drift, clocks skewed ±10 min; the Postgres backends are
  * terminated mid-run and the database refuses connections for a while. After the faults are
  * lifted and the world has settled, it is in the state a run without faults leaves: every
- * acknowledged write on both sides once, nothing undelivered, the mirror equal to the vendors.
+ * acknowledged write (record, comment, attachment) on both sides once, nothing undelivered,
+ * the mirror equal to the vendors.
  */
 
 const SEED = Number(process.env.FAULTS_SEED ?? 77)
 const ROUNDS = 2
 
 const db = await createTestDb()
-// a short client timeout, so that a hang costs seconds, not a minute
-const world = await startBidiWorld(db, { seed: SEED, left: 12, right: 10, connections: { elementum: { timeoutMs: 2000 }, elean: { timeoutMs: 2000 } } })
+// a short client timeout, so that a hang costs seconds, not a minute; every poll reads every record's children (see SWEEP_CONNECTIONS)
+const connections = { elementum: { ...SWEEP_CONNECTIONS.elementum, timeoutMs: 2000 }, elean: { ...SWEEP_CONNECTIONS.elean, timeoutMs: 2000 } }
+const world = await startBidiWorld(db, { seed: SEED, left: 12, right: 10, connections })
 const proxy = await startPgProxy(db.url)
 afterAll(async () => {
   await proxy.close()
@@ -89,7 +91,7 @@ describe('faults everywhere, traffic both ways', () => {
     }
     const found = await sweep.check()
     const report = JSON.stringify({ faulty, ...found }, null, 1)
-    expect({ lost: found.lost, duplicated: found.duplicated, undelivered: found.undelivered, stale: found.stale }, report).toEqual({
+    expect({ lost: found.lost.flat(), duplicated: found.duplicated.flat(), undelivered: found.undelivered, stale: found.stale }, report).toEqual({
       lost: [],
       duplicated: [],
       undelivered: 0,

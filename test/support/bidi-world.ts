@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import type { Failpoint } from '../../src/app.js'
+import type { ArmedFailpoint } from '../../src/app.js'
 import type { Sql } from '../../src/db/client.js'
 import type { StartedElean } from '../../src/sim/elean/index.js'
 import type { StartedElementum } from '../../src/sim/elementum/index.js'
@@ -66,7 +66,7 @@ export interface Exit {
 /** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
 export function elsyncSync(
   world: Pick<BidiWorld, 'env'>,
-  opts: { failpoint?: Failpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
+  opts: { failpoint?: ArmedFailpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
 ): Promise<Exit> {
   const started = Date.now()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync', ...(opts.args ?? [])], {
