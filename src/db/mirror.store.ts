@@ -58,60 +58,17 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
   return {
     async applyPage(stream: StreamRef, given: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
-      const { page, quarantined: badChildren } = screenChildren(given)
-      // made while the previous page was saved (runStream), or here for a page that comes alone
-      const prepared = opts.prepared?.of === page.records ? opts.prepared : prepareRecords(page.records)
-      const report: SanitizeReport = { nulBytesStripped: prepared.nulBytesStripped }
-      const read = prepared.rows
-      const bad: QuarantinedItem[] = [...(page.quarantined ?? []), ...badChildren, ...prepared.failed.map((f) => quarantineOf(f.record, f.err))]
-      const quarantined = bad.map((q) => sanitize(q, report))
-      const grouped = groupQuarantine(quarantined, opts.redact ?? ((t) => t))
-      // Four round trips a page: BEGIN, the read of the stored rows, the page's writes, COMMIT
-      return sql.begin(async (tx) => {
-        const ids = [...new Set(read.map((r) => r.remoteId))]
-        // A prepared statement's cached generic plan is made for the table as it was then: one
-        // made while the mirror held a page or two rightly scans it, and would keep scanning it
-        // at 30 000 rows, once per id. So the read is planned for the table as it is, every page.
-        // The page's write is not: its plan does not depend on the table's size (it upserts by the
-        // unique key what it was given), and planning it afresh cost a third of its time. The three
-        // statements go in one round trip.
-        const [, stored] = await allSettledOrThrow([
-          tx`set local plan_cache_mode = force_custom_plan`.execute(),
-          selectStored(tx, stream, ids).execute(),
-          tx`set local plan_cache_mode = auto`.execute(),
-        ])
-        await step('existing')
-        const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
-        // the statements are issued together and the server runs them in this order; each child
-        // writer and the quarantine wait only for their own statements' answers
-        const [, childNuls] = await allSettledOrThrow([
-          writePage(tx, stream, {
-            plan,
-            seen: [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])],
-            goodIds: ids,
-            requarantined: grouped.flatMap((g) => (g.remoteId === null ? [] : [{ remoteId: g.remoteId, reason: g.reason }])),
-            ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
-            cause: opts,
-          }),
-          applyChildren(tx, stream, page),
-          markChildrenStale(tx, stream, page),
-          saveQuarantine(tx, stream, grouped, opts.runId ?? null),
-        ])
-        report.nulBytesStripped += childNuls
-        for (const name of ['records', 'changes', 'scan', 'children', 'quarantine', 'cursor'] as const) await step(name)
-        const counts = countWrites(plan)
-        return {
-          seen: plan.rows.length,
-          inserted: counts.insert,
-          updated: counts.update,
-          restored: counts.restore,
-          unchanged: plan.unchanged,
-          changes: plan.writes.length,
-          nulBytesStripped: report.nulBytesStripped,
-          quarantined: quarantined.length,
-          childrenStale: page.staleChildren?.length ?? 0,
+      // A poll and a push may write the same record at once (a record the push just created, or
+      // updated, arrives in a poll's page): the one that read the stored row before the other
+      // committed planned a version already taken. Its transaction rolled back whole, so it is
+      // planned again against what is stored now.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await applyOnce(stream, given, opts)
+        } catch (err) {
+          if (attempt >= STALE_PLAN_ATTEMPTS || !isStalePlan(err)) throw err
         }
-      }) as Promise<ApplyResult>
+      }
     },
 
     childrenDue: (stream, runId, limit) => childrenDue(sql, stream, runId, limit),
@@ -123,6 +80,72 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
       return rows[0]?.cursor ?? null
     },
   }
+
+  async function applyOnce(stream: StreamRef, given: Page, opts: ApplyOptions): Promise<ApplyResult> {
+    const { page, quarantined: badChildren } = screenChildren(given)
+    // made while the previous page was saved (runStream), or here for a page that comes alone
+    const prepared = opts.prepared?.of === page.records ? opts.prepared : prepareRecords(page.records)
+    const report: SanitizeReport = { nulBytesStripped: prepared.nulBytesStripped }
+    const read = prepared.rows
+    const bad: QuarantinedItem[] = [...(page.quarantined ?? []), ...badChildren, ...prepared.failed.map((f) => quarantineOf(f.record, f.err))]
+    const quarantined = bad.map((q) => sanitize(q, report))
+    const grouped = groupQuarantine(quarantined, opts.redact ?? ((t) => t))
+    // Four round trips a page: BEGIN, the read of the stored rows, the page's writes, COMMIT
+    return sql.begin(async (tx) => {
+      const ids = [...new Set(read.map((r) => r.remoteId))]
+      // A prepared statement's cached generic plan is made for the table as it was then: one
+      // made while the mirror held a page or two rightly scans it, and would keep scanning it
+      // at 30 000 rows, once per id. So the read is planned for the table as it is, every page.
+      // The page's write is not: its plan does not depend on the table's size (it upserts by the
+      // unique key what it was given), and planning it afresh cost a third of its time. The three
+      // statements go in one round trip.
+      const [, stored] = await allSettledOrThrow([
+        tx`set local plan_cache_mode = force_custom_plan`.execute(),
+        selectStored(tx, stream, ids).execute(),
+        tx`set local plan_cache_mode = auto`.execute(),
+      ])
+      await step('existing')
+      const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
+      // the statements are issued together and the server runs them in this order; each child
+      // writer and the quarantine wait only for their own statements' answers
+      const [, childNuls] = await allSettledOrThrow([
+        writePage(tx, stream, {
+          plan,
+          seen: [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])],
+          goodIds: ids,
+          requarantined: grouped.flatMap((g) => (g.remoteId === null ? [] : [{ remoteId: g.remoteId, reason: g.reason }])),
+          ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+          cause: opts,
+        }),
+        applyChildren(tx, stream, page),
+        markChildrenStale(tx, stream, page),
+        saveQuarantine(tx, stream, grouped, opts.runId ?? null),
+      ])
+      report.nulBytesStripped += childNuls
+      for (const name of ['records', 'changes', 'scan', 'children', 'quarantine', 'cursor'] as const) await step(name)
+      const counts = countWrites(plan)
+      return {
+        seen: plan.rows.length,
+        inserted: counts.insert,
+        updated: counts.update,
+        restored: counts.restore,
+        unchanged: plan.unchanged,
+        changes: plan.writes.length,
+        nulBytesStripped: report.nulBytesStripped,
+        quarantined: quarantined.length,
+        childrenStale: page.staleChildren?.length ?? 0,
+      }
+    }) as Promise<ApplyResult>
+  }
+}
+
+/** How many times a page planned against a row another writer changed meanwhile is planned again. */
+const STALE_PLAN_ATTEMPTS = 5
+
+/** The history already holds the version this page planned: another transaction wrote the record after this one read it. */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint_name?: unknown }
+  return e?.code === '23505' && e.constraint_name === 'record_changes_record_version'
 }
 
 /** The engine's `MirrorStore` over Postgres: the page writer, the scan store and the run store. */

@@ -4,6 +4,7 @@ import { createPgMirror } from '../../src/db/mirror.store.js'
 import type { FeedChange, FeedOffset } from '../../src/engine/ports.js'
 import type { RemoteRecord, StreamRef } from '../../src/engine/types.js'
 import { createTestDb } from '../support/db.js'
+import { deferred } from '../support/deferred.js'
 
 const db = await createTestDb()
 const { sql } = db
@@ -11,12 +12,6 @@ const mirror = createPgMirror(sql)
 let n = 0
 const fresh = (): StreamRef => ({ connection: 'elean', stream: `feed-${++n}` })
 const task = (id: string, title = `Task ${id}`): RemoteRecord => ({ remoteId: id, title, document: { id, title } })
-
-function deferred() {
-  let resolve!: () => void
-  const promise = new Promise<void>((r) => (resolve = r))
-  return { promise, resolve }
-}
 
 /** A consumer that follows the feed from its own offset, as reconcile will. */
 function follower(streams: readonly StreamRef[], limit: number) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createStreamLeases, LeaseLostError } from '../../src/db/leases.store.js'
 import { createTestDb } from '../support/db.js'
+import { deferred } from '../support/deferred.js'
 
 const db = await createTestDb()
 const stream = { connection: 'elean', stream: 'web' }
@@ -15,9 +16,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 }
 
 function gate() {
-  let open!: () => void
-  const opened = new Promise<void>((r) => (open = r))
-  return { open, opened }
+  const d = deferred()
+  return { open: d.resolve, opened: d.promise }
 }
 
 describe('stream leases', () => {
