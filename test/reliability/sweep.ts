@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type ArmedFailpoint, FAILPOINTS, PUSH_FAILPOINTS } from '../../src/app.js'
 import type { Prng } from '../../src/sim/common/prng.js'
-import { type BidiWorld, elsyncSync, type Exit, expireLeases, writeCount } from '../support/bidi-world.js'
+import { type BidiWorld, DYING_RUN_ENV, elsyncSync, type Exit, heldLeases, writeCount } from '../support/bidi-world.js'
 
 /**
  * The bidirectional kill sweep (issue 13), checked like a Jepsen set. Between trials a person
@@ -463,13 +463,14 @@ export function createSweep(world: BidiWorld, prng: Prng) {
       // still starting) to its end, so that kills fall in polls, reconciles and pushes
       const lo = 0.5 * (window?.firstLineMs ?? 0)
       atMs = Math.round(lo + prng.next() * ((window?.ms ?? 5_000) - lo))
-      struck = await elsyncSync(world, { killAtMs: atMs })
+      struck = await elsyncSync(world, { killAtMs: atMs, env: DYING_RUN_ENV })
     } else {
-      struck = await elsyncSync(world, { failpoint: strike })
+      struck = await elsyncSync(world, { failpoint: strike, env: DYING_RUN_ENV })
       struck.killed = struck.signal === 'SIGKILL'
     }
     const ahead = await cursorAhead(world, vendors(world))
-    const leasesLeft = await expireLeases(world.db.sql)
+    // what the dead run still held: the settling runs take it over once its 2 s leases end
+    const leasesLeft = await heldLeases(world.db.sql)
     const settled = await settle()
     const drawnIn = window
     if (settled.busy) window = settled.busy

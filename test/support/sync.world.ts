@@ -1,7 +1,7 @@
 import type { Failpoint } from '../../src/app.js'
 import type { StartedElean } from '../../src/sim/elean/index.js'
 import type { StartedElementum } from '../../src/sim/elementum/index.js'
-import { type Exit, elsyncSync as spawnSync } from './bidi-world.js'
+import { DYING_RUN_ENV, type Exit, elsyncSync as spawnSync } from './bidi-world.js'
 import { simConnections as parsedSimConnections } from './sim.config.js'
 import { vendorWrites } from './sync-cycle.js'
 
@@ -21,4 +21,4 @@ export const simConnections = (sims: { elementum: StartedElementum; elean: Start
 /** `elsync sync` in a child process; with `failpoint`, ELSYNC_FAILPOINT kills it there. A hung run is stopped after 90 s. */
 export const elsyncSync = (env: NodeJS.ProcessEnv, failpoint?: Failpoint, args: readonly string[] = []): Promise<Exit> =>
   // a run armed to die holds short leases: the next sync waits them out and takes its work over
-  spawnSync({ env }, { ...(failpoint ? { failpoint, env: { ELSYNC_LEASE_SECONDS: '2' } } : {}), args })
+  spawnSync({ env }, { ...(failpoint ? { failpoint, env: DYING_RUN_ENV } : {}), args })
