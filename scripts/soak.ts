@@ -1,11 +1,13 @@
 /**
- * The soak (issue 13): `npm run soak -- --minutes 30 [--seed N] [--records N]`.
+ * The soak (issue 13): `npm run soak -- --minutes 30 [--kills N] [--seed N] [--records N]`.
  *
  * The bidirectional kill sweep of test/reliability/kill.test.ts for as long as it is given:
  * Elementum and Elean simulators joined by the example mapping, a database of its own on
  * DATABASE_URL's server; per trial, edits, creates, comments and attachments on both sides,
  * then `elsync sync` is SIGKILLed at a fail-point (every named one first) or at a random
- * moment, the world is settled and checked. One JSON line per trial, then the totals (per
+ * moment (every fourth random moment strikes the daemon, `elsync run`, instead), the world is
+ * settled and checked. It runs until `--minutes` have passed and at least `--kills` random
+ * moments (default 20) struck a running process. One JSON line per trial, then the totals (per
  * kind — record, comment, attachment — acknowledged, lost and duplicated; undelivered, stale,
  * cursor ahead, unsettled) and a check that the check sees damage. Exit 1 when anything was
  * lost, duplicated, undelivered, stale, ahead or unsettled.
@@ -16,12 +18,13 @@ import { createDatabase, dropDatabase } from '../src/db/admin.js'
 import { createDb } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { createPrng } from '../src/sim/common/prng.js'
-import { addUp, createSweep, damaged, emptyTotals, namedStrikes, SWEEP_CONNECTIONS } from '../test/reliability/sweep.js'
+import { addUp, createSweep, damaged, emptyTotals, namedStrikes, randomStrike, SWEEP_CONNECTIONS } from '../test/reliability/sweep.js'
 import { startBidiWorld } from '../test/support/bidi-world.js'
 
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
+    kills: { type: 'string', default: '20' },
     records: { type: 'string', default: '40' },
     seed: { type: 'string', default: String(Date.now() % 100_000) },
     keep: { type: 'boolean', default: false },
@@ -43,11 +46,12 @@ try {
   const sweep = createSweep(world, createPrng(SEED))
   const first = await sweep.settle()
   if (first.runs < 0) throw new Error(`the first syncs did not settle:\n${first.last.output.slice(-2000)}`)
-  // every fail-point first, then random kills until the time is up
+  // every fail-point first, then random kills until the time is up and enough have struck (at most 3 draws a kill)
   const plan = namedStrikes()
   const started = Date.now()
-  for (let n = 1; Date.now() < deadline; n++) {
-    const line = await sweep.trial(n, plan[n - 1] ?? 'random-kill')
+  const kills = Number(args.kills)
+  for (let n = 1, drawn = 0; Date.now() < deadline || (total.randomKills < kills && drawn < 3 * kills); n++) {
+    const line = await sweep.trial(n, plan[n - 1] ?? randomStrike(drawn++))
     addUp(total, line)
     process.stdout.write(`${JSON.stringify(line)}\n`)
   }

@@ -30,7 +30,9 @@ type Side = 'left' | 'right'
 type ChildKind = (typeof CHILD_KINDS)[number]
 export type Kind = (typeof KINDS)[number]
 export type PerKind = Record<Kind, number>
-export type Strike = ArmedFailpoint | 'random-kill'
+/** A named fail-point, `elsync sync` SIGKILLed at a random moment, or the daemon (`elsync run`) SIGKILLed at one. */
+export type Strike = ArmedFailpoint | 'random-kill' | 'daemon-kill'
+export const isRandom = (s: Strike): s is 'random-kill' | 'daemon-kill' => s === 'random-kill' || s === 'daemon-kill'
 
 const perKind = (): PerKind => ({ record: 0, comment: 0, attachment: 0 })
 /** The lengths of per-kind lists (in KINDS order). */
@@ -92,8 +94,10 @@ export interface TrialLine {
 export interface SweepTotals {
   trials: number
   killed: number
-  /** Of `killed`, those at a random moment. */
+  /** Of `killed`, those at a random moment (of `elsync sync` or the daemon). */
   randomKills: number
+  /** Of `randomKills`, those of the daemon. */
+  daemonKills: number
   /** Random kills by the phase they struck. */
   phases: Record<Phase, number>
   acks: PerKind
@@ -109,6 +113,7 @@ export const emptyTotals = (): SweepTotals => ({
   trials: 0,
   killed: 0,
   randomKills: 0,
+  daemonKills: 0,
   phases: { start: 0, poll: 0, reconcile: 0, push: 0, end: 0 },
   acks: perKind(),
   lost: perKind(),
@@ -127,15 +132,16 @@ const PHASES = ['start', 'poll', 'reconcile', 'push', 'end'] as const
 export type Phase = (typeof PHASES)[number]
 
 /**
- * How far a sync got, from its output: `start` (no page read yet: Node, config, database),
- * `poll` (pages read), `reconcile` (the poll's summary printed), `push` (the mapping's
- * reconcile line printed: writes being sent), `end` (the push summary printed).
+ * How far a sync or the daemon got, from its output: `start` (no page read yet: Node, config,
+ * database; the daemon: until it says it runs), `poll` (pages read), `reconcile` (a poll's
+ * summary printed, the daemon's `stream run finished`), `push` (the mapping's reconcile line,
+ * the daemon's `reconciled`, or a write pushed), `end` (the sync's push summary printed).
  */
 export function phaseOf(output: string): Phase {
   if (/^pushed: /m.test(output)) return 'end'
-  if (/^mapping /m.test(output)) return 'push'
-  if (/ succeeded$/m.test(output)) return 'reconcile'
-  if (/ page \d+: /m.test(output)) return 'poll'
+  if (/^mapping /m.test(output) || /"msg":"(reconciled|pushed)"/.test(output)) return 'push'
+  if (/ succeeded$/m.test(output) || output.includes('"msg":"stream run finished"')) return 'reconcile'
+  if (/ page \d+: /m.test(output) || output.includes('"msg":"elsync running"')) return 'poll'
   return 'start'
 }
 
@@ -258,6 +264,9 @@ export function namedStrikes(): ArmedFailpoint[] {
   const narrowed = PUSH_FAILPOINTS.flatMap((point) => CHILD_KINDS.flatMap((op) => TARGETS.map((target) => `${point}@${op}/${target}` as const)))
   return [...FAILPOINTS, ...narrowed]
 }
+
+/** The `n`th random strike (from 0): every fourth kills the daemon, the others `elsync sync`. */
+export const randomStrike = (n: number): 'random-kill' | 'daemon-kill' => (n % 4 === 3 ? 'daemon-kill' : 'random-kill')
 
 /** The child a narrowed strike needs in flight: `push:after-send@comment/elean` a comment added in Elementum to a linked record. */
 function neededBy(strike: Strike): { kind: ChildKind; side: Side } | null {
@@ -457,7 +466,14 @@ export function createSweep(world: BidiWorld, prng: Prng) {
     const made = await person(neededBy(strike))
     let struck: Exit
     let atMs: number | undefined
-    if (strike === 'random-kill') {
+    if (strike === 'daemon-kill') {
+      // the daemon polls every connection at start-up, reconciles and pushes, then waits for its
+      // schedule: a moment from half the first stream line of a busy sync to half again its end
+      // (the daemon starts its admin API and metrics too)
+      const lo = 0.5 * (window?.firstLineMs ?? 0)
+      atMs = Math.round(lo + prng.next() * (1.5 * (window?.ms ?? 5_000) - lo))
+      struck = await elsyncSync(world, { command: 'run', killAtMs: atMs, env: { ELSYNC_ADMIN_PORT: '0' } })
+    } else if (strike === 'random-kill') {
       // from well before the first stream line of a sync like the last busy one (a sync that wrote:
       // the line is printed when the first stream's poll has ended; before half of that, Node is
       // still starting) to its end, so that kills fall in polls, reconciles and pushes
@@ -555,8 +571,9 @@ export function createSweep(world: BidiWorld, prng: Prng) {
 export function addUp(total: SweepTotals, line: TrialLine): void {
   total.trials++
   if (line.killed) total.killed++
-  if (line.killed && line.strike === 'random-kill') {
+  if (line.killed && isRandom(line.strike)) {
     total.randomKills++
+    if (line.strike === 'daemon-kill') total.daemonKills++
     total.phases[line.phase]++
   }
   for (const k of KINDS) {

@@ -63,13 +63,16 @@ export interface Exit {
   killed: boolean
 }
 
-/** One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn. */
+/**
+ * One `elsync sync`, optionally armed with a fail-point or SIGKILLed `killAtMs` after spawn.
+ * `command: 'run'` starts the daemon instead (it runs until `killAtMs` or the guard ends it).
+ */
 export function elsyncSync(
   world: Pick<BidiWorld, 'env'>,
-  opts: { failpoint?: ArmedFailpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
+  opts: { failpoint?: ArmedFailpoint; killAtMs?: number; guardMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[]; command?: 'sync' | 'run' } = {},
 ): Promise<Exit> {
   const started = Date.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'sync', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', opts.command ?? 'sync', ...(opts.args ?? [])], {
     env: { ...world.env, ...opts.env, ...(opts.failpoint && { ELSYNC_FAILPOINT: opts.failpoint }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
