@@ -472,7 +472,7 @@ export function createSweep(world: BidiWorld, prng: Prng) {
       // (the daemon starts its admin API and metrics too)
       const lo = 0.5 * (window?.firstLineMs ?? 0)
       atMs = Math.round(lo + prng.next() * (1.5 * (window?.ms ?? 5_000) - lo))
-      struck = await elsyncSync(world, { command: 'run', killAtMs: atMs, env: { ELSYNC_ADMIN_PORT: '0' } })
+      struck = await elsyncSync(world, { command: 'run', killAtMs: atMs, env: { ELSYNC_ADMIN_PORT: '0', ...DYING_RUN_ENV } })
     } else if (strike === 'random-kill') {
       // from well before the first stream line of a sync like the last busy one (a sync that wrote:
       // the line is printed when the first stream's poll has ended; before half of that, Node is
