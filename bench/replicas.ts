@@ -4,7 +4,9 @@
  * with BENCH_REPLICAS_CONNECTIONS=1) by one
  * `elsync run` daemon, then by two started together, each time on a fresh database. The
  * clock runs from the daemons' spawn until `elsync.records` holds every record of both streams;
- * the polls are the daemons' start-up passes (the schedule's next tick is a year away).
+ * the polls are the daemons' start-up passes (the schedule's next tick is a year away), after
+ * ELSYNC_STARTUP_SETTLE_MS of BENCH_REPLICAS_SETTLE_MS (default 1 000; 0 to see daemons that do
+ * not wait for each other). `runs_only` counts from the first run's start to the last one's end.
  *
  * BENCH_DEBUG=1 prints the daemons' log lines (which one ran which stream).
  *
@@ -16,10 +18,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
+import { eleanSimConnection } from '../src/sim/connections.js'
 import { benchDatabase, line, type SimProcess, spawnSim } from './support.js'
 
 const STREAMS = ['bench', 'bench2'] as const
 const CONNECTIONS = Number(process.env.BENCH_REPLICAS_CONNECTIONS ?? 2)
+const SETTLE_MS = Number(process.env.BENCH_REPLICAS_SETTLE_MS ?? 1_000)
 
 /** Seconds from spawning `daemons` daemons on a fresh database until both streams are mirrored. */
 async function mirrorSeconds(sim: SimProcess, perStream: number, daemons: number): Promise<{ wallS: number; runsS: number }> {
@@ -27,15 +31,9 @@ async function mirrorSeconds(sim: SimProcess, perStream: number, daemons: number
   const dir = await mkdtemp(join(tmpdir(), 'elsync-bench-replicas-'))
   const children: ChildProcess[] = []
   try {
-    const connection = (projects: readonly string[]) => ({
-      kind: 'elean',
-      baseUrl: sim.baseUrl,
-      auth: { mode: 'bearer', token: '${ELEAN_KEY}' },
-      rateLimit: { perMinute: 100_000 },
-      commentsPerScan: 0,
-      poll: '0 0 1 1 *',
-      streams: Object.fromEntries(projects.map((p) => [p, { project: p }])),
-    })
+    // the key by `${ELEAN_KEY}`, from the environment; the schedule's next tick a year away
+    const connection = (projects: readonly string[]) =>
+      eleanSimConnection({ baseUrl: sim.baseUrl, credentials: { apiKey: '${ELEAN_KEY}' } }, projects, { poll: '0 0 1 1 *' })
     // one connection polls its streams in turn, two side by side
     const connections = CONNECTIONS === 1 ? { elean: connection(STREAMS) } : Object.fromEntries(STREAMS.map((p, i) => [`elean${i + 1}`, connection([p])]))
     // JSON is YAML
@@ -47,6 +45,8 @@ async function mirrorSeconds(sim: SimProcess, perStream: number, daemons: number
       ELSYNC_ADMIN_PORT: '0',
       LOG_LEVEL: process.env.BENCH_DEBUG ? 'info' : 'warn',
       ELEAN_KEY: sim.credentials.apiKey ?? '',
+      // daemons started together see each other before they poll (one alone waits all the same)
+      ELSYNC_STARTUP_SETTLE_MS: String(SETTLE_MS),
     }
     delete env.ELSYNC_FAILPOINT
     const root = join(import.meta.dirname, '..')
@@ -95,6 +95,7 @@ export async function replicas(perStream: number): Promise<object> {
       figure: 'replicas',
       streams: STREAMS.length,
       connections: CONNECTIONS,
+      settle_ms: SETTLE_MS,
       records_per_stream: perStream,
       one_daemon_rps: rps(one.wallS),
       two_daemons_rps: rps(two.wallS),
