@@ -144,6 +144,8 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   takeover?: boolean
   /** A one-shot sync's wait for a stream another process holds (see `BusyWait`); absent: it is skipped at once. */
   waitForBusy?: BusyWait
+  /** A daemon's pass: take free streams only up to this replica's fair share of all selected streams (see `LeaseOptions.share`). */
+  fairShare?: boolean
 }
 
 /**
@@ -195,6 +197,8 @@ export interface App {
   readonly leaseMs: number
   /** Selected streams whose lease a dead replica left behind (it ran out while still owned): their runs are to be redone. */
   orphans(): Promise<StreamRef[]>
+  /** Announces this process as a live replica until `leave` (fair shares divide the streams by the live replicas). */
+  join(): Promise<{ leave(): Promise<void> }>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -376,7 +380,8 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, stream, tick, takeover, waitForBusy, onStreamDone, ...opts }) =>
+    join: () => leases.join(),
+    pollPass: ({ connection, stream, tick, takeover, waitForBusy, fairShare, onStreamDone, ...opts }) =>
       syncPass(
         mirror,
         targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
@@ -391,6 +396,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
             leases.tryRun(s, fn, {
               ...(tick ? { tick } : {}),
               ...(takeover ? { takeover } : {}),
+              ...(fairShare && { share: { of: targets.length, signal: opts.signal } }),
               ...(waitForBusy && { wait: leaseWait(waitForBusy, `${s.connection}/${s.stream}`, opts.signal) }),
             }),
         },
