@@ -4,7 +4,6 @@
  * line once seeded, then serves until killed.
  *
  *   npx tsx bench/sim-server.ts elean|elementum <count>
- *   npx tsx bench/sim-server.ts elean <count> <project,...>   (projects besides `bench`, as many records each)
  *   npx tsx bench/sim-server.ts elementum-attachment <MB>   (aliases `src` and `dst`; one
  *     record in `src` with a file of that size, whose sha256 the line carries as `sha256`)
  */
@@ -16,8 +15,7 @@ const kind = process.argv[2] ?? 'elean'
 const count = Number(process.argv[3] ?? 1000)
 if (kind === 'elean') {
   const sim = await startElean({ port: 0, perMinute: 0 })
-  // further projects of as many records each, named after `bench` (bench/replicas.ts mirrors two)
-  for (const project of ['bench', ...(process.argv[4] ?? '').split(',').filter(Boolean)]) sim.store.seed(project, count, 1)
+  sim.store.seed('bench', count, 1)
   console.log(JSON.stringify({ kind, baseUrl: sim.baseUrl, credentials: sim.credentials, simUrl: sim.server.url }))
 } else if (kind === 'elementum-attachment') {
   const sim = await startElementum({ port: 0, processingMs: 500 })

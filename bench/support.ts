@@ -53,9 +53,9 @@ export interface SimProcess {
   stop(): void
 }
 
-/** Elean: `projects` are seeded besides `bench`, `count` records each. `elementum-attachment`: `count` is the size in MB of the one file to copy (see sim-server.ts). */
-export async function spawnSim(kind: 'elean' | 'elementum' | 'elementum-attachment', count: number, projects: readonly string[] = []): Promise<SimProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count), projects.join(',')], {
+/** `elementum-attachment`: `count` is the size in MB of the one file to copy (see sim-server.ts). */
+export async function spawnSim(kind: 'elean' | 'elementum' | 'elementum-attachment', count: number): Promise<SimProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), kind, String(count)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const lines = createInterface({ input: child.stdout! })

@@ -144,8 +144,6 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   takeover?: boolean
   /** A one-shot sync's wait for a stream another process holds (see `BusyWait`); absent: it is skipped at once. */
   waitForBusy?: BusyWait
-  /** A daemon's pass: take free streams only up to this replica's fair share of all selected streams (see `LeaseOptions.share`). */
-  fairShare?: boolean
 }
 
 /**
@@ -197,8 +195,6 @@ export interface App {
   readonly leaseMs: number
   /** Selected streams whose lease a dead replica left behind (it ran out while still owned): their runs are to be redone. */
   orphans(): Promise<StreamRef[]>
-  /** Announces this process as a live replica until `leave` (fair shares divide the streams by the live replicas). */
-  join(): Promise<{ leave(): Promise<void> }>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -380,8 +376,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    join: () => leases.join(),
-    pollPass: ({ connection, stream, tick, takeover, waitForBusy, fairShare, onStreamDone, ...opts }) =>
+    pollPass: ({ connection, stream, tick, takeover, waitForBusy, onStreamDone, ...opts }) =>
       syncPass(
         mirror,
         targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
@@ -396,7 +391,6 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
             leases.tryRun(s, fn, {
               ...(tick ? { tick } : {}),
               ...(takeover ? { takeover } : {}),
-              ...(fairShare && { share: { of: targets.length, signal: opts.signal } }),
               ...(waitForBusy && { wait: leaseWait(waitForBusy, `${s.connection}/${s.stream}`, opts.signal) }),
             }),
         },

@@ -96,8 +96,6 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
       ...(connection !== undefined ? { connection } : {}),
       ...(tick ? { tick } : {}),
       ...(takeover ? { takeover } : {}),
-      // a takeover is of a dead replica's streams; other passes take a fair share of the free ones
-      fairShare: !takeover,
       mode,
       signal,
       onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
@@ -132,10 +130,6 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const api = createAdminApi({ sql: db.sql, config: ctx.config, app, resyncQueue, onResyncQueued: () => resyncer.notify(), signal: controller.signal })
   const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql), api, redact: ctx.redactor.redact })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
-  // live replicas share the streams; replicas started together first wait to see each other
-  const replica = await app.join()
-  const settleMs = ctx.env.startupSettleMs ?? 0
-  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs))
   // every connection is polled once now, then on its schedule
   const firstPass = scheduler.start()
   // the outbox is drained continuously (woken early when reconcile queues writes)
@@ -156,7 +150,6 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         // release their leases; the scheduler waits for them at most 10 s, the executor as long
         await Promise.race([Promise.all([scheduler.stop(), pushing, resyncing]), new Promise((r) => setTimeout(r, 10_000).unref())])
         await admin.close()
-        await replica.leave()
         await app.close()
         await db.close()
         log.info('elsync stopped')

@@ -47,9 +47,6 @@ const settingsSchema = z.object({
   ELSYNC_LEASE_SECONDS: optional(
     z.string().refine((s) => /^\d{1,4}$/.test(s) && Number(s) >= 1 && Number(s) <= 3600, { error: 'must be a whole number of seconds from 1 to 3600' }),
   ),
-  ELSYNC_STARTUP_SETTLE_MS: optional(
-    z.string().refine((s) => /^\d{1,6}$/.test(s) && Number(s) <= 600_000, { error: 'must be a whole number of milliseconds from 0 to 600000' }),
-  ),
 })
 
 export interface EnvSettings {
@@ -75,12 +72,6 @@ export interface EnvSettings {
    * Absent: DEFAULT_LEASE_SECONDS.
    */
   readonly leaseMs?: number
-  /**
-   * How long `elsync run` waits, once it has announced itself as a replica, before its start-up
-   * pass: replicas started together then see each other and each take its fair share of the
-   * streams. Absent: 0 (a lone daemon starts polling at once).
-   */
-  readonly startupSettleMs?: number
 }
 
 export const DEFAULT_LEASE_SECONDS = 30
@@ -110,7 +101,6 @@ export function readEnv(env: Env = process.env): EnvSettings {
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
     ...(v.ELSYNC_FAILPOINT !== undefined && { failpoint: v.ELSYNC_FAILPOINT }),
     leaseMs: Number(v.ELSYNC_LEASE_SECONDS ?? DEFAULT_LEASE_SECONDS) * 1000,
-    startupSettleMs: Number(v.ELSYNC_STARTUP_SETTLE_MS ?? 0),
   }
 }
 

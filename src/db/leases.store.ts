@@ -22,13 +22,6 @@ export interface LeaseOptions {
    * or runs out (its owner died), up to `ms`; `onWaiting` is called once, when the wait begins.
    */
   wait?: { ms: number; signal: AbortSignal; onWaiting?: () => void }
-  /**
-   * A daemon's pass over `of` streams shared by the live replicas (see `join`): a free stream is
-   * taken only while this process holds fewer than its fair share, ceil(`of` ÷ live replicas);
-   * past it, the lane asks again until another replica takes the stream (busy) or one of this
-   * process's runs ends, or `signal` aborts. Replicas started together so split the streams.
-   */
-  share?: { of: number; signal: AbortSignal }
 }
 
 /** How often a waiting `tryRun` asks for the lease again. */
@@ -49,11 +42,6 @@ export interface StreamLeases {
    * owner stopped heartbeating mid-run (it died, or lost the database). Its run is to be redone.
    */
   orphans(): Promise<StreamRef[]>
-  /**
-   * Announces this process as a live replica (a row `#replica`/owner, heartbeated like a lease)
-   * until `leave`; fair shares (`share`) divide the streams by the live replicas.
-   */
-  join(): Promise<{ leave(): Promise<void> }>
 }
 
 export interface StreamLeaseSettings {
@@ -65,9 +53,6 @@ export interface StreamLeaseSettings {
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000
-
-/** The pseudo-connection of replicas' presence rows (not a valid connection name). */
-const REPLICA_ROW = '#replica'
 
 export function newOwnerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
@@ -82,36 +67,6 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
   // one whose release failed (the database was away) and may be taken again at once
   const running = new Set<string>()
   const keyOf = (s: StreamRef) => `${s.connection}/${s.stream}`
-  // leases of streams (not mappings, not presence) this process holds or is taking: its share so far
-  let held = 0
-  const counts = (s: StreamRef) => !s.connection.startsWith('#')
-
-  /** Whether a stream may be taken within this process's fair share; counts it as held when so. */
-  async function withinShare(of: number): Promise<boolean> {
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from elsync.stream_leases where connection = ${REPLICA_ROW} and owner is not null and expires_at > now()`
-    // decided and counted without an await between: lanes of this process asking at once see each other
-    if (held >= Math.ceil(of / Math.max(1, row?.n ?? 0))) return false
-    held += 1
-    return true
-  }
-
-  /** Free, and busy while another owner holds it (so not this process's to wait for). */
-  async function heldElsewhere(stream: StreamRef): Promise<boolean> {
-    const rows = await sql`
-      select 1 from elsync.stream_leases where connection = ${stream.connection} and stream = ${stream.stream}
-        and owner is not null and owner <> ${owner} and expires_at > now()`
-    return rows.length > 0
-  }
-
-  /** Waits until the stream fits this process's share (true), or another replica holds it (false). */
-  async function shareOf(stream: StreamRef, share: NonNullable<LeaseOptions['share']>): Promise<boolean> {
-    for (;;) {
-      if (await withinShare(share.of)) return true
-      if ((await heldElsewhere(stream)) || share.signal.aborted) return false
-      await sleep(WAIT_STEP_MS, undefined, { signal: share.signal }).catch(() => {})
-    }
-  }
 
   async function acquire(stream: StreamRef, opts: LeaseOptions): Promise<true | LeaseRefusal> {
     const schedule = opts.tick?.schedule ?? null
@@ -146,29 +101,10 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
 
   return {
     owner,
-    async join() {
-      const ttl = ttlMs / 1000
-      const announce = () =>
-        sql`
-          insert into elsync.stream_leases (connection, stream, owner, expires_at, heartbeat_at, acquired_at)
-          values (${REPLICA_ROW}, ${owner}, ${owner}, now() + make_interval(secs => ${ttl}), now(), now())
-          on conflict (connection, stream) do update set owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at`
-      // replicas that died without leaving: their rows go once expired
-      await sql`delete from elsync.stream_leases where connection = ${REPLICA_ROW} and expires_at <= now()`
-      await announce()
-      const beat = setInterval(() => void announce().catch((err: unknown) => onError(err, 'heartbeat')), Math.max(50, Math.floor(ttlMs / 3)))
-      beat.unref()
-      return {
-        leave: async () => {
-          clearInterval(beat)
-          await sql`delete from elsync.stream_leases where connection = ${REPLICA_ROW} and stream = ${owner}`.catch((err: unknown) => onError(err, 'release'))
-        },
-      }
-    },
     async orphans() {
       const rows = await sql<StreamRef[]>`
         select connection, stream from elsync.stream_leases
-        where owner is not null and owner <> ${owner} and expires_at <= now() and connection <> ${REPLICA_ROW}
+        where owner is not null and owner <> ${owner} and expires_at <= now()
         order by connection, stream`
       return rows.map((r) => ({ connection: r.connection, stream: r.stream }))
     },
@@ -176,26 +112,14 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       // claimed locally before the database is asked, so two runs of this process never both pass
       if (running.has(keyOf(stream))) return 'busy'
       running.add(keyOf(stream))
-      const shared = opts.share !== undefined && !opts.takeover && counts(stream)
-      const fits = shared ? await shareOf(stream, opts.share!).catch((err: unknown) => (running.delete(keyOf(stream)), Promise.reject(err))) : true
-      if (!fits) {
-        running.delete(keyOf(stream))
-        return 'busy'
-      }
-      // counted within the share (shared) or now
-      if (!shared && counts(stream)) held += 1
-      const letGo = () => {
-        running.delete(keyOf(stream))
-        if (counts(stream)) held -= 1
-      }
       // taking a lease is one idempotent statement: run again after a dropped connection
       const take = () => withDbRetry(() => acquire(stream, opts), { what: `taking the lease of ${keyOf(stream)}`, maxMs: 10_000 })
       const acquired = await (opts.wait ? waitFor(take, opts.wait) : take()).catch((err: unknown) => {
-        letGo()
+        running.delete(keyOf(stream))
         throw err
       })
       if (acquired !== true) {
-        letGo()
+        running.delete(keyOf(stream))
         return acquired
       }
       const lost = new AbortController()
@@ -222,7 +146,7 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       try {
         return await fn(lost.signal)
       } finally {
-        letGo()
+        running.delete(keyOf(stream))
         clearInterval(beat)
         await sql`
           update elsync.stream_leases set owner = null, expires_at = now()
