@@ -57,19 +57,7 @@ export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor' | 'children
 export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): PageWriter {
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
   return {
-    async applyPage(stream: StreamRef, given: Page, opts: ApplyOptions = {}): Promise<ApplyResult> {
-      // A poll and a push may write the same record at once (a record the push just created, or
-      // updated, arrives in a poll's page): the one that read the stored row before the other
-      // committed planned a version already taken. Its transaction rolled back whole, so it is
-      // planned again against what is stored now.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await applyOnce(stream, given, opts)
-        } catch (err) {
-          if (attempt >= STALE_PLAN_ATTEMPTS || !isStalePlan(err)) throw err
-        }
-      }
-    },
+    applyPage: (stream, given, opts = {}) => apply(stream, given, opts),
 
     childrenDue: (stream, runId, limit) => childrenDue(sql, stream, runId, limit),
     childrenCurrent: (stream, records) => childrenCurrent(sql, stream, records),
@@ -81,7 +69,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
     },
   }
 
-  async function applyOnce(stream: StreamRef, given: Page, opts: ApplyOptions): Promise<ApplyResult> {
+  async function apply(stream: StreamRef, given: Page, opts: ApplyOptions): Promise<ApplyResult> {
     const { page, quarantined: badChildren } = screenChildren(given)
     // made while the previous page was saved (runStream), or here for a page that comes alone
     const prepared = opts.prepared?.of === page.records ? opts.prepared : prepareRecords(page.records)
@@ -137,15 +125,6 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
       }
     }) as Promise<ApplyResult>
   }
-}
-
-/** How many times a page planned against a row another writer changed meanwhile is planned again. */
-const STALE_PLAN_ATTEMPTS = 5
-
-/** The history already holds the version this page planned: another transaction wrote the record after this one read it. */
-function isStalePlan(err: unknown): boolean {
-  const e = err as { code?: unknown; constraint_name?: unknown }
-  return e?.code === '23505' && e.constraint_name === 'record_changes_record_version'
 }
 
 /** The engine's `MirrorStore` over Postgres: the page writer, the scan store and the run store. */

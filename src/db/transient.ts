@@ -33,10 +33,20 @@ const TRANSIENT_CODES = new Set([
   '40P01', // deadlock_detected
 ])
 
+/**
+ * Unique keys that two writers of one record can race for, like a serialization failure: a poll
+ * and a push both writing a record that is new to the mirror (a record the push just created
+ * arrives in a poll's page) each read no stored row and plan its first history version; the one
+ * that commits second hits the key. Its transaction rolled back whole, and run again it plans
+ * against the row the other wrote.
+ */
+const RACED_KEYS = new Set(['record_changes_record_version'])
+
 export function isTransientDbError(err: unknown): boolean {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
+    const { code, constraint_name: constraint } = e as { code?: unknown; constraint_name?: unknown }
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true
+    if (code === '23505' && typeof constraint === 'string' && RACED_KEYS.has(constraint)) return true
   }
   return false
 }

@@ -9,6 +9,9 @@ describe('transient database errors', () => {
     expect(isTransientDbError({ code: '57P01' })).toBe(true)
     expect(isTransientDbError(new Error('wrapped', { cause: { code: '40001' } }))).toBe(true)
     expect(isTransientDbError({ code: '23505' })).toBe(false)
+    // two writers raced for a record's first history version: run again, it plans against the winner's row
+    expect(isTransientDbError({ code: '23505', constraint_name: 'record_changes_record_version' })).toBe(true)
+    expect(isTransientDbError({ code: '23505', constraint_name: 'records_pkey' })).toBe(false)
     expect(isTransientDbError(new Error('syntax'))).toBe(false)
   })
 
