@@ -201,7 +201,7 @@ async function vendorFigures(db: BenchDb, v: Vendor, n: number): Promise<object[
   const idle = await poll(mirror, v, 'incremental')
   v.tick()
   // the same idle poll, the mirror not asked whose children are current: what the lookback cost before
-  const { childrenCurrent: _asked, ...unasked } = mirror
+  const { childrenBehind: _asked, ...unasked } = mirror
   const before = await poll(unasked, v, 'incremental')
   out.push(figure(v, 'idle', n, 0, idle, { without_children_check_requests: before.reads.pages + before.reads.children }))
   return out

@@ -185,7 +185,7 @@ export async function markChildrenStale(tx: Tx, stream: StreamRef, page: Page): 
   // that cost requests of their own, which every child reader reads: comments (Elean lists a
   // task's attachments in the task itself, free with every page, but reads its comments one by one).
   // The record's time as the mirror now holds it (this page's records are already written) is
-  // what `childrenCurrent` compares a later read with.
+  // what `childrenBehind` compares a later read with.
   const turned = (page.comments?.parents ?? []).filter((id) => !stale.has(id))
   if (turned.length > 0) {
     await tx`insert into elsync.child_reads (connection, stream, remote_id, remote_updated_at)
@@ -220,31 +220,28 @@ export async function childrenDue(sql: Tx, stream: StreamRef, runId: number, lim
 }
 
 /**
- * Of records just read, those whose children need no read with their page: their children were
- * read when the mirror held the record at this same `remoteUpdatedAt`, and have not been stale
- * or the record deleted since. A record without a time is never among them. One index probe per
- * record (the natural keys of `child_reads` and `records`), however large the stream. The times
- * travel as text: drizzle's driver sends timestamp arrays unserialized.
+ * Of records just read, those whose children must be read with their page: the mirror does not
+ * hold the record at this `remoteUpdatedAt` (it is new, changed or deleted), or its children were
+ * last read when it held another one, or never read since it changed (a change the last reads
+ * did not reach), or they were left stale. A record the mirror holds as first seen, whose
+ * children were never read, is not among them: that is not a change (a first scan's budget left
+ * it), and the child round-robin reads never-read records first. Times compare
+ * as "not distinct", so a record without a time counts as changed only while the mirror lacks it.
+ * One index probe per record into each of `records` and `child_reads` (their natural keys),
+ * however large the stream. The times travel as text: drizzle's driver sends timestamp arrays
+ * unserialized.
  */
-export async function childrenCurrent(
-  sql: Tx,
-  stream: StreamRef,
-  records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[],
-): Promise<Set<string>> {
-  const timed = records.flatMap((r) => {
-    const at = canonicalTimestamp(r.remoteUpdatedAt)
-    return at === null ? [] : [{ id: r.remoteId, at }]
-  })
-  if (timed.length === 0) return new Set()
+export async function childrenBehind(sql: Tx, stream: StreamRef, records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<Set<string>> {
+  if (records.length === 0) return new Set()
+  const ids = records.map((r) => r.remoteId)
+  const ats = records.map((r) => canonicalTimestamp(r.remoteUpdatedAt))
   const rows = await sql<{ remote_id: string }[]>`
-    select k.remote_id from unnest(${timed.map((t) => t.id)}::text[], ${timed.map((t) => t.at)}::text[]) as k(remote_id, at)
-    where exists (
-      select 1 from elsync.child_reads c
-      where c.connection = ${stream.connection} and c.stream = ${stream.stream} and c.remote_id = k.remote_id
-        and c.remote_updated_at = k.at::timestamptz)
-    and exists (
-      select 1 from elsync.records r
-      where r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id
-        and r.deleted_at is null and r.children_stale_since is null)`
+    select k.remote_id from unnest(${ids}::text[], ${ats}::text[]) as k(remote_id, at)
+    left join elsync.records r on r.connection = ${stream.connection} and r.stream = ${stream.stream} and r.remote_id = k.remote_id
+    left join elsync.child_reads c on c.connection = ${stream.connection} and c.stream = ${stream.stream} and c.remote_id = k.remote_id
+    where r.id is null or r.deleted_at is not null or r.children_stale_since is not null
+      or r.remote_updated_at is distinct from k.at::timestamptz
+      or (c.remote_id is not null and c.remote_updated_at is distinct from k.at::timestamptz)
+      or (c.remote_id is null and r.version > 1)`
   return new Set(rows.map((r) => r.remote_id))
 }

@@ -2,7 +2,7 @@ import type { ApplyOptions, ApplyResult, MirrorStore } from '../engine/ports.js'
 import { countWrites, planPage, type StoredRecord } from '../engine/plan.js'
 import { prepareRecords, sanitize, type SanitizeReport } from '../engine/record.js'
 import type { Cursor, Page, QuarantinedItem, StreamRef } from '../engine/types.js'
-import { applyChildren, childrenCurrent, childrenDue, markChildrenStale, screenChildren } from './children.store.js'
+import { applyChildren, childrenBehind, childrenDue, markChildrenStale, screenChildren } from './children.store.js'
 import { withDbRetry } from './transient.js'
 import { allSettledOrThrow, type Sql, type Tx } from './client.js'
 import { groupQuarantine, quarantineOf, saveQuarantine } from './quarantine.store.js'
@@ -52,7 +52,7 @@ export interface PgMirrorOptions {
   onRetry?: (operation: keyof MirrorStore, err: unknown, attempt: number) => void
 }
 
-export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor' | 'childrenDue' | 'childrenCurrent'>
+export type PageWriter = Pick<MirrorStore, 'applyPage' | 'getCursor' | 'childrenDue' | 'childrenBehind'>
 
 export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): PageWriter {
   const step = async (name: Parameters<NonNullable<PgMirrorOptions['afterStep']>>[0]) => options.afterStep?.(name)
@@ -60,7 +60,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
     applyPage: (stream, given, opts = {}) => apply(stream, given, opts),
 
     childrenDue: (stream, runId, limit) => childrenDue(sql, stream, runId, limit),
-    childrenCurrent: (stream, records) => childrenCurrent(sql, stream, records),
+    childrenBehind: (stream, records) => childrenBehind(sql, stream, records),
 
     async getCursor(stream: StreamRef): Promise<Cursor | null> {
       const rows = await sql<{ cursor: Cursor }[]>`
@@ -151,6 +151,6 @@ export function createPgMirror(sql: Sql, options: PgMirrorOptions = {}): MirrorS
     startRun: retrying('startRun'),
     finishRun: retrying('finishRun'),
     childrenDue: retrying('childrenDue'),
-    childrenCurrent: retrying('childrenCurrent'),
+    childrenBehind: retrying('childrenBehind'),
   }
 }

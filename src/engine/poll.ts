@@ -127,7 +127,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
   try {
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
-    const current = mirror.childrenCurrent
+    const behind = mirror.childrenBehind
     // the next page is read, narrowed and made into mirror rows while this one is saved (issue
     // 13: the run waited for each in turn)
     const pages = readAhead(
@@ -138,7 +138,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
           startedAt,
           lookbackMs: opts.lookbackMs,
           ...(opts.since ? { since: opts.since } : {}),
-          ...(current ? { childrenCurrent: (records) => current.call(mirror, stream, records) } : {}),
+          ...(behind ? { childrenBehind: (records) => behind.call(mirror, stream, records) } : {}),
         }),
         narrow,
       ),

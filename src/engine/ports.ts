@@ -93,8 +93,8 @@ export interface MirrorStore {
    * left stale, first), leaving out those read since run `runId` started: the child round-robin.
    */
   childrenDue?(stream: StreamRef, runId: number, limit: number): Promise<string[]>
-  /** The ids among `records` (just read) whose children were read at the same `remoteUpdatedAt` and are not stale since. */
-  childrenCurrent?(stream: StreamRef, records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<Set<string>>
+  /** The ids among `records` (just read) whose children must be read with them: see `ReadContext.childrenBehind`. */
+  childrenBehind?(stream: StreamRef, records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<Set<string>>
 }
 
 /**
@@ -162,12 +162,14 @@ export interface ReadContext {
    */
   since?: Date
   /**
-   * Of records just read, the ids whose children need not be read with them: the mirror read
-   * their children when it held the record at this same `remoteUpdatedAt`, and they are not stale.
-   * A record a window's lookback reads again, unchanged, is not a change. Absent: every record
-   * the connector takes for changed is.
+   * Of records just read, the ids whose children must be read with them: the mirror does not hold
+   * the record at this `remoteUpdatedAt` (new or changed), or last read its children at another
+   * one, or holds them stale. A record read again unchanged (a window's lookback, a rescan) is not
+   * among them, nor one held as it is whose children were never read (the engine's child
+   * round-robin reads those first). The answer is the mirror's, so a new process knows what the
+   * last one left unread. Absent (no mirror): every record the connector takes for changed is.
    */
-  childrenCurrent?(records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<ReadonlySet<string>>
+  childrenBehind?(records: readonly Pick<RemoteRecord, 'remoteId' | 'remoteUpdatedAt'>[]): Promise<ReadonlySet<string>>
 }
 
 export interface ConnectorStats {

@@ -48,7 +48,12 @@ async function harness(o: { count: number; options?: EleanOptions; childBudget?:
     { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 5000 },
     { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } },
   )
-  const connector = createElean({ name: stream.connection, config, http, logger: logs.logger }, o.options)
+  const connect = () => createElean({ name: stream.connection, config, http, logger: logs.logger }, o.options)
+  let connector = connect()
+  /** A new connector, as a new process starts with: nothing of the last scans in memory. */
+  const restart = () => {
+    connector = connect()
+  }
   // the child round-robin takes the kind's default budget, as `elsync sync` gives it
   const run = (childBudget = o.childBudget ?? eleanModule.defaults.childBudget ?? 0) =>
     runStream(mirror, { stream, connector, mode: 'full', signal: AbortSignal.timeout(30_000), lookbackMs: 0, maxDeleteFraction: 0.1, childBudget })
@@ -62,7 +67,7 @@ async function harness(o: { count: number; options?: EleanOptions; childBudget?:
     const s = (await control('GET', '/stats')) as { byRoute: Record<string, Record<string, number>> }
     return Object.values(s.byRoute[route] ?? {}).reduce((a, b) => a + b, 0)
   }
-  return { sim, control, stream, connector, run, dump, live, calls, logs }
+  return { sim, control, stream, run, restart, dump, live, calls, logs }
 }
 
 const sorted = (rows: { id: string; title: string }[]) => rows.map((r) => `${r.id} ${r.title}`).sort()
@@ -146,6 +151,40 @@ describe('Elean connector: full scans', () => {
     }
     expect(await found()).toBe(true)
     expect((await h.dump()).find((t) => t.id === quiet.id)?.updatedAt).toBe(quiet.updatedAt)
+  })
+})
+
+describe('Elean connector: comments of changed tasks', () => {
+  it('reads, on a new process’s first scan, the comments of a changed task that the last scan’s budget left unread', async () => {
+    const h = await harness({ count: 30, options: { commentsPerScan: 2 }, childBudget: 0 })
+    await h.run()
+    const tasks = await h.dump()
+    const edited = [tasks[10]!, tasks[11]!, tasks[12]!]
+    for (const t of edited) {
+      await h.control('POST', `/tasks/web/${t.id}/comments`, { content: `Note on ${t.id}` })
+      await h.control('POST', `/tasks/web/${t.id}/edit`, { title: `Edited ${t.id}` })
+    }
+    const read = async () =>
+      (
+        await sql<
+          { remote_id: string }[]
+        >`select distinct remote_id from elsync.comments where connection = ${h.stream.connection} and remote_id in ${sql(edited.map((t) => t.id))} order by remote_id`
+      ).map((r) => r.remote_id)
+    // the budget covers two of the three changed tasks
+    await h.control('POST', '/stats/reset')
+    await h.run()
+    expect(await h.calls(COMMENTS)).toBe(2)
+    expect(await read()).toHaveLength(2)
+    // the process stops; the next one knows from the mirror which task is still owed its comments
+    h.restart()
+    await h.control('POST', '/stats/reset')
+    await h.run()
+    expect(await h.calls(COMMENTS)).toBe(1)
+    expect(await read()).toEqual(edited.map((t) => t.id).sort())
+    // and then nothing is owed
+    await h.control('POST', '/stats/reset')
+    await h.run()
+    expect(await h.calls(COMMENTS)).toBe(0)
   })
 })
 

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { eleanConnectionSchema } from '../../src/connectors/elean/index.js'
-import { createStreamMemory, planComments, type StreamMemory, type TaskVersion } from '../../src/connectors/elean/elean.comments.js'
+import { planComments } from '../../src/connectors/elean/elean.comments.js'
 import { createElean, type EleanOptions } from '../../src/connectors/elean/index.js'
 import { needsStatusList, normalizeTask, statusLookup } from '../../src/connectors/elean/elean.normalize.js'
-import { isLastPage, lastScanOf } from '../../src/connectors/elean/elean.read.js'
+import { isLastPage } from '../../src/connectors/elean/elean.read.js'
 import { parseStatuses, parseTaskList } from '../../src/connectors/elean/elean.schemas.js'
 import { ID_COLLISION } from '../../src/connectors/shared/tolerant.js'
 import type { Page } from '../../src/engine/types.js'
@@ -113,63 +113,39 @@ describe('Elean normalization', () => {
 })
 
 describe('Elean comment reads per scan', () => {
-  const tasks = (versions: string[]) => versions.map((v, i) => ({ id: `t${i}`, version: v }))
-  /** One scan whose listing is a single page. */
-  const scanOf = (memory: StreamMemory, list: TaskVersion[], cap: number, since: number | null) => {
-    memory.scans += 1
-    const plan = planComments(memory, cap, memory.scans, since)
-    const ids = plan.pick(list)
-    for (const id of ids) memory.commentsRead.set(id, memory.scans)
-    plan.finish(new Map(list.map((t) => [t.id, t.version])))
-    return ids
-  }
+  const tasks = (n: number) => Array.from({ length: n }, (_, i) => ({ remoteId: `t${i}`, remoteUpdatedAt: '2026-01-01T00:00:00.000Z' }))
 
-  it('reads only changed tasks, never more than the cap: the unchanged ones are the engine round-robin', () => {
-    const memory = createStreamMemory()
-    const scan1 = tasks(['a', 'a', 'a', 'a', 'a'])
-    expect(scanOf(memory, scan1, 2, null)).toEqual(['t0', 't1'])
-    // t3 changed; the never-read t2, t4 are not the connector's to read (childBudget, poll.ts)
-    expect(scanOf(memory, tasks(['a', 'a', 'a', 'b', 'a']), 3, null)).toEqual(['t3'])
-    expect(scanOf(memory, scan1, 0, null)).toEqual([])
-    // nothing is owed: on the first scan "changed" only meant "no memory yet", and a cap of 0 reads none
-    expect(memory.owed.size).toBe(0)
-  })
-
-  it('on a fresh process counts only tasks updated since the stored lastScanAt as changed', () => {
-    const memory = createStreamMemory()
-    const list = tasks(['2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'])
-    const since = Date.parse('2026-01-15T00:00:00.000Z')
-    expect(scanOf(memory, list, 1, since)).toEqual(['t1'])
-    expect(lastScanOf({ lastScanAt: '2026-01-15T00:00:00.000Z' })).toBe(since)
-    expect(lastScanOf({ lastScanAt: 'nonsense' })).toBeNull()
-  })
-
-  it('decides page by page: a changed task left without budget is owed to the next scan', () => {
-    const memory = createStreamMemory()
-    const list = tasks(Array.from({ length: 9 }, () => 'a'))
-    const pages = (l: TaskVersion[]) => [l.slice(0, 3), l.slice(3, 6), l.slice(6)]
-    const scan = (l: TaskVersion[], cap: number) => {
-      memory.scans += 1
-      const plan = planComments(memory, cap, memory.scans, null)
-      const picked = pages(l).map((p) => plan.pick(p))
-      for (const id of picked.flat()) memory.commentsRead.set(id, memory.scans)
-      plan.finish(new Map(l.map((t) => [t.id, t.version])))
-      return picked
+  it('reads only the tasks the mirror says are behind, page by page in list order, never more than the cap', async () => {
+    const list = tasks(9)
+    const asked: string[][] = []
+    const behind = async (ts: readonly { remoteId: string }[]) => {
+      asked.push(ts.map((t) => t.remoteId))
+      return new Set(['t1', 't4', 't5', 't7'])
     }
-    expect(scan(list, 2)).toEqual([['t0', 't1'], [], []])
-    // nothing changed: nothing read with the pages
-    expect(scan(list, 2)).toEqual([[], [], []])
-    // t4, t5 and t7 change: the budget is spent before the listing reaches t7
-    const edited = list.map((t) => (['t4', 't5', 't7'].includes(t.id) ? { ...t, version: 'b' } : t))
-    expect(scan(edited, 2)).toEqual([[], ['t4', 't5'], []])
-    // t7 was not read: it is owed (it counts as changed) until it is
-    expect([...memory.owed]).toEqual(['t7'])
-    expect(scan(edited, 2)).toEqual([[], [], ['t7']])
-    expect(memory.owed.size).toBe(0)
-    // a task that is gone is forgotten
-    scan(edited.slice(0, 8), 2)
-    expect(memory.lastSeen?.has('t8')).toBe(false)
-    expect(memory.commentsRead.has('t8')).toBe(false)
+    const plan = planComments(2, behind)
+    const picked = [await plan.pick(list.slice(0, 3)), await plan.pick(list.slice(3, 6)), await plan.pick(list.slice(6))]
+    // t7 is left for a later scan: the mirror still says it is behind then
+    expect(picked).toEqual([['t1'], ['t4'], []])
+    expect(plan.picked).toBe(2)
+    // once the cap is spent the mirror is not asked again
+    expect(asked).toEqual([
+      ['t0', 't1', 't2'],
+      ['t3', 't4', 't5'],
+    ])
+  })
+
+  it('never picks a task twice in one scan (a listing re-read from page 1), and reads none with a cap of 0', async () => {
+    const plan = planComments(5, async (ts) => new Set(ts.map((t) => t.remoteId)))
+    expect(await plan.pick(tasks(3))).toEqual(['t0', 't1', 't2'])
+    expect(await plan.pick(tasks(4))).toEqual(['t3'])
+    const none = planComments(0, async () => {
+      throw new Error('not asked')
+    })
+    expect(await none.pick(tasks(3))).toEqual([])
+  })
+
+  it('without a mirror to ask, counts every listed task as changed', async () => {
+    expect(await planComments(2).pick(tasks(3))).toEqual(['t0', 't1'])
   })
 })
 

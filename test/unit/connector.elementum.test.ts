@@ -271,11 +271,11 @@ describe('elementum child reads', () => {
   it('reads no children of a record the mirror says are current at its stamp, and asks only about records it took for changed', async () => {
     const api = fakeApi(recs)
     const asked: string[][] = []
-    const childrenCurrent = async (rs: readonly { remoteId: string; remoteUpdatedAt?: string | null }[]) => {
+    const childrenBehind = async (rs: readonly { remoteId: string; remoteUpdatedAt?: string | null }[]) => {
       asked.push(rs.map((r) => `${r.remoteId}@${r.remoteUpdatedAt}`))
-      return new Set(['TSK-2'])
+      return new Set(rs.map((r) => r.remoteId).filter((id) => id !== 'TSK-2'))
     }
-    const pages = await collect(readStream(deps(api, { children: true, pageSize: 10 }), { since: T0.toISOString() }, { ...ctx(), childrenCurrent }))
+    const pages = await collect(readStream(deps(api, { children: true, pageSize: 10 }), { since: T0.toISOString() }, { ...ctx(), childrenBehind }))
     expect(asked).toEqual([['TSK-1@2026-03-01T11:00:00.000Z', 'TSK-2@2026-03-01T11:10:00.000Z', 'TSK-3@2026-03-01T11:20:00.000Z']])
     expect(api.childReads.filter((r) => r.startsWith('comments'))).toEqual(['comments TSK-1', 'comments TSK-3'])
     // TSK-2 is in no child set: its stored children stay as they are
@@ -283,7 +283,7 @@ describe('elementum child reads', () => {
     expect(pages[0]?.records.map((r) => r.remoteId)).toEqual(['TSK-1', 'TSK-2', 'TSK-3'])
     // a full scan asks only about records stamped since the window an incremental read would use (11:12)
     asked.length = 0
-    await collect(readStream(deps(fakeApi(recs), { children: true, pageSize: 10 }), { since: '2026-03-01T11:14:00.000Z' }, { ...ctx('full'), childrenCurrent }))
+    await collect(readStream(deps(fakeApi(recs), { children: true, pageSize: 10 }), { since: '2026-03-01T11:14:00.000Z' }, { ...ctx('full'), childrenBehind }))
     expect(asked).toEqual([['TSK-3@2026-03-01T11:20:00.000Z']])
   })
 

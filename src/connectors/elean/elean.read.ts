@@ -8,7 +8,7 @@ import { createChildFailures, type ChildFailures } from '../shared/child-failure
 import { createPageGuard } from '../shared/paging.js'
 import { isObject, type Json } from '../shared/tolerant.js'
 import { PAGE_LIMIT, type EleanApi } from './elean.client.js'
-import { planComments, type CommentPlan, type StreamMemory } from './elean.comments.js'
+import { planComments, type CommentPlan } from './elean.comments.js'
 import { attachmentsOf, needsStatusList, normalizeComment, normalizeTask, versionOf, type StatusLookup } from './elean.normalize.js'
 import type { TaskListPage } from './elean.schemas.js'
 
@@ -36,14 +36,12 @@ import type { TaskListPage } from './elean.schemas.js'
  * Drift that inserts and deletes the same number of rows before the current offset
  * between two page requests cannot be seen from the pages alone; the next scan repairs it.
  *
- * The cursor only tells the first scan of a process which tasks changed since the last
- * one (their comments are read first). Task stamps come from the server's clock, so the
- * cursor does too: the `Date` of the scan's first list response, never our clock (a
- * server behind ours would otherwise hide every edit of the last minutes from the next
- * one-shot `elsync sync`). A comment read that fails after the retries does not sink the
- * page: the task is listed in `staleChildren` (its stored comments stay), owed to the next
- * scan of this process, and the cursor is held at the task's `updatedAt`, so that a fresh
- * process counts it as changed too and reads its comments again.
+ * The cursor records when the last complete scan began, by the server's clock (the `Date`
+ * of the scan's first list response; ours only without one). Which tasks changed since is the
+ * mirror's to say (`elean.comments.ts`), not the cursor's. A comment read that fails after
+ * the retries does not sink the page: the task is listed in `staleChildren` (its stored
+ * comments stay, marked stale), and the next scan, of this process or a fresh one, reads them
+ * again.
  */
 
 export interface EleanCursor {
@@ -61,7 +59,6 @@ export interface ReadProjectDeps {
   api: EleanApi
   stream: string
   project: string
-  memory: StreamMemory
   /** The project's statuses (cached by the connector), for tasks whose status lacks a name or category. */
   statuses: (signal: AbortSignal) => Promise<StatusLookup>
   commentsPerScan: number
@@ -76,16 +73,12 @@ type Task = Json & { id: string }
 interface Scan {
   deps: ReadProjectDeps
   signal: AbortSignal
-  number: number
   comments: CommentPlan
   failures: ChildFailures
-  /** The stored cursor's time, our clock's start time (used only without a `Date` header). */
-  previous: number | null
+  /** Our clock's start time (used only without a `Date` header). */
   startedAt: number
   /** The `Date` of the scan's first list response. */
   serverTime: number | null
-  /** The smallest `updatedAt` of a task whose comments could not be read; NaN when one has none. */
-  staleFloor: number | null
 }
 
 interface PassOptions {
@@ -100,12 +93,6 @@ interface PassResult {
   listing: Map<string, string>
   /** Why the pass is not a consistent snapshot; null when it is. */
   drift: string | null
-}
-
-export function lastScanOf(cursor: Cursor | null): number | null {
-  if (!isObject(cursor) || typeof cursor.lastScanAt !== 'string') return null
-  const t = Date.parse(cursor.lastScanAt)
-  return Number.isNaN(t) ? null : t
 }
 
 /**
@@ -180,19 +167,9 @@ async function pageOf(
   const { deps, signal } = scan
   const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
   const records = tasks.map((t) => normalizeTask(t.task, lookup, deps.markers))
-  const targets = scan.comments.pick(tasks.map((t) => ({ id: t.task.id, version: t.version })))
-  const read =
-    targets.length > 0
-      ? await readComments(deps, targets, signal, scan.failures, {
-          read: (id) => deps.memory.commentsRead.set(id, scan.number),
-          stale: (id) => scan.comments.owe(id),
-        })
-      : undefined
-  for (const id of read?.stale ?? []) {
-    const at = Date.parse(tasks.find((t) => t.task.id === id)?.version ?? '')
-    scan.staleFloor = scan.staleFloor === null || Number.isNaN(at) ? at : Math.min(scan.staleFloor, at)
-  }
-  const cursor = flags.cursor ? cursorOf(scan) : undefined
+  const targets = await scan.comments.pick(records)
+  const read = targets.length > 0 ? await readComments(deps, targets, signal, scan.failures) : undefined
+  const cursor: EleanCursor | undefined = flags.cursor ? { lastScanAt: new Date(scan.serverTime ?? scan.startedAt).toISOString() } : undefined
   return {
     records,
     attachments: attachmentsOf(tasks.map((t) => t.task)),
@@ -205,31 +182,14 @@ async function pageOf(
 }
 
 /**
- * The cursor of a consistent scan: the server's time at its start, held back to the
- * `updatedAt` of a task whose comments could not be read (never before the stored cursor,
- * which already counted it as changed); undefined (keep the stored one) when such a task
- * has no readable `updatedAt`.
- */
-function cursorOf(scan: Scan): EleanCursor | undefined {
-  let at = scan.serverTime ?? scan.startedAt
-  if (scan.staleFloor !== null) {
-    if (Number.isNaN(scan.staleFloor)) return undefined
-    at = Math.max(scan.previous ?? Number.NEGATIVE_INFINITY, Math.min(at, scan.staleFloor))
-  }
-  return { lastScanAt: new Date(at).toISOString() }
-}
-
-/**
  * Comments of `ids`, one request each; a task deleted since the listing (404) is left out,
- * and one whose read failed after the retries is returned in `stale`. `read` is told of each
- * task whose comments were read, `stale` of each that was not.
+ * and one whose read failed after the retries is returned in `stale`.
  */
 async function readComments(
   deps: Pick<ReadProjectDeps, 'api' | 'project' | 'stream' | 'log'>,
   ids: readonly string[],
   signal: AbortSignal,
   failures: ChildFailures,
-  on: { read?: (id: string) => void; stale?: (id: string) => void } = {},
 ): Promise<{ comments: NonNullable<Page['comments']>; stale: string[] }> {
   const parents: string[] = []
   const items: RemoteComment[] = []
@@ -243,12 +203,10 @@ async function readComments(
     } catch (err) {
       failures.absorb(err, signal)
       stale.push(id)
-      on.stale?.(id)
       deps.log.warn({ stream: deps.stream, task: id, err }, 'comments not read: stored ones kept, read again later')
       continue
     }
     if (comments === null) continue
-    on.read?.(id)
     parents.push(id)
     items.push(...comments.map((c) => normalizeComment(id, c)))
   }
@@ -265,20 +223,14 @@ export async function readCommentPage(
   return { records: [], comments, ...(stale.length > 0 ? { staleChildren: stale } : {}) }
 }
 
-export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
-  const { memory } = deps
-  memory.scans += 1
-  const lastScan = lastScanOf(from)
+export async function* readProject(deps: ReadProjectDeps, ctx: ReadContext): AsyncGenerator<Page> {
   const scan: Scan = {
     deps,
     signal: ctx.signal,
-    number: memory.scans,
-    comments: planComments(memory, deps.commentsPerScan, memory.scans, lastScan === null ? null : lastScan - ctx.lookbackMs),
+    comments: planComments(deps.commentsPerScan, ctx.childrenBehind),
     failures: createChildFailures(),
-    previous: lastScan,
     startedAt: ctx.startedAt.getTime(),
     serverTime: null,
-    staleFloor: null,
   }
   let pass = yield* listPass(scan, { restart: false, stopOnDrift: true })
   if (pass.drift !== null) {
@@ -286,7 +238,6 @@ export async function* readProject(deps: ReadProjectDeps, from: Cursor | null, c
     pass = yield* listPass(scan, { restart: true, stopOnDrift: false })
   }
   deps.log.debug({ stream: deps.stream, tasks: pass.listing.size, commentReads: scan.comments.picked, drift: pass.drift }, 'scan listed')
-  scan.comments.finish(pass.listing)
   if (pass.drift !== null) {
     throw new PagingDriftError(
       `GET ${deps.project}/tasks: the task list kept changing while it was paged (${pass.drift}); ` +

@@ -5,7 +5,6 @@ import { logReadErrors } from '../shared/paging.js'
 import { type ConnectorDeps, defineConnector } from '../types.js'
 import { createEleanApi } from './elean.client.js'
 import { type EleanConnection, type EleanStream, eleanConnectionSchema, eleanStreamSchema } from './elean.config.js'
-import { createStreamMemory, type StreamMemory } from './elean.comments.js'
 import { statusLookup, type StatusLookup } from './elean.normalize.js'
 import { createEleanFieldCatalog } from './elean.fields.js'
 import { createEleanWriters } from './elean.write.js'
@@ -43,7 +42,6 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
   const api = createEleanApi(http)
   const log = deps.logger.child({ component: 'elean', connection: name })
   const commentsPerScan = Math.max(0, Math.floor(options.commentsPerScan ?? DEFAULT_COMMENTS_PER_SCAN))
-  const memories = new Map<string, StreamMemory>()
   const statusCache = new Map<string, Promise<StatusLookup>>()
   const markers = deps.markers ? { markers: deps.markers } : {}
 
@@ -64,15 +62,10 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
     return cached
   }
 
-  async function* read(stream: string, from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
+  // the stored cursor is not read back: which tasks changed is the mirror's to say (elean.comments.ts)
+  async function* read(stream: string, _from: Cursor | null, ctx: ReadContext): AsyncGenerator<Page> {
     const s = streamConfig(stream)
-    let memory = memories.get(stream)
-    if (!memory) memories.set(stream, (memory = createStreamMemory()))
-    yield* readProject(
-      { api, stream, project: s.project, memory, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log, ...markers },
-      from,
-      ctx,
-    )
+    yield* readProject({ api, stream, project: s.project, statuses: (signal) => statuses(s.project, signal), commentsPerScan, log, ...markers }, ctx)
   }
 
   return {

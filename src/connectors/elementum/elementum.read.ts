@@ -31,8 +31,8 @@ import { parseAttachment, parseComment, parseRelation } from './elementum.schema
  * Children (comments, attachments, related items) are read with the page for records that
  * changed: every record of an incremental window, and on a full scan those whose cursor field
  * is at or after the window an incremental read would have used (all of them when there is no
- * cursor yet); of these, not those whose children the mirror read at the same `Updated on`
- * (`ReadContext.childrenCurrent`): the lookback re-reads the records changed just before the
+ * cursor yet); of these, only those whose children the mirror lacks at this `Updated on`
+ * (`ReadContext.childrenBehind`): the lookback re-reads the records changed just before the
  * last poll, and their children did not change with a read. The others' children are the
  * engine's budgeted round-robin (`readChildPage`).
  *
@@ -136,7 +136,7 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
       const t = timeOf(r.remoteUpdatedAt)
       if (t !== null && (mark.maxSeen === null || t > mark.maxSeen)) mark.maxSeen = t
     }
-    const children = deps.children ? await readChildren(deps, ns, await changedOf(records.filter(changed), ctx), ctx.signal, failures) : undefined
+    const children = deps.children ? await readChildren(deps, ns, await behindOf(records.filter(changed), ctx), ctx.signal, failures) : undefined
     for (const r of records.filter((x) => children?.staleChildren.includes(x.remoteId))) {
       const t = timeOf(r.remoteUpdatedAt)
       if (t === null) mark.staleUnknown = true
@@ -160,11 +160,11 @@ export async function* readStream(deps: ReadStreamDeps, stored: Cursor | null, c
   }
 }
 
-/** Those of `records` the mirror does not hold as they are, children read (the window's lookback re-reads the others). */
-async function changedOf(records: RemoteRecord[], ctx: ReadContext): Promise<RemoteRecord[]> {
-  if (records.length === 0 || !ctx.childrenCurrent) return records
-  const current = await ctx.childrenCurrent(records)
-  return records.filter((r) => !current.has(r.remoteId))
+/** Those of `records` whose children the mirror lacks at this version (the window's lookback re-reads the others). */
+async function behindOf(records: RemoteRecord[], ctx: ReadContext): Promise<RemoteRecord[]> {
+  if (records.length === 0 || !ctx.childrenBehind) return records
+  const behind = await ctx.childrenBehind(records)
+  return records.filter((r) => behind.has(r.remoteId))
 }
 
 /** The children of chosen records, outside a read (the engine's round-robin): a page without records. */
