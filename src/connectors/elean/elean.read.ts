@@ -9,14 +9,14 @@ import { createPageGuard } from '../shared/paging.js'
 import { isObject, type Json } from '../shared/tolerant.js'
 import { PAGE_LIMIT, type EleanApi } from './elean.client.js'
 import { planComments, type CommentPlan } from './elean.comments.js'
-import { attachmentsOf, needsStatusList, normalizeComment, normalizeTask, versionOf, type StatusLookup } from './elean.normalize.js'
+import { attachmentsOf, needsStatusList, normalizeComment, normalizeTask, type StatusLookup } from './elean.normalize.js'
 import type { TaskListPage } from './elean.schemas.js'
 
 /**
  * One scan of one Elean project. The API has no updated-since filter and no sort, so
  * every read lists every page (`limit=100`) and the mirror's content hash skips what did
  * not change. Each page is yielded as soon as it is read (with the comments picked among
- * its tasks), so memory holds one page of tasks plus the ids (and versions) the pass has
+ * its tasks), so memory holds one page of tasks plus the ids the pass has
  * listed, never the whole task list.
  *
  * Offset paging drifts while people edit: a row inserted or deleted before the current
@@ -27,7 +27,8 @@ import type { TaskListPage } from './elean.schemas.js'
  * (at most once): the re-read's first page carries `restartScan`, so the engine forgets
  * what the abandoned pass had seen (what it saved stays saved: it was real data) and
  * only the re-read decides deletions. Within a pass a task listed again is yielded again
- * only when its version changed (the later read is the newer one). When the re-read
+ * (the later read is the newer one; the mirror's content hash skips it if it did not change):
+ * the pass keeps the ids it listed, not their versions, so that memory stays small. When the re-read
  * drifts too, it is read to its end all the same (every task it lists is saved), no page
  * carries the cursor, and the read fails with `paging_drift`, so no deletion is inferred;
  * the next poll tries again. Only the last page of a consistent pass carries the cursor.
@@ -89,8 +90,8 @@ interface PassOptions {
 }
 
 interface PassResult {
-  /** Id → version of every task the pass listed, in list order. */
-  listing: Map<string, string>
+  /** The id of every task the pass listed. */
+  listing: Set<string>
   /** Why the pass is not a consistent snapshot; null when it is. */
   drift: string | null
 }
@@ -110,7 +111,7 @@ export function isLastPage(res: TaskListPage, page: number): boolean {
 /** Lists every page once, yielding each as soon as it is read. */
 async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, PassResult> {
   const { deps, signal } = scan
-  const listing = new Map<string, string>()
+  const listing = new Set<string>()
   // ids of quarantined tasks, only to tell a page of them from a repeated one
   const badIds = new Set<string>()
   const guard = createPageGuard(`GET ${deps.project}/tasks`)
@@ -121,16 +122,15 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
     guard.next()
     const res = await deps.api.listTasks(deps.project, page, signal)
     scan.serverTime ??= res.serverTime?.getTime() ?? null
-    // tasks new to this pass, or listed before with another version; the last listing of an id wins
-    const fresh = new Map<string, { task: Task; version: string }>()
+    // the page's tasks; one listed twice is yielded again (the mirror's content hash skips it
+    // when it did not change); within a page the last listing of an id wins
+    const fresh = new Map<string, Task>()
     let newIds = 0
     for (const task of res.tasks) {
-      const version = versionOf(task)
-      const before = listing.get(task.id)
-      if (before === undefined) newIds += 1
+      if (!listing.has(task.id)) newIds += 1
       else drift ??= `task ${task.id} listed twice (page ${page})`
-      listing.set(task.id, version)
-      if (before !== version) fresh.set(task.id, { task, version })
+      listing.add(task.id)
+      fresh.set(task.id, task)
     }
     let ids = res.tasks.length
     for (const { remoteId } of res.quarantined ?? []) {
@@ -159,20 +159,16 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
 }
 
 /** One listed page as the engine takes it: its records, the comments picked among them, the flags. */
-async function pageOf(
-  scan: Scan,
-  tasks: { task: Task; version: string }[],
-  flags: { restartScan: boolean; cursor: boolean; quarantined: readonly QuarantinedItem[] },
-): Promise<Page> {
+async function pageOf(scan: Scan, tasks: Task[], flags: { restartScan: boolean; cursor: boolean; quarantined: readonly QuarantinedItem[] }): Promise<Page> {
   const { deps, signal } = scan
-  const lookup = tasks.some((t) => needsStatusList(t.task)) ? await deps.statuses(signal) : null
-  const records = tasks.map((t) => normalizeTask(t.task, lookup, deps.markers))
+  const lookup = tasks.some((t) => needsStatusList(t)) ? await deps.statuses(signal) : null
+  const records = tasks.map((t) => normalizeTask(t, lookup, deps.markers))
   const targets = await scan.comments.pick(records)
   const read = targets.length > 0 ? await readComments(deps, targets, signal, scan.failures) : undefined
   const cursor: EleanCursor | undefined = flags.cursor ? { lastScanAt: new Date(scan.serverTime ?? scan.startedAt).toISOString() } : undefined
   return {
     records,
-    attachments: attachmentsOf(tasks.map((t) => t.task)),
+    attachments: attachmentsOf(tasks),
     ...(read ? { comments: read.comments } : {}),
     ...(read?.stale.length ? { staleChildren: read.stale } : {}),
     ...(flags.quarantined.length > 0 ? { quarantined: flags.quarantined } : {}),
