@@ -16,8 +16,8 @@ import type { TaskListPage } from './elean.schemas.js'
  * One scan of one Elean project. The API has no updated-since filter and no sort, so
  * every read lists every page (`limit=100`) and the mirror's content hash skips what did
  * not change. Each page is yielded as soon as it is read (with the comments picked among
- * its tasks), so memory holds one page of tasks plus the ids the pass has
- * listed, never the whole task list.
+ * its tasks), so memory holds one page of tasks and the ids of the page before, never
+ * the whole task list nor its ids: a connector's memory does not grow with the project.
  *
  * Offset paging drifts while people edit: a row inserted or deleted before the current
  * offset shifts later rows, so one may be listed twice or skipped. A skipped row would be
@@ -27,15 +27,17 @@ import type { TaskListPage } from './elean.schemas.js'
  * (at most once): the re-read's first page carries `restartScan`, so the engine forgets
  * what the abandoned pass had seen (what it saved stays saved: it was real data) and
  * only the re-read decides deletions. Within a pass a task listed again is yielded again
- * (the later read is the newer one; the mirror's content hash skips it if it did not change):
- * the pass keeps the ids it listed, not their versions, so that memory stays small. When the re-read
+ * (the later read is the newer one; the mirror's content hash skips it if it did not change).
+ * An id is looked for on its own page and the page before: a shift of fewer than 100 rows
+ * between two page requests lists a row again there. When the re-read
  * drifts too, it is read to its end all the same (every task it lists is saved), no page
  * carries the cursor, and the read fails with `paging_drift`, so no deletion is inferred;
  * the next poll tries again. Only the last page of a consistent pass carries the cursor.
  * Cost: ⌈N/100⌉ list requests per scan without drift, at most about twice that with it.
  *
  * Drift that inserts and deletes the same number of rows before the current offset
- * between two page requests cannot be seen from the pages alone; the next scan repairs it.
+ * between two page requests, or that shifts 100 rows or more between them without changing
+ * `meta.total`, cannot be seen from the pages kept; the next scan repairs it.
  *
  * The cursor records when the last complete scan began, by the server's clock (the `Date`
  * of the scan's first list response; ours only without one). Which tasks changed since is the
@@ -90,8 +92,8 @@ interface PassOptions {
 }
 
 interface PassResult {
-  /** The id of every task the pass listed. */
-  listing: Set<string>
+  /** Tasks the pass listed (one listed twice counts twice). */
+  listed: number
   /** Why the pass is not a consistent snapshot; null when it is. */
   drift: string | null
 }
@@ -111,9 +113,9 @@ export function isLastPage(res: TaskListPage, page: number): boolean {
 /** Lists every page once, yielding each as soon as it is read. */
 async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, PassResult> {
   const { deps, signal } = scan
-  const listing = new Set<string>()
-  // ids of quarantined tasks, only to tell a page of them from a repeated one
-  const badIds = new Set<string>()
+  // the ids (quarantined tasks' included) of the page before and of this one
+  let before = new Set<string>()
+  let listed = 0
   const guard = createPageGuard(`GET ${deps.project}/tasks`)
   let total: number | null = null
   let drift: string | null = null
@@ -122,30 +124,35 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
     guard.next()
     const res = await deps.api.listTasks(deps.project, page, signal)
     scan.serverTime ??= res.serverTime?.getTime() ?? null
+    const here = new Set<string>()
+    let newIds = 0
+    const see = (id: string, task: boolean): void => {
+      if (!before.has(id) && !here.has(id)) newIds += 1
+      else if (task) drift ??= `task ${id} listed twice (page ${page})`
+      here.add(id)
+    }
     // the page's tasks; one listed twice is yielded again (the mirror's content hash skips it
     // when it did not change); within a page the last listing of an id wins
     const fresh = new Map<string, Task>()
-    let newIds = 0
     for (const task of res.tasks) {
-      if (!listing.has(task.id)) newIds += 1
-      else drift ??= `task ${task.id} listed twice (page ${page})`
-      listing.add(task.id)
+      see(task.id, true)
       fresh.set(task.id, task)
     }
     let ids = res.tasks.length
     for (const { remoteId } of res.quarantined ?? []) {
       if (remoteId === null) continue
       ids += 1
-      if (!badIds.has(remoteId)) newIds += 1
-      badIds.add(remoteId)
+      see(remoteId, false)
     }
+    listed += res.tasks.length
+    before = here
     if (res.meta.total !== null) {
       if (total !== null && res.meta.total !== total) drift ??= `meta.total went from ${total} to ${res.meta.total} (page ${page})`
       total = res.meta.total
     }
     const last = isLastPage(res, page)
     deps.log.debug({ stream: deps.stream, page, tasks: res.tasks.length, total: res.meta.total, drift, restart: opts.restart }, 'list page')
-    if (drift !== null && opts.stopOnDrift) return { listing, drift }
+    if (drift !== null && opts.stopOnDrift) return { listed, drift }
     // a full page of known tasks: the server ignores `page` (or 100+ rows were inserted meanwhile)
     if (!last && newIds === 0 && ids > 0)
       throw new BadResponseError(`GET ${deps.project}/tasks: page ${page} listed only tasks already seen; the API seems to ignore \`page\``)
@@ -154,7 +161,7 @@ async function* listPass(scan: Scan, opts: PassOptions): AsyncGenerator<Page, Pa
       cursor: last && drift === null,
       quarantined: res.quarantined ?? [],
     })
-    if (last) return { listing, drift }
+    if (last) return { listed, drift }
   }
 }
 
@@ -233,7 +240,7 @@ export async function* readProject(deps: ReadProjectDeps, ctx: ReadContext): Asy
     deps.log.info({ stream: deps.stream, project: deps.project, reason: pass.drift }, 'listing drifted while paging: re-reading from page 1')
     pass = yield* listPass(scan, { restart: true, stopOnDrift: false })
   }
-  deps.log.debug({ stream: deps.stream, tasks: pass.listing.size, commentReads: scan.comments.picked, drift: pass.drift }, 'scan listed')
+  deps.log.debug({ stream: deps.stream, tasks: pass.listed, commentReads: scan.comments.picked, drift: pass.drift }, 'scan listed')
   if (pass.drift !== null) {
     throw new PagingDriftError(
       `GET ${deps.project}/tasks: the task list kept changing while it was paged (${pass.drift}); ` +
