@@ -1,6 +1,6 @@
 import { getMaxListeners, setMaxListeners } from 'node:events'
 import { InterruptedError, toSyncError } from './errors.js'
-import type { Connector, MirrorStore, RunStatus } from './ports.js'
+import type { Connector, ConnectorStats, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
 import { readAhead } from './read-ahead.js'
 import { prepareRecords, type PreparedRecords } from './record.js'
@@ -106,6 +106,20 @@ function emptyResult(runId: number | null, stream: StreamRef, mode: ReadMode): S
   }
 }
 
+/**
+ * Records whose children the round-robin reads after a poll: `childBudget`, within what the
+ * connection's rate budget can spare. It is background work, so it keeps half a minute's
+ * requests free for polls and writes and spends only what is left beyond that now: it never
+ * queues requests behind the budget. At a 5 s poll, Elean's default of 20 comment reads a poll
+ * asked for 240 requests a minute of a budget of 60, and every poll and push waited behind them
+ * (changes took up to 50 s to arrive, issue 13).
+ */
+export function childShare(childBudget: number, requestsPerRecord: number, stats: Pick<ConnectorStats, 'budgetLeft' | 'budgetPerMinute'>): number {
+  if (childBudget <= 0 || stats.budgetLeft === null || stats.budgetPerMinute === null) return Math.max(0, childBudget)
+  const spare = stats.budgetLeft - Math.ceil(stats.budgetPerMinute / 2)
+  return Math.max(0, Math.min(childBudget, Math.floor(spare / Math.max(1, requestsPerRecord))))
+}
+
 /** A run that failed before it could be recorded (the database was unreachable at its start). */
 export function unrecordedFailure(stream: StreamRef, mode: ReadMode, err: unknown, redact: (s: string) => string = (s) => s): StreamRunResult {
   const e = toSyncError(err)
@@ -183,7 +197,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
       result.deleted = done.deleted
     }
     // after the scan's deletions: only live records take a turn
-    const budget = opts.childBudget ?? 0
+    const budget = connector.childReader ? childShare(opts.childBudget ?? 0, connector.childReader.requestsPerRecord, connector.stats()) : 0
     if (budget > 0 && connector.childReader && mirror.childrenDue) {
       const due = await mirror.childrenDue(stream, runId, budget)
       if (due.length > 0) {

@@ -176,6 +176,8 @@ export interface ConnectorStats {
   requests: number
   /** Requests the rate budget still allows in the current minute; null when unlimited. */
   budgetLeft: number | null
+  /** The rate budget's requests a minute; null when unlimited. */
+  budgetPerMinute: number | null
   /** Largest measured |server Date − local clock| in ms. */
   skewMs: number
 }
@@ -218,6 +220,8 @@ export interface CommentWriter {
  * not move its record's `Updated on`. The page has no records, only child sets (and `staleChildren`).
  */
 export interface ChildReader {
+  /** Requests one record's children cost (the round-robin's share of a rate budget is counted in them). */
+  readonly requestsPerRecord: number
   read(stream: string, remoteIds: readonly string[], signal: AbortSignal): Promise<Page>
 }
 

@@ -11,6 +11,8 @@ export interface RateBudget {
   pauseFor(ms: number): void
   /** Requests the budget still allows in the current minute; null when unlimited. */
   left(): number | null
+  /** Requests allowed a minute; null when unlimited. */
+  readonly perMinute: number | null
   clear(): void
 }
 
@@ -34,6 +36,7 @@ export function createRateBudget(opts: BudgetOptions): RateBudget {
   let timer: NodeJS.Timeout | undefined
 
   return {
+    perMinute: perMinute ?? null,
     async schedule(fn, { priority, signal }) {
       return queue.add(
         async () => {

@@ -45,7 +45,7 @@ export interface HttpClient {
   readonly name: string
   readonly baseUrl: string
   request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>
-  stats(): { requests: number; budgetLeft: number | null; skewMs: number }
+  stats(): { requests: number; budgetLeft: number | null; budgetPerMinute: number | null; skewMs: number }
 }
 
 /** One connection's pieces: its got instance, credentials, rate budget, retry policy and measures. */
@@ -325,7 +325,7 @@ export function createHttpClient(conn: HttpConnectionSettings, deps: HttpClientD
     name: conn.name,
     baseUrl: base.toString(),
     request,
-    stats: () => ({ requests, budgetLeft: budget.left(), skewMs }),
+    stats: () => ({ requests, budgetLeft: budget.left(), budgetPerMinute: budget.perMinute, skewMs }),
   }
   connections.set(client, {
     name: conn.name,

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 let n = 0
 /** A simulator with project `web`, and a connector on it mirroring into a connection of its own. */
-async function harness(o: { count: number; options?: EleanOptions; childBudget?: number }) {
+async function harness(o: { count: number; options?: EleanOptions; childBudget?: number; perMinute?: number }) {
   const sim = await startElean({ port: 0, perMinute: 0 })
   sims.push(sim)
   const control = async (method: string, path: string, body?: unknown): Promise<any> => {
@@ -45,7 +45,7 @@ async function harness(o: { count: number; options?: EleanOptions; childBudget?:
   })
   const logs = captureLogs()
   const http = createHttpClient(
-    { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 5000 },
+    { name: stream.connection, baseUrl: config.baseUrl, auth: config.auth, timeoutMs: 5000, ...(o.perMinute ? { rateLimit: { perMinute: o.perMinute } } : {}) },
     { logger: logs.logger, redactor: logs.redactor, retry: { attempts: 3, baseMs: 10, maxMs: 50 } },
   )
   const connect = () => createElean({ name: stream.connection, config, http, logger: logs.logger }, o.options)
@@ -151,6 +151,22 @@ describe('Elean connector: full scans', () => {
     }
     expect(await found()).toBe(true)
     expect((await h.dump()).find((t) => t.id === quiet.id)?.updatedAt).toBe(quiet.updatedAt)
+  })
+})
+
+describe('Elean connector: the child round-robin under a rate budget', () => {
+  it('reads only what the budget can spare beyond half a minute of requests, never queueing behind it', async () => {
+    // 40 a minute: 20 are kept for polls and writes
+    const h = await harness({ count: 30, options: { commentsPerScan: 0 }, childBudget: 25, perMinute: 40 })
+    await h.run()
+    // 1 list request, then 39 left: 19 to spare
+    expect(await h.calls(LIST)).toBe(1)
+    expect(await h.calls(COMMENTS)).toBe(19)
+    // the next poll finds 20 left, none to spare: its list request does not wait for the window
+    await h.control('POST', '/stats/reset')
+    const quiet = await h.run()
+    expect(quiet.requests).toBe(1)
+    expect(await h.calls(COMMENTS)).toBe(0)
   })
 })
 

@@ -18,7 +18,7 @@ function fakeHttp(answer: (req: HttpRequest) => unknown): HttpClient & { seen: H
     baseUrl: 'https://api.elastic.io/v2/',
     seen,
     request: async <T>(req: HttpRequest) => (seen.push(req), { status: 200, headers: {}, body: answer(req) as T, requestId: undefined }),
-    stats: () => ({ requests: seen.length, budgetLeft: null, skewMs: 0 }),
+    stats: () => ({ requests: seen.length, budgetLeft: null, budgetPerMinute: null, skewMs: 0 }),
   }
 }
 const ctx = { mode: 'full' as const, signal: AbortSignal.timeout(5_000), startedAt: new Date(), lookbackMs: 0 }

@@ -197,7 +197,7 @@ function fakeElean(count: number, o: { beforeList?: (n: number, tasks: FakeTask[
     name: 'fake',
     baseUrl: 'https://api.elean.app/v1/public/',
     request: async <T>(req: HttpRequest) => (requests++, { status: 200, headers: {}, body: answer(req) as T, requestId: undefined }),
-    stats: () => ({ requests, budgetLeft: null, skewMs: 0 }),
+    stats: () => ({ requests, budgetLeft: null, budgetPerMinute: null, skewMs: 0 }),
   }
   const config = eleanConnectionSchema.parse({
     kind: 'elean',

@@ -75,7 +75,7 @@ describe('Elean findByMarker', () => {
         const body = req.searchParams?.search === 'elsync:m:3' ? { tasks: [task], meta: { hasMore: false } } : { tasks: [], meta: { hasMore: false } }
         return { status: 200, headers: {}, body: body as T, requestId: undefined }
       },
-      stats: () => ({ requests: routes.length, budgetLeft: null, skewMs: 0 }),
+      stats: () => ({ requests: routes.length, budgetLeft: null, budgetPerMinute: null, skewMs: 0 }),
     }
     const writers = createEleanWriters({ http, streamConfig: () => ({ project: 'web' }) })
     expect((await writers.records.findByMarker('web', 'elsync:m:3', AbortSignal.timeout(1000)))?.externalKey).toBe('WEB-7')

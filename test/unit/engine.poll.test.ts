@@ -39,7 +39,7 @@ function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?:
     filtersServerSide: () => false,
     readsFully: () => opts.fully ?? false,
     check: async () => {},
-    stats: () => ({ requests: 0, budgetLeft: null, skewMs: opts.skewMs ?? 0 }),
+    stats: () => ({ requests: 0, budgetLeft: null, budgetPerMinute: null, skewMs: opts.skewMs ?? 0 }),
   }
   return { connector, contexts }
 }

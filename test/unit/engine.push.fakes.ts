@@ -207,7 +207,7 @@ export function fakeVendor(name: string, calls: string[], o: { deletes?: boolean
     readsFully: () => false,
     filtersServerSide: () => false,
     check: async () => {},
-    stats: () => ({ requests: 0, budgetLeft: null, skewMs: 0 }),
+    stats: () => ({ requests: 0, budgetLeft: null, budgetPerMinute: null, skewMs: 0 }),
     fields,
     records: {
       async create(_stream, payload) {

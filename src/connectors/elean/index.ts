@@ -71,7 +71,10 @@ export function createElean(deps: ConnectorDeps<EleanConnection>, options: Elean
   return {
     kind: 'elean',
     read: (stream, from, ctx) => logReadErrors(log, stream, read(stream, from, ctx)),
-    childReader: { read: (stream, ids, signal) => readCommentPage({ api, project: streamConfig(stream).project, stream, log }, ids, signal) },
+    childReader: {
+      requestsPerRecord: 1,
+      read: (stream, ids, signal) => readCommentPage({ api, project: streamConfig(stream).project, stream, log }, ids, signal),
+    },
     readsFully: () => true,
     filtersServerSide: () => false,
 

@@ -79,7 +79,8 @@ export function createElementum(deps: ConnectorDeps<ElementumConnection>, option
     kind: 'elementum',
 
     read: (stream: string, from: Cursor | null, ctx: ReadContext): AsyncIterable<Page> => readStream(readDeps(stream), from, ctx),
-    childReader: { read: (stream, ids, signal) => readChildPage(readDeps(stream), ids, signal) },
+    // comments, attachments and related items, and watchers when a mapping copies them
+    childReader: { requestsPerRecord: deps.readWatchers ? 4 : 3, read: (stream, ids, signal) => readChildPage(readDeps(stream), ids, signal) },
 
     readsFully: () => false,
     // the stream's filter is ANDed into every search as RSQL
