@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { askAgain } from '../engine/ask-again.js'
 import { SyncError } from '../engine/errors.js'
 import type { StreamRef } from '../engine/types.js'
 import type { Sql } from './client.js'
@@ -158,15 +158,11 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
 
 /** Takes the lease, asking again while it is busy, until the wait's time is up or its signal aborts. */
 async function waitFor(take: () => Promise<true | LeaseRefusal>, wait: NonNullable<LeaseOptions['wait']>): Promise<true | LeaseRefusal> {
-  const deadline = Date.now() + wait.ms
-  let r = await take()
-  if (r !== 'busy' || wait.ms <= 0) return r
+  const until = Date.now() + wait.ms
+  const first = await take()
+  if (first !== 'busy' || wait.ms <= 0) return first
   wait.onWaiting?.()
-  while (r === 'busy' && Date.now() < deadline && !wait.signal.aborted) {
-    await sleep(Math.min(WAIT_STEP_MS, Math.max(1, deadline - Date.now())), undefined, { signal: wait.signal }).catch(() => {})
-    r = await take()
-  }
-  return r
+  return askAgain(first, take, (r) => r === 'busy', { until, everyMs: WAIT_STEP_MS, signal: wait.signal })
 }
 
 export class LeaseLostError extends SyncError {

@@ -1,3 +1,4 @@
+import { askAgain } from './ask-again.js'
 import { createWakeup } from './wakeup.js'
 import type { Connector, MirrorStore } from './ports.js'
 import { type Backoff, classifyFailure, DEFAULT_BACKOFF } from './push.failure.js'
@@ -290,13 +291,17 @@ export function createPushExecutor(opts: PushExecutorOptions): PushExecutor {
     const deadline = now().getTime() + wait.ms
     // only rows held when the drain began: a live holder's later claims are its own business
     const stillHeld = async () => (await outbox.heldElsewhere(owner)).filter((id) => waitingFor.has(id)).length
-    let held = waitingFor.size > 0 ? await stillHeld() : 0
-    if (held > 0) wait.onWaiting?.(held)
-    while (held > 0 && now().getTime() < deadline && !signal.aborted) {
-      await createWakeup().wait(HELD_STEP_MS, signal)
-      await drainOnce(signal, total)
-      held = await stillHeld()
-    }
+    const first = waitingFor.size > 0 ? await stillHeld() : 0
+    if (first > 0) wait.onWaiting?.(first)
+    const held = await askAgain(
+      first,
+      async () => {
+        await drainOnce(signal, total)
+        return stillHeld()
+      },
+      (n) => n > 0,
+      { until: deadline, everyMs: HELD_STEP_MS, signal, now: () => now().getTime() },
+    )
     // what a holder let go of, or left to run out, since the last claim is claimed here
     if (waitingFor.size > 0) await drainOnce(signal, total)
     return { ...total, held }
