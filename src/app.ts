@@ -144,6 +144,8 @@ export interface PollPassOptions extends Omit<SyncPassOptions, 'exclusive' | 're
   takeover?: boolean
   /** A one-shot sync's wait for a stream another process holds (see `BusyWait`); absent: it is skipped at once. */
   waitForBusy?: BusyWait
+  /** A daemon's fair share of streams at once (see `LeaseOptions.fairShare`); absent: no limit. */
+  fairShare?: () => Promise<number>
 }
 
 /**
@@ -193,6 +195,8 @@ export interface App {
   resolveConflict(conflictId: number, winner: Side): Promise<Resolution>
   /** How long leases of streams, mappings and outbox rows live without a heartbeat. */
   readonly leaseMs: number
+  /** This process's name on its leases (and, for a daemon, in `replicas`). */
+  readonly owner: string
   /** Selected streams whose lease a dead replica left behind (it ran out while still owned): their runs are to be redone. */
   orphans(): Promise<StreamRef[]>
   /** Nothing of its own to close today; the database stays open (its owner closes it). */
@@ -361,6 +365,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
     targets,
     executor,
     leaseMs,
+    owner: leases.owner,
     orphans: async () => {
       const selected = new Set(targets.map((t) => `${t.stream.connection}/${t.stream.stream}`))
       return (await leases.orphans()).filter((s) => selected.has(`${s.connection}/${s.stream}`))
@@ -376,7 +381,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
       }
       return out
     },
-    pollPass: ({ connection, stream, tick, takeover, waitForBusy, onStreamDone, ...opts }) =>
+    pollPass: ({ connection, stream, tick, takeover, waitForBusy, fairShare, onStreamDone, ...opts }) =>
       syncPass(
         mirror,
         targets.filter((t) => (connection === undefined || t.stream.connection === connection) && (stream === undefined || t.stream.stream === stream)),
@@ -391,6 +396,7 @@ export function createApp(ctx: AppContext, deps: AppDeps): App {
             leases.tryRun(s, fn, {
               ...(tick ? { tick } : {}),
               ...(takeover ? { takeover } : {}),
+              ...(fairShare ? { fairShare } : {}),
               ...(waitForBusy && { wait: leaseWait(waitForBusy, `${s.connection}/${s.stream}`, opts.signal) }),
             }),
         },

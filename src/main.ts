@@ -3,10 +3,13 @@
  * scheduler → admin, stopped in reverse order. `elsync run` and `elsync demo` call it.
  */
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildAdminServer } from './admin/server.js'
 import { type AppContext, createApp, reconcileLines, summaryLine } from './app.js'
+import { DEFAULT_STARTUP_SETTLE_MS } from './config/env.js'
 import { createPgStateSource } from './db/metrics.store.js'
+import { createReplicas } from './db/replicas.store.js'
 import { migrationReadiness } from './db/migrate.js'
 import { openDatabase, type OpenedDatabase } from './db/open.js'
 import { InterruptedError } from './engine/errors.js'
@@ -62,6 +65,10 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     onError: (err) => log.warn({ err }, 'metrics: database state not read'),
   })
   const controller = new AbortController()
+  // a replica among others on this database runs at most its fair share of the streams at once
+  const replicas = createReplicas(db.sql, { owner: app.owner, ttlMs: app.leaseMs, onError: (err, what) => log.warn({ err }, `replica ${what} failed`) })
+  await replicas.join()
+  const fairShare = async () => Math.ceil(app.targets.length / (await replicas.live()))
 
   // poll, then reconcile the mappings on that connection and wake the executor
   const pass = async (
@@ -95,7 +102,8 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
     app.pollPass({
       ...(connection !== undefined ? { connection } : {}),
       ...(tick ? { tick } : {}),
-      ...(takeover ? { takeover } : {}),
+      // a dead replica's stream is taken over whatever the share: its run is to be redone now
+      ...(takeover ? { takeover } : { fairShare }),
       mode,
       signal,
       onBusy: (stream, why) => log.debug({ ...stream, why }, 'stream skipped: another replica runs it or ran this tick'),
@@ -130,8 +138,13 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
   const api = createAdminApi({ sql: db.sql, config: ctx.config, app, resyncQueue, onResyncQueued: () => resyncer.notify(), signal: controller.signal })
   const admin = buildAdminServer({ adminToken, registry, logger: ctx.logger, ready: migrationReadiness(db.sql), api, redact: ctx.redactor.redact })
   const address = await admin.listen({ port: ctx.env.adminPort, host })
-  // every connection is polled once now, then on its schedule
-  const firstPass = scheduler.start()
+  // every connection is polled once now, then on its schedule; daemons started together first
+  // see each other (ELSYNC_STARTUP_SETTLE_MS), so that the first pass already shares the streams
+  const firstPass = (async () => {
+    const settleMs = ctx.env.startupSettleMs ?? DEFAULT_STARTUP_SETTLE_MS
+    if (settleMs > 0) await sleep(settleMs, undefined, { signal: controller.signal }).catch(() => {})
+    if (!controller.signal.aborted) await scheduler.start()
+  })()
   // the outbox is drained continuously (woken early when reconcile queues writes)
   const pushing = app.executor.run(controller.signal).catch((err: unknown) => log.error({ err }, 'outbox executor stopped'))
   const resyncing = resyncer.run(controller.signal).catch((err: unknown) => log.error({ err }, 'resync worker stopped'))
@@ -150,6 +163,7 @@ export async function startDaemon(ctx: AppContext, opts: DaemonOptions): Promise
         // release their leases; the scheduler waits for them at most 10 s, the executor as long
         await Promise.race([Promise.all([scheduler.stop(), pushing, resyncing]), new Promise((r) => setTimeout(r, 10_000).unref())])
         await admin.close()
+        await replicas.leave()
         await app.close()
         await db.close()
         log.info('elsync stopped')

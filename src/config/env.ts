@@ -47,6 +47,9 @@ const settingsSchema = z.object({
   ELSYNC_LEASE_SECONDS: optional(
     z.string().refine((s) => /^\d{1,4}$/.test(s) && Number(s) >= 1 && Number(s) <= 3600, { error: 'must be a whole number of seconds from 1 to 3600' }),
   ),
+  ELSYNC_STARTUP_SETTLE_MS: optional(
+    z.string().refine((s) => /^\d{1,5}$/.test(s) && Number(s) <= 60_000, { error: 'must be a whole number of milliseconds from 0 to 60000' }),
+  ),
 })
 
 export interface EnvSettings {
@@ -72,9 +75,16 @@ export interface EnvSettings {
    * Absent: DEFAULT_LEASE_SECONDS.
    */
   readonly leaseMs?: number
+  /**
+   * How long a daemon waits, once it has announced itself, before its first pass, so that
+   * replicas started together see each other and share the streams from the start. 0: none.
+   * Absent: DEFAULT_STARTUP_SETTLE_MS.
+   */
+  readonly startupSettleMs?: number
 }
 
 export const DEFAULT_LEASE_SECONDS = 30
+export const DEFAULT_STARTUP_SETTLE_MS = 2_000
 
 /** Reads and validates the settings; throws a ConfigError naming every bad variable. */
 export function readEnv(env: Env = process.env): EnvSettings {
@@ -101,6 +111,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     dataDir: v.ELSYNC_DATA_DIR ?? DEFAULT_DATA_DIR,
     ...(v.ELSYNC_FAILPOINT !== undefined && { failpoint: v.ELSYNC_FAILPOINT }),
     leaseMs: Number(v.ELSYNC_LEASE_SECONDS ?? DEFAULT_LEASE_SECONDS) * 1000,
+    startupSettleMs: Number(v.ELSYNC_STARTUP_SETTLE_MS ?? DEFAULT_STARTUP_SETTLE_MS),
   }
 }
 

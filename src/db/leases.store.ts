@@ -22,6 +22,12 @@ export interface LeaseOptions {
    * or runs out (its owner died), up to `ms`; `onWaiting` is called once, when the wait begins.
    */
   wait?: { ms: number; signal: AbortSignal; onWaiting?: () => void }
+  /**
+   * A daemon's fair share: the most streams this replica should run at once (⌈streams ÷ live
+   * replicas⌉). A lease is not taken ('busy': another replica will run it) while this process
+   * already runs that many streams taken with a share; a share that cannot be read sets no limit.
+   */
+  fairShare?: () => Promise<number>
 }
 
 /** How often a waiting `tryRun` asks for the lease again. */
@@ -66,7 +72,25 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
   // streams this process is running now: a lease row that names this owner but no run here is
   // one whose release failed (the database was away) and may be taken again at once
   const running = new Set<string>()
+  // of those, the streams taken under a fair share
+  const shared = new Set<string>()
   const keyOf = (s: StreamRef) => `${s.connection}/${s.stream}`
+
+  // leases taken with a share are taken one at a time, each counted once it is held: parallel
+  // lanes of this process never both pass the share, nor does one lose its turn to another's
+  // attempt that the database then refuses
+  let turn: Promise<unknown> = Promise.resolve()
+  function shareTurn(fairShare: () => Promise<number>, key: string, take: () => Promise<true | LeaseRefusal>): Promise<true | LeaseRefusal> {
+    const mine = turn.then(async () => {
+      const share = await fairShare().catch(() => Number.POSITIVE_INFINITY)
+      if (shared.size >= share) return 'busy' as const
+      const r = await take()
+      if (r === true) shared.add(key)
+      return r
+    })
+    turn = mine.catch(() => {})
+    return mine
+  }
 
   async function acquire(stream: StreamRef, opts: LeaseOptions): Promise<true | LeaseRefusal> {
     const schedule = opts.tick?.schedule ?? null
@@ -114,12 +138,16 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       running.add(keyOf(stream))
       // taking a lease is one idempotent statement: run again after a dropped connection
       const take = () => withDbRetry(() => acquire(stream, opts), { what: `taking the lease of ${keyOf(stream)}`, maxMs: 10_000 })
-      const acquired = await (opts.wait ? waitFor(take, opts.wait) : take()).catch((err: unknown) => {
-        running.delete(keyOf(stream))
-        throw err
-      })
+      const acquired = await (opts.fairShare ? shareTurn(opts.fairShare, keyOf(stream), take) : opts.wait ? waitFor(take, opts.wait) : take()).catch(
+        (err: unknown) => {
+          running.delete(keyOf(stream))
+          shared.delete(keyOf(stream))
+          throw err
+        },
+      )
       if (acquired !== true) {
         running.delete(keyOf(stream))
+        shared.delete(keyOf(stream))
         return acquired
       }
       const lost = new AbortController()
@@ -147,6 +175,7 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
         return await fn(lost.signal)
       } finally {
         running.delete(keyOf(stream))
+        shared.delete(keyOf(stream))
         clearInterval(beat)
         await sql`
           update elsync.stream_leases set owner = null, expires_at = now()

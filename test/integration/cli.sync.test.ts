@@ -124,8 +124,9 @@ describe('elsync sync', () => {
   })
 
   it('takes over the lease of a process that died once it runs out', async () => {
-    // what a killed process leaves: a lease it can no longer release nor renew
-    await db.sql`update elsync.stream_leases set owner = 'a-dead-process', expires_at = now() + interval '2 seconds'
+    // what a killed process leaves: a lease it can no longer release nor renew (long enough to outlast a
+    // slow start of the sync's process on a loaded machine, so that the sync finds it held)
+    await db.sql`update elsync.stream_leases set owner = 'a-dead-process', expires_at = now() + interval '8 seconds'
       where connection = 'elean' and stream = 'web'`
     const r = await elsync(['sync', '--connection', 'elean'])
     expect(r.code, r.stderr).toBe(0)

@@ -10,6 +10,7 @@ describe('readEnv', () => {
       logLevel: 'info',
       dataDir: './.elsync',
       leaseMs: 30_000,
+      startupSettleMs: 2_000,
     })
   })
 
@@ -26,6 +27,7 @@ describe('readEnv', () => {
       ELSYNC_SECRET_KEY: 'k'.repeat(32),
       ELSYNC_DATA_DIR: '/var/lib/elsync',
       ELSYNC_LEASE_SECONDS: '5',
+      ELSYNC_STARTUP_SETTLE_MS: '0',
       UNRELATED: 'ignored',
     })
     expect(settings).toEqual({
@@ -40,6 +42,7 @@ describe('readEnv', () => {
       secretKey: 'k'.repeat(32),
       dataDir: '/var/lib/elsync',
       leaseMs: 5_000,
+      startupSettleMs: 0,
     })
   })
 
@@ -71,6 +74,8 @@ describe('readEnv', () => {
 
   it('refuses a lease shorter than a second or given as anything but whole seconds', () => {
     for (const bad of ['0', '1.5', '3601', 'ten']) expect(() => readEnv({ ELSYNC_LEASE_SECONDS: bad })).toThrow(/ELSYNC_LEASE_SECONDS: must be a whole number/)
+    for (const bad of ['-1', '1.5', '60001', 'soon'])
+      expect(() => readEnv({ ELSYNC_STARTUP_SETTLE_MS: bad })).toThrow(/ELSYNC_STARTUP_SETTLE_MS: must be a whole number/)
   })
 
   it('refuses a port above 65535', () => {

@@ -95,6 +95,17 @@ export const streamLeases = elsync.table(
 )
 
 /**
+ * The daemons (replicas) alive on this database: each announces itself and renews its row like a
+ * lease, so that each can take its fair share of the streams (⌈streams ÷ live replicas⌉ at
+ * once). A replica that dies is no longer counted once its row expires.
+ */
+export const replicas = elsync.table('replicas', {
+  owner: text('owner').primaryKey(),
+  startedAt: tz('started_at').notNull().defaultNow(),
+  expiresAt: tz('expires_at').notNull(),
+})
+
+/**
  * Items of a stream that could not be mirrored, with the reason: no id, content that cannot be
  * stored (nested too deep), an id shared by different items. One row per (stream, id, reason)
  * counts how often it was read; items without an id share one row per reason. A row goes when
