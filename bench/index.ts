@@ -3,10 +3,11 @@
  * (DESIGN.md section 8). Sizes: BENCH_N (default 10 000) records; memory at BENCH_MEM_N
  * (default 2 000) and 10× that; a first backfill of BENCH_BACKFILL_N (default 50 000); an
  * attachment of BENCH_ATTACHMENT_MB (default 250) copied Elementum → Elementum; freshness over
- * BENCH_FRESHNESS_N changes (default 20); API efficiency with children over BENCH_API_N records
+ * BENCH_FRESHNESS_N changes (default 20); replicas over BENCH_REPLICAS_N records a stream (default
+ * 5 000); API efficiency with children over BENCH_API_N records
  * (default 1 000) per vendor. BENCH_ONLY (comma-separated) runs only the named
  * groups: `ingest` (ingest efficiency, no-op resync, Elean API efficiency), `elementum`,
- * `children`, `memory`, `backfill`, `attachment`, `freshness`; unset runs them all.
+ * `children`, `memory`, `backfill`, `attachment`, `freshness`, `replicas`; unset runs them all.
  * Uses DATABASE_URL's server when set, else an embedded one.
  */
 import { elementumConnectionSchema } from '../src/connectors/elementum/index.js'
@@ -20,6 +21,7 @@ import { apiEfficiencyWithChildren } from './api-children.js'
 import { attachmentStreamingRss } from './attachments.js'
 import { backfillPageCost } from './backfill.js'
 import { freshness } from './freshness.js'
+import { replicas } from './replicas.js'
 import { benchDatabase, cpuOf, eleanBenchConnector, line, runProbe, spawnSim, type BenchDb, type SimProcess } from './support.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
@@ -27,6 +29,7 @@ const MEM_N = Number(process.env.BENCH_MEM_N ?? 2_000)
 const BACKFILL_N = Number(process.env.BENCH_BACKFILL_N ?? 50_000)
 const ATTACHMENT_MB = Number(process.env.BENCH_ATTACHMENT_MB ?? 250)
 const FRESHNESS_N = Number(process.env.BENCH_FRESHNESS_N ?? 20)
+const REPLICAS_N = Number(process.env.BENCH_REPLICAS_N ?? 5_000)
 const API_N = Number(process.env.BENCH_API_N ?? 1_000)
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? '')
@@ -34,7 +37,8 @@ const ONLY = new Set(
     .map((s) => s.trim())
     .filter(Boolean),
 )
-const wanted = (group: 'ingest' | 'elementum' | 'children' | 'memory' | 'backfill' | 'attachment' | 'freshness'): boolean => ONLY.size === 0 || ONLY.has(group)
+const wanted = (group: 'ingest' | 'elementum' | 'children' | 'memory' | 'backfill' | 'attachment' | 'freshness' | 'replicas'): boolean =>
+  ONLY.size === 0 || ONLY.has(group)
 const redactor = createRedactor()
 const logger = createLogger({ level: 'silent', redactor })
 
@@ -190,6 +194,7 @@ async function main(): Promise<void> {
     if (wanted('attachment')) line(await attachmentStreamingRss(db.url, ATTACHMENT_MB))
     // seconds from a change in one simulator to its arrival in the other, the daemon polling every 5 s
     if (wanted('freshness')) line(await freshness({ changes: FRESHNESS_N, pollSeconds: 5 }))
+    if (wanted('replicas')) line(await replicas({ n: REPLICAS_N }))
   } finally {
     for (const s of sims) s.stop()
     await db.drop()
