@@ -1,6 +1,6 @@
 /**
- * Figure `replicas`: records a second of a first full mirror of two streams (two Elean
- * connections, BENCH_REPLICAS_N tasks each, unlimited rate), by one daemon and by two daemons
+ * Figure `replicas`: records a second of a first full mirror of two streams (one Elean
+ * connection, two streams of BENCH_REPLICAS_N tasks, unlimited rate), by one daemon and by two daemons
  * on one database, each a real `elsync run` process started at once as a deployment would, the
  * clock running from their start until both streams' first runs have finished. Each daemon waits
  * `ELSYNC_STARTUP_SETTLE_MS` (the default 2 s, in both cases) before its first pass.
@@ -16,31 +16,36 @@ import { benchDatabase, line, type SimProcess, spawnSim } from './support.js'
 
 const ROOT = join(import.meta.dirname, '..')
 
-async function mirrorWith(daemons: number, n: number, sims: readonly SimProcess[]): Promise<number> {
+async function mirrorWith(daemons: number, n: number, sim: SimProcess): Promise<number> {
   const db = await benchDatabase()
   const dir = await mkdtemp(join(tmpdir(), 'elsync-replicas-'))
   const children: ReturnType<typeof spawn>[] = []
   try {
-    const connection = (name: string, sim: SimProcess) => `  ${name}:
+    // one connection's streams run one after another on one daemon (they share its rate budget):
+    // what a second replica can take over
+    await writeFile(
+      join(dir, 'connections.yaml'),
+      `connections:
+  elean:
     kind: elean
     baseUrl: "${sim.baseUrl}"
-    auth: { mode: bearer, token: "\${KEY_${name.replace('-', '_').toUpperCase()}}" }
+    auth: { mode: bearer, token: "\${ELEAN_KEY}" }
     rateLimit: { perMinute: 1000000 }
     commentsPerScan: 0
     childBudget: 0
     poll: "0 0 1 1 *"
     streams:
-      bench: { project: bench }
-`
-    await writeFile(join(dir, 'connections.yaml'), `connections:\n${connection('elean-a', sims[0]!)}${connection('elean-b', sims[1]!)}`)
+      first: { project: bench }
+      second: { project: bench }
+`,
+    )
     const env = {
       ...process.env,
       DATABASE_URL: db.url,
       ELSYNC_CONFIG_DIR: dir,
       ELSYNC_ADMIN_PORT: '0',
       LOG_LEVEL: 'warn',
-      KEY_ELEAN_A: sims[0]!.credentials.apiKey ?? '',
-      KEY_ELEAN_B: sims[1]!.credentials.apiKey ?? '',
+      ELEAN_KEY: sim.credentials.apiKey ?? '',
     }
     const started = Date.now()
     for (let i = 0; i < daemons; i++) {
@@ -67,10 +72,10 @@ async function mirrorWith(daemons: number, n: number, sims: readonly SimProcess[
 }
 
 export async function replicas(opts: { n: number }): Promise<object> {
-  const sims = [await spawnSim('elean', opts.n), await spawnSim('elean', opts.n)]
+  const sim = await spawnSim('elean', opts.n)
   try {
-    const one = await mirrorWith(1, opts.n, sims)
-    const two = await mirrorWith(2, opts.n, sims)
+    const one = await mirrorWith(1, opts.n, sim)
+    const two = await mirrorWith(2, opts.n, sim)
     return {
       figure: 'replicas',
       records_per_stream: opts.n,
@@ -79,7 +84,7 @@ export async function replicas(opts: { n: number }): Promise<object> {
       ratio: +(two / one).toFixed(2),
     }
   } finally {
-    for (const s of sims) s.stop()
+    sim.stop()
   }
 }
 
