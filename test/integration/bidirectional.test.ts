@@ -1,12 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
+import { createStreamLeases } from '../../src/db/leases.store.js'
 import { startElean } from '../../src/sim/elean/index.js'
 import { startElementum } from '../../src/sim/elementum/index.js'
 import { seedNamespace } from '../../src/sim/elementum/seed.js'
 import { createTestDb } from '../support/db.js'
+import { deferred } from '../support/deferred.js'
 import { createExampleApp } from '../support/example-app.js'
 import { captureLogs } from '../support/logs.js'
 import { syncCycle, vendorWrites } from '../support/sync-cycle.js'
+import { until } from '../support/until.js'
 
 /**
  * Elementum ↔ Elean through the example mapping (mappings/it-requests.mapping.yaml,
@@ -116,9 +119,18 @@ describe('bidirectional records, Elementum ↔ Elean', () => {
     expect(second[0]).toMatchObject({ busy: false, error: null })
     expect(second[0]?.summary).not.toBeNull()
     expect(third[0]).toMatchObject({ busy: true, summary: null })
-    // dry runs still get the lease's answer
-    const [running, dry] = await Promise.all([app.reconcilePass({ signal }), app.reconcilePass({ signal, dryRun: true })])
-    expect(running[0]?.busy).toBe(false)
-    expect(dry[0]?.busy).toBe(true)
+    // dry runs still get the lease's answer: busy while another process reconciles the mapping
+    // (held here by hand: two calls of this process would race each other for the lease)
+    const mapping = first[0]?.mappingId ?? ''
+    const other = createStreamLeases(db.sql, { owner: 'another-process' })
+    const release = deferred()
+    const held = other.tryRun({ connection: '#mapping', stream: mapping }, () => release.promise)
+    await until('the other process to hold the mapping', async () =>
+      (await db.sql`select 1 from elsync.stream_leases where stream = ${mapping} and owner = 'another-process'`).length > 0 ? true : undefined,
+    )
+    expect((await app.reconcilePass({ signal, dryRun: true }))[0]?.busy).toBe(true)
+    release.resolve()
+    await held
+    expect((await app.reconcilePass({ signal, dryRun: true }))[0]?.busy).toBe(false)
   })
 })
