@@ -141,13 +141,11 @@ export function createStreamLeases(sql: Sql, settings: StreamLeaseSettings = {})
       const acquired = await (opts.fairShare ? shareTurn(opts.fairShare, keyOf(stream), take) : opts.wait ? waitFor(take, opts.wait) : take()).catch(
         (err: unknown) => {
           running.delete(keyOf(stream))
-          shared.delete(keyOf(stream))
           throw err
         },
       )
       if (acquired !== true) {
         running.delete(keyOf(stream))
-        shared.delete(keyOf(stream))
         return acquired
       }
       const lost = new AbortController()

@@ -1,5 +1,4 @@
 import { DEFAULT_MARKER, hasAttribution, stripMarker, type MarkerFormat } from '../../engine/attribution.js'
-import { stableStringify } from '../../engine/record.js'
 import type { ChildSet, RemoteAttachment, RemoteComment, RemoteRecord } from '../../engine/types.js'
 import { firstStr, isObject, otherFields, str, type Json } from '../shared/tolerant.js'
 import { category, parseStatus, type EleanComment, type EleanStatus } from './elean.schemas.js'
@@ -119,9 +118,4 @@ export function attachmentsOf(tasks: readonly Json[]): ChildSet<RemoteAttachment
     }
   }
   return { parents, items }
-}
-
-/** What "changed since the last scan" compares: `updatedAt`, or the whole task when it has none (at any depth). */
-export function versionOf(task: Json): string {
-  return str(task.updatedAt) ?? stableStringify(task)
 }
