@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createPgMirror } from '../../src/db/mirror.store.js'
 import { MassDeleteRefusedError } from '../../src/engine/errors.js'
+import { diffSnapshots, type Snapshot } from '../../src/engine/record.js'
 import type { RemoteRecord, StreamRef } from '../../src/engine/types.js'
 import { createTestDb } from '../support/db.js'
 
@@ -54,6 +55,27 @@ describe('applyPage', () => {
     expect(h[0]?.changed.title).toEqual({ old: null, new: 'Task a' })
     expect(h[0]?.changed['fields.color']).toEqual({ old: null, new: 'blue' })
     expect((await stateRow(s))[0]?.cursor).toEqual({ page: 1 })
+  })
+
+  it("lists an insert's fields in the database exactly as diffSnapshots(null, snapshot) does", async () => {
+    const odd = task('odd', {
+      title: 'null',
+      description: null,
+      priority: '',
+      assignees: [],
+      createdBy: 'ada@example.com',
+      fields: { n: 0, f: false, nested: { a: [1, null, { b: 'x' }] }, gone: null, nan: Number.NaN, text: 'it\'s "quoted" \\ ü 🙂', empty: {} },
+    })
+    await mirror.applyPage(s, { records: [odd, task('plain')] })
+    const stored = await sql<{ remote_id: string; changed: unknown; snapshot: Snapshot }[]>`
+      select h.remote_id, h.changed, r.snapshot from elsync.record_history h
+      join elsync.records r on r.connection = h.connection and r.stream = h.stream and r.remote_id = h.remote_id
+      where h.connection = ${s.connection} and h.stream = ${s.stream} order by h.remote_id`
+    expect(stored).toHaveLength(2)
+    for (const row of stored) expect(row.changed).toEqual(JSON.parse(JSON.stringify(diffSnapshots(null, row.snapshot))))
+    expect(stored[0]?.changed).toMatchObject({ title: { old: null, new: 'null' }, priority: { old: null, new: '' }, 'fields.n': { old: null, new: 0 } })
+    expect(stored[0]?.changed).not.toHaveProperty('fields.gone')
+    expect(stored[0]?.changed).not.toHaveProperty('description')
   })
 
   it('writes zero rows and zero history when an identical page is replayed', async () => {
