@@ -96,7 +96,7 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
       const plan = planPage(read, new Map(stored.map((e) => [e.remoteId, e])))
       // the statements are issued together and the server runs them in this order; each child
       // writer and the quarantine wait only for their own statements' answers
-      const [, childNuls] = await allSettledOrThrow([
+      const writes = allSettledOrThrow([
         writePage(tx, stream, {
           plan,
           seen: [...new Set([...ids, ...quarantined.flatMap((q) => (q.remoteId === null ? [] : [q.remoteId]))])],
@@ -109,6 +109,8 @@ export function createPgPageWriter(sql: Sql, options: PgMirrorOptions = {}): Pag
         markChildrenStale(tx, stream, page),
         saveQuarantine(tx, stream, grouped, opts.runId ?? null),
       ])
+      opts.writeSent?.()
+      const [, childNuls] = await writes
       report.nulBytesStripped += childNuls
       for (const name of ['records', 'changes', 'scan', 'children', 'quarantine', 'cursor'] as const) await step(name)
       const counts = countWrites(plan)

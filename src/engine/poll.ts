@@ -142,8 +142,10 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
     const behind = mirror.childrenBehind
-    // the next page is read, narrowed and made into mirror rows while this one is saved (issue
-    // 13: the run waited for each in turn)
+    // the next page is read, narrowed and made into mirror rows while this one is written (issue
+    // 13: the run waited for each in turn). Held until the write is sent: read as soon as this
+    // page was taken, its answer arrived while this page's first statements awaited theirs, and
+    // parsing it delayed them by as much as the database took to write the page
     const pages = readAhead(
       prepared(
         connector.read(stream.stream, from, {
@@ -157,6 +159,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         narrow,
       ),
       READ_AHEAD,
+      { held: true },
     )
     for await (const { page, records } of pages) {
       opts.signal.throwIfAborted()
@@ -167,7 +170,9 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         ...(scan ? { scanRunId: runId } : {}),
         ...(opts.redact ? { redact: opts.redact } : {}),
         prepared: records,
+        writeSent: () => pages.readOn(),
       })
+      pages.readOn()
       result.pages += 1
       result.seen += applied.seen
       result.changed += applied.changes

@@ -44,6 +44,11 @@ export interface ApplyOptions {
   redact?: (text: string) => string
   /** The page's records already made into mirror rows (`runStream` makes them ahead, see poll.ts). */
   prepared?: PreparedRecords
+  /**
+   * Called once the page's write is on its way to the database: `runStream` starts reading the
+   * next page then, so that its parsing falls while the database writes this one.
+   */
+  writeSent?: () => void
 }
 
 export interface CompleteScanOptions {

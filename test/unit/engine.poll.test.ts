@@ -88,7 +88,7 @@ describe('syncPass', () => {
     const { connector } = fakeConnector({ a: [{ records: [rec('1')] }, { records: [rec('2')] }], b: [{ records: [rec('3')] }] })
     const targets = ['a', 'b'].map((s) => ({ stream: { connection: 'c', stream: s }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }))
     await syncPass(mirror, targets, { mode: 'incremental', signal: new AbortController().signal, source: 'resync' })
-    expect(applied.map(({ prepared, ...cause }) => cause)).toEqual([
+    expect(applied.map(({ prepared, writeSent, ...cause }) => cause)).toEqual([
       { source: 'resync', runId: 1 },
       { source: 'resync', runId: 1 },
       { source: 'resync', runId: 2 },

@@ -51,4 +51,32 @@ describe('readAhead', () => {
     expect(log.filter((l) => l.startsWith('read'))).toEqual(['read 1', 'read 2', 'read 3'])
     expect(log.at(-1)).toBe('closed')
   })
+
+  it('held: reads ahead only when the consumer says so, or when it asks for the next item', async () => {
+    const log: string[] = []
+    const items = readAhead(source(4, log), 1, { held: true })
+    for await (const item of items) {
+      await new Promise((r) => setTimeout(r, 5))
+      log.push(`sent ${item}`)
+      // item 2 is handled without a word: its successor is read when it is asked for
+      if (item !== 2) items.readOn()
+      await new Promise((r) => setTimeout(r, 5))
+      log.push(`handled ${item}`)
+    }
+    expect(log).toEqual([
+      'read 1',
+      'sent 1',
+      'read 2',
+      'handled 1',
+      'sent 2',
+      'handled 2',
+      'read 3',
+      'sent 3',
+      'read 4',
+      'handled 3',
+      'sent 4',
+      'closed',
+      'handled 4',
+    ])
+  })
 })
