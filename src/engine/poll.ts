@@ -172,7 +172,6 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         prepared: records,
         writeSent: () => pages.readOn(),
       })
-      pages.readOn()
       result.pages += 1
       result.seen += applied.seen
       result.changed += applied.changes
