@@ -49,7 +49,8 @@ const BUSY_WAIT_LEASES = 2
 
 export function progressLine(p: PageProgress): string {
   const budget = p.budgetLeft === null ? 'unlimited' : String(p.budgetLeft)
-  return `${p.stream.connection}/${p.stream.stream} page ${p.page}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
+  const pages = p.firstPage === p.page ? `page ${p.page}` : `pages ${p.firstPage}–${p.page}`
+  return `${p.stream.connection}/${p.stream.stream} ${pages}: ${plural(p.records, 'record')}, ${p.changed} changed, ${plural(p.requests, 'request')}, rate budget left ${budget}\n`
 }
 
 export function summaryLines(results: readonly StreamRunResult[]): string {

@@ -2,8 +2,9 @@ import { getMaxListeners, setMaxListeners } from 'node:events'
 import { InterruptedError, toSyncError } from './errors.js'
 import type { Connector, ConnectorStats, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
+import { batches, mergePages, SCAN_BATCH_PAGES, type PreparedPage } from './batch.js'
 import { readAhead } from './read-ahead.js'
-import { prepareRecords, type PreparedRecords } from './record.js'
+import { prepareRecords } from './record.js'
 import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 
 /**
@@ -16,7 +17,10 @@ import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
 export interface PageProgress {
   stream: StreamRef
   runId: number
+  /** The last page saved; a full scan saves its pages in batches (see `SCAN_BATCH_PAGES`). */
   page: number
+  /** The first page of the batch saved (equal to `page` for a page saved alone). */
+  firstPage: number
   records: number
   changed: number
   requests: number
@@ -72,15 +76,8 @@ export interface StreamRunResult {
   error?: { code: string; message: string }
 }
 
-/**
- * Pages read ahead of the one being saved. One is enough to overlap the API's answer with the
- * database's write; more would only hold pages in memory. A run that stops early (a failed
- * save) has read at most this many pages more than it saved, never saved any of them.
- */
-const READ_AHEAD = 1
-
 /** Each page narrowed by the stream's filter, its records made into mirror rows (pure work, no I/O). */
-async function* prepared(source: AsyncIterable<Page>, narrow: (p: Page) => Page): AsyncGenerator<{ page: Page; records: PreparedRecords }, void, undefined> {
+async function* prepared(source: AsyncIterable<Page>, narrow: (p: Page) => Page): AsyncGenerator<PreparedPage, void, undefined> {
   for await (const read of source) {
     const page = narrow(read)
     yield { page, records: prepareRecords(page.records) }
@@ -142,10 +139,13 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
     const behind = mirror.childrenBehind
-    // the next page is read, narrowed and made into mirror rows while this one is written (issue
-    // 13: the run waited for each in turn). Held until the write is sent: read as soon as this
-    // page was taken, its answer arrived while this page's first statements awaited theirs, and
-    // parsing it delayed them by as much as the database took to write the page
+    // a full scan saves its pages in batches, an incremental poll page by page (batch.ts). The
+    // next batch is read, narrowed and made into mirror rows while this one is written (issue 13:
+    // the run waited for each in turn): as many pages ahead as a batch holds, so a run that stops
+    // early has read at most one batch more than it saved, never saved any of it. Held until the
+    // write is sent: read as soon as this batch was taken, its answers arrived while this batch's
+    // first statements awaited theirs, and parsing them delayed them by as much as the write took
+    const batchPages = scan ? SCAN_BATCH_PAGES : 1
     const pages = readAhead(
       prepared(
         connector.read(stream.stream, from, {
@@ -158,11 +158,12 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         }),
         narrow,
       ),
-      READ_AHEAD,
+      batchPages,
       { held: true },
     )
-    for await (const { page, records } of pages) {
+    for await (const batch of batches(pages, batchPages)) {
       opts.signal.throwIfAborted()
+      const { page, records } = mergePages(batch)
       if (scan && page.restartScan) await mirror.resetScan(runId)
       const applied = await mirror.applyPage(stream, page, {
         source: opts.source ?? 'poll',
@@ -172,7 +173,8 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         prepared: records,
         writeSent: () => pages.readOn(),
       })
-      result.pages += 1
+      const firstPage = result.pages + 1
+      result.pages += batch.length
       result.seen += applied.seen
       result.changed += applied.changes
       result.nulBytesStripped += applied.nulBytesStripped
@@ -183,6 +185,7 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
         stream,
         runId,
         page: result.pages,
+        firstPage,
         records: applied.seen,
         changed: applied.changes,
         requests: stats.requests - requestsBefore,

@@ -288,8 +288,9 @@ describe('elementum connector: failures', () => {
 
   it('refreshes an access token that expires between two pages and finishes the run', async () => {
     const h = await setup('token', { seed: 250, tokenTtlSeconds: 3600, connector: { children: false } })
-    // the simulator's clock jumps two hours after the first page: its token is now expired
-    const run = await h.run('full', { onPage: (p) => p.page === 1 && h.sim.server.clock.advance(2 * 3600_000) })
+    // the simulator's clock jumps two hours after the first page: its token is now expired (an
+    // incremental poll saves page by page; a full scan would save the three pages together)
+    const run = await h.run('incremental', { onPage: (p) => p.page === 1 && h.sim.server.clock.advance(2 * 3600_000) })
     expect(run).toMatchObject({ status: 'succeeded', pages: 3, seen: 250 })
     expect(await count('records_current', 'token')).toBe(250)
     expect(await h.served()).toEqual({ [TOKEN]: { 200: 2 }, [SEARCH]: { 200: 3, 401: 1 } })

@@ -58,13 +58,17 @@ describe('a terminated backend during a sync', () => {
   it('saves every page once: the page transaction that died is run again', async () => {
     sim.store.seed('web', 1_000, 7)
     const victim = createDb(db.url, { max: 3, applicationName: 'elsync-victim' })
-    let page = 0
-    const kills = new Set(['records@3', 'records@6', 'changes@8'])
+    // a full scan saves its 10 pages in two transactions of five (SCAN_BATCH_PAGES); `attempt`
+    // counts the transactions that got past their writes (a killed one does too: its steps run,
+    // its commit fails)
+    let attempt = 0
+    const kills = new Set(['existing@0', 'records@1', 'changes@2'])
     const mirror = createPgMirror(victim.sql, {
       afterStep: async (step) => {
-        // kill every connection of the pool in the middle of pages 3 and 6, and before page 8's cursor (once each)
-        if (kills.delete(`${step}@${page}`)) await killAll('elsync-victim')
-        if (step === 'cursor') page += 1
+        // kill every connection of the pool before the first batch's writes, in the middle of the
+        // second batch's transaction, and again in the middle of its retry (once each)
+        if (kills.delete(`${step}@${attempt}`)) await killAll('elsync-victim')
+        if (step === 'cursor') attempt += 1
       },
     })
     const connections = connectionsOf('0 0 1 1 *')

@@ -27,8 +27,12 @@ describe('sync output lines', () => {
     expect(summaryLine(run({ pages: 2, requests: 3, nulBytesStripped: 1 }))).toBe(
       'ok     elean/web (full, 2 pages, 3 seen, 0 changed, 0 deleted, 3 requests, 1.2 s, 1 NUL byte stripped)',
     )
-    expect(progressLine({ stream, runId: 1, page: 1, records: 1, changed: 1, requests: 1, budgetLeft: null })).toBe(
+    expect(progressLine({ stream, runId: 1, page: 1, firstPage: 1, records: 1, changed: 1, requests: 1, budgetLeft: null })).toBe(
       'elean/web page 1: 1 record, 1 changed, 1 request, rate budget left unlimited\n',
+    )
+    // a full scan's batch of pages, saved together
+    expect(progressLine({ stream, runId: 1, page: 10, firstPage: 6, records: 500, changed: 2, requests: 10, budgetLeft: 50 })).toBe(
+      'elean/web pages 6–10: 500 records, 2 changed, 10 requests, rate budget left 50\n',
     )
   })
 
