@@ -1,6 +1,6 @@
 /**
  * `elsync sync [--connection C] [--stream S] [--full] [--dry-run]` — one pass over the
- * selected streams, a progress line per page and a summary. Exit 0 when every stream
+ * selected streams, a progress line per page saved (per five in a full scan) and a summary. Exit 0 when every stream
  * succeeded, 1 when any failed, 2 for invalid config or usage.
  */
 import { type App, allStreams, createApp, reconcileLines, summaryLine } from '../app.js'
