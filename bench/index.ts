@@ -155,28 +155,51 @@ async function elementumEmptyWindow(db: BenchDb, sims: SimProcess[]): Promise<vo
   line({ figure: 'api_efficiency', vendor: 'elementum', empty_window_requests: empty.requests, minimum: 1, ratio: empty.requests })
 }
 
+/** The old-space limit (MB) of the capped memory probes: a heap bounded as an operator bounds it (`NODE_OPTIONS`). */
+const CAPPED_OLD_SPACE_MB = 64
+
 /**
  * Memory slope: peak RSS growth of a full mirror at MEM_N and 10·MEM_N, each in a fresh
- * process, the simulator in yet another.
+ * process, the simulator in yet another. Then the same two runs with V8's old space limited to
+ * CAPPED_OLD_SPACE_MB (`memory_slope_capped`): by default V8 lets garbage pile up between major
+ * collections in a longer run (the live heap stays flat), and the capped runs show what a bounded
+ * heap costs in time.
  */
 async function memorySlope(db: BenchDb, sims: SimProcess[]): Promise<void> {
+  const ratio = (a?: number, b?: number) => (a ? +((b ?? 0) / a).toFixed(2) : null)
+  const probes = async (capped: boolean) => {
+    const out: Record<number, Awaited<ReturnType<typeof runProbe>>> = {}
+    for (const n of [MEM_N, MEM_N * 10]) {
+      const sim = await spawnSim('elean', n)
+      sims.push(sim)
+      const probe = await runProbe(db.url, sim, `elean-mem-${n}${capped ? '-capped' : ''}`, capped ? [`--max-old-space-size=${CAPPED_OLD_SPACE_MB}`] : [])
+      if (probe.status !== 'succeeded' || probe.seen !== n) throw new Error(`memory probe at ${n}: ${JSON.stringify(probe)}`)
+      out[n] = probe
+      sim.stop()
+    }
+    return out
+  }
+  const free = await probes(false)
   const mem: Record<string, number> = {}
   for (const n of [MEM_N, MEM_N * 10]) {
-    const sim = await spawnSim('elean', n)
-    sims.push(sim)
-    const probe = await runProbe(db.url, sim, `elean-mem-${n}`)
-    if (probe.status !== 'succeeded' || probe.seen !== n) throw new Error(`memory probe at ${n}: ${JSON.stringify(probe)}`)
-    mem[`peak_rss_growth_mb_at_${n}`] = probe.peakMb
-    mem[`retained_heap_mb_at_${n}`] = probe.retainedHeapMb
-    sim.stop()
+    mem[`peak_rss_growth_mb_at_${n}`] = free[n]?.peakMb ?? 0
+    mem[`retained_heap_mb_at_${n}`] = free[n]?.retainedHeapMb ?? 0
   }
-  const ratio = (a?: number, b?: number) => (a ? +((b ?? 0) / a).toFixed(2) : null)
-  const at = (k: string, n: number) => mem[`${k}_at_${n}`]
   line({
     figure: 'memory_slope',
     ...mem,
-    peak_rss_ratio_10x: ratio(at('peak_rss_growth_mb', MEM_N), at('peak_rss_growth_mb', MEM_N * 10)),
-    retained_heap_ratio_10x: ratio(at('retained_heap_mb', MEM_N), at('retained_heap_mb', MEM_N * 10)),
+    peak_rss_ratio_10x: ratio(free[MEM_N]?.peakMb, free[MEM_N * 10]?.peakMb),
+    retained_heap_ratio_10x: ratio(free[MEM_N]?.retainedHeapMb, free[MEM_N * 10]?.retainedHeapMb),
+  })
+  const capped = await probes(true)
+  line({
+    figure: 'memory_slope_capped',
+    max_old_space_mb: CAPPED_OLD_SPACE_MB,
+    [`peak_rss_growth_mb_at_${MEM_N}`]: capped[MEM_N]?.peakMb,
+    [`peak_rss_growth_mb_at_${MEM_N * 10}`]: capped[MEM_N * 10]?.peakMb,
+    peak_rss_ratio_10x: ratio(capped[MEM_N]?.peakMb, capped[MEM_N * 10]?.peakMb),
+    // the capped run's time at 10·MEM_N over the uncapped one's: what the bound costs
+    time_ratio_at_10x: ratio(free[MEM_N * 10]?.ms, capped[MEM_N * 10]?.ms),
   })
 }
 

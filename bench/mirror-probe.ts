@@ -17,6 +17,7 @@ const logger = createLogger({ level: 'silent', redactor })
 const db = createDb(url, { max: 2 })
 const connector = eleanBenchConnector(sim, connection, { logger, redactor })
 await db.sql`select 1`
+const t0 = performance.now()
 const { result, peakMb } = await peakRssGrowthMb(() =>
   runStream(createPgMirror(db.sql), {
     stream: { connection, stream: 'bench' },
@@ -29,5 +30,6 @@ const { result, peakMb } = await peakRssGrowthMb(() =>
 )
 global.gc?.()
 const retainedHeapMb = Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10
-console.log(JSON.stringify({ status: result.status, seen: result.seen, peakMb, retainedHeapMb }))
+const ms = Math.round(performance.now() - t0)
+console.log(JSON.stringify({ status: result.status, seen: result.seen, peakMb, retainedHeapMb, ms }))
 await db.close()

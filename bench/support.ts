@@ -90,11 +90,13 @@ export interface ProbeResult {
   peakMb: number
   /** Heap still in use after the run and a forced GC: what the run kept. */
   retainedHeapMb: number
+  /** How long the run took. */
+  ms: number
 }
 
-/** Runs a probe script of bench/ in a fresh process (with --expose-gc) and returns the JSON of its last line. */
-export async function runScript<T>(script: string, args: readonly string[]): Promise<T> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, script), ...args], {
+/** Runs a probe script of bench/ in a fresh process (with --expose-gc and `nodeFlags`) and returns the JSON of its last line. */
+export async function runScript<T>(script: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<T> {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, '--import', 'tsx', join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
@@ -104,10 +106,10 @@ export async function runScript<T>(script: string, args: readonly string[]): Pro
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as T
 }
 
-/** Runs bench/mirror-probe.ts in a fresh process and returns what it printed. */
-export function runProbe(dbUrl: string, sim: SimProcess, connection: string): Promise<ProbeResult> {
+/** Runs bench/mirror-probe.ts in a fresh process (Node started with `nodeFlags`) and returns what it printed. */
+export function runProbe(dbUrl: string, sim: SimProcess, connection: string, nodeFlags: readonly string[] = []): Promise<ProbeResult> {
   const { baseUrl, credentials } = sim
-  return runScript<ProbeResult>('mirror-probe.ts', [dbUrl, JSON.stringify({ baseUrl, credentials }), connection])
+  return runScript<ProbeResult>('mirror-probe.ts', [dbUrl, JSON.stringify({ baseUrl, credentials }), connection], nodeFlags)
 }
 
 /** The Elean connector every benchmark uses: the simulator's project `bench`, comment polling off. */
