@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { ApplyOptions, ApplyResult, Connector, MirrorStore, ReadContext, RunSummary } from '../../src/engine/ports.js'
 import { InterruptedError } from '../../src/engine/errors.js'
+import { SCAN_BATCH_PAGES } from '../../src/engine/batch.js'
+import type { PageProgress } from '../../src/engine/poll.js'
 import { syncPass } from '../../src/engine/sync.js'
 import type { Page } from '../../src/engine/types.js'
 
@@ -187,5 +189,54 @@ describe('syncPass', () => {
     })
     expect(results[0]).toMatchObject({ status: 'interrupted', pages: 1, error: { code: 'interrupted', message: 'stopped by SIGINT' } })
     expect(runs.get(1)).toMatchObject({ status: 'interrupted', error: 'interrupted: stopped by SIGINT' })
+  })
+})
+
+describe('batched saves', () => {
+  const pagesOf = (n: number): Page[] => Array.from({ length: n }, (_, i) => ({ records: [rec(`r${i + 1}`), rec(`s${i + 1}`)], cursor: { page: i + 1 } }))
+  const run = async (pages: (Page | Error)[], mode: 'full' | 'incremental') => {
+    const { mirror, calls, runs } = fakeMirror()
+    const cursors: unknown[] = []
+    const applyPage = mirror.applyPage
+    mirror.applyPage = (s, page, opts) => (cursors.push(page.cursor), applyPage(s, page, opts))
+    const progress: PageProgress[] = []
+    const { connector } = fakeConnector({ a: pages })
+    const [result] = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
+      mode,
+      signal: new AbortController().signal,
+      onPage: (p) => progress.push(p),
+    })
+    return { result, calls, runs, cursors, progress: progress.map((p) => [p.firstPage, p.page, p.records]) }
+  }
+
+  it('saves a full scan five pages at a time, each save with its last page cursor and one progress line', async () => {
+    expect(SCAN_BATCH_PAGES).toBe(5)
+    const { result, calls, cursors, progress } = await run(pagesOf(7), 'full')
+    expect(calls).toEqual(['apply a 10 scan', 'apply a 4 scan', 'complete a'])
+    expect(cursors).toEqual([{ page: 5 }, { page: 7 }])
+    expect(progress).toEqual([
+      [1, 5, 10],
+      [6, 7, 4],
+    ])
+    expect(result).toMatchObject({ status: 'succeeded', pages: 7, seen: 14 })
+  })
+
+  it('saves an incremental poll page by page', async () => {
+    const { calls, cursors, progress } = await run(pagesOf(3), 'incremental')
+    expect(calls).toEqual(['apply a 2', 'apply a 2', 'apply a 2'])
+    expect(cursors).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }])
+    expect(progress).toEqual([
+      [1, 1, 2],
+      [2, 2, 2],
+      [3, 3, 2],
+    ])
+  })
+
+  it('saves the pages read before a failed read, with the cursor of the last of them, and completes no scan', async () => {
+    const { result, calls, cursors, runs } = await run([...pagesOf(7), new Error('page 8 broke')], 'full')
+    expect(calls).toEqual(['apply a 10 scan', 'apply a 4 scan'])
+    expect(cursors).toEqual([{ page: 5 }, { page: 7 }])
+    expect(result).toMatchObject({ status: 'failed', pages: 7 })
+    expect(runs.get(1)).toMatchObject({ status: 'failed', pages: 7, error: 'sync_error: page 8 broke' })
   })
 })
