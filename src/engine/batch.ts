@@ -6,9 +6,21 @@ import type { ChildSet, Page } from './types.js'
  * and one commit for five pages instead of five of each (issue 13: a page's fixed costs, the
  * round trips and the per-statement work of Postgres, were a fifth of its time). An incremental
  * poll saves each page as it comes: it reads few pages, and a change it brings must not wait for
- * four more pages (on Elean, at 60 requests a minute, four seconds).
+ * four more pages.
  */
 export const SCAN_BATCH_PAGES = 5
+
+/**
+ * A source limited to fewer requests a minute than this delivers pages slower than the database
+ * saves them one by one: batching would only hold its pages back (on Elean, at 60 a minute, four
+ * seconds each), quiet its progress lines and, when the run stops, throw away more of its budget.
+ */
+export const BATCH_MIN_REQUESTS_PER_MINUTE = 300
+
+/** How many pages a run saves at a time: `SCAN_BATCH_PAGES` for a scan of a source not held to a low rate, else 1. */
+export function pagesPerSave(scan: boolean, budgetPerMinute: number | null): number {
+  return scan && (budgetPerMinute === null || budgetPerMinute >= BATCH_MIN_REQUESTS_PER_MINUTE) ? SCAN_BATCH_PAGES : 1
+}
 
 /** A page read and made into mirror rows (see `runStream`). */
 export interface PreparedPage {
@@ -70,11 +82,19 @@ function mergeChildSets<T extends { parentRemoteId: string }>(sets: readonly (Ch
  * page that read them brought them, a record whose children one page could not read stays stale
  * unless a later page read them, an item quarantined by one page is released when a later page
  * brings it as a good record, and the cursor is the last page's.
+ *
+ * Where a record appears on two pages of one batch (offset paging that drifted) the save differs
+ * from page-by-page saves in what lies between the two reads, never in the final state: one
+ * history row for both reads (the earlier value was never saved), the children read at the later
+ * listing's time, a bad child of one read keeping the other read's children back for this save,
+ * and run counters that count the record once. The next scan reads it again either way.
  */
 export function mergePages(batch: readonly PreparedPage[]): PreparedPage {
   const [first, ...rest] = batch
   if (first === undefined) throw new Error('mergePages: an empty batch')
   if (rest.length === 0) return first
+  // membership is cleared before a batch is saved: a restart after its first page would be too late
+  if (rest.some((b) => b.page.restartScan)) throw new Error('mergePages: a page that restarts the scan must start its batch')
   const pages = batch.map((b) => b.page)
   const records = pages.flatMap((p) => p.records)
   const parentsFrom = (p: Page): string[] => [p.comments, p.attachments, p.relations, p.watchers].flatMap((s) => (s ? [...s.parents] : []))

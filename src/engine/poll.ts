@@ -2,7 +2,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events'
 import { InterruptedError, toSyncError } from './errors.js'
 import type { Connector, ConnectorStats, MirrorStore, RunStatus } from './ports.js'
 import { createPageFilter } from './filter.js'
-import { batches, mergePages, SCAN_BATCH_PAGES, type PreparedPage } from './batch.js'
+import { batches, mergePages, pagesPerSave, type PreparedPage } from './batch.js'
 import { readAhead } from './read-ahead.js'
 import { prepareRecords } from './record.js'
 import type { ChangeSource, Page, ReadMode, StreamRef } from './types.js'
@@ -139,13 +139,14 @@ export async function runStream(mirror: MirrorStore, opts: StreamRunOptions): Pr
     const narrow = opts.filter ? createPageFilter(opts.filter) : (p: Page) => p
     const from = await mirror.getCursor(stream)
     const behind = mirror.childrenBehind
-    // a full scan saves its pages in batches, an incremental poll page by page (batch.ts). The
+    // a full scan saves its pages in batches (unless its source is held to a low rate), an
+    // incremental poll page by page (batch.ts). The
     // next batch is read, narrowed and made into mirror rows while this one is written (issue 13:
     // the run waited for each in turn): as many pages ahead as a batch holds, so a run that stops
     // early has read at most one batch more than it saved, never saved any of it. Held until the
     // write is sent: read as soon as this batch was taken, its answers arrived while this batch's
     // first statements awaited theirs, and parsing them delayed them by as much as the write took
-    const batchPages = scan ? SCAN_BATCH_PAGES : 1
+    const batchPages = pagesPerSave(scan, connector.stats().budgetPerMinute)
     const pages = readAhead(
       prepared(
         connector.read(stream.stream, from, {

@@ -63,12 +63,13 @@ describe('mergePages', () => {
   it('saves the pages as they would be saved in turn: records in order, the last cursor, the NUL count summed', () => {
     const withNul = prepared({ records: [record('r2', 'a\u0000b')] })
     expect(withNul.records.nulBytesStripped).toBeGreaterThan(0)
-    const merged = mergePages([numbered(1), withNul, numbered(3), prepared({ records: [] })])
-    expect(merged.page.records.map((r) => r.remoteId)).toEqual(['r1', 'r2', 'r3'])
-    expect(merged.page.cursor).toEqual({ page: 3 })
+    const alsoNul = prepared({ records: [record('r4', 'c\u0000d\u0000')] })
+    const merged = mergePages([numbered(1), withNul, numbered(3), alsoNul, prepared({ records: [] })])
+    expect(merged.page.records.map((r) => r.remoteId)).toEqual(['r1', 'r2', 'r3', 'r4'])
+    expect(merged.page.cursor).toEqual({ page: 3 }) // the last page that has one
     expect(merged.records.of).toBe(merged.page.records)
-    expect(merged.records.rows.map((r) => r.remoteId)).toEqual(['r1', 'r2', 'r3'])
-    expect(merged.records.nulBytesStripped).toBe(withNul.records.nulBytesStripped)
+    expect(merged.records.rows.map((r) => r.remoteId)).toEqual(['r1', 'r2', 'r3', 'r4'])
+    expect(merged.records.nulBytesStripped).toBe(withNul.records.nulBytesStripped + alsoNul.records.nulBytesStripped)
     expect(merged.page.restartScan).toBeUndefined()
   })
 
@@ -100,7 +101,8 @@ describe('mergePages', () => {
     expect(merged.page.quarantined?.map((q) => q.remoteId)).toEqual(['y', null])
   })
 
-  it('restarts the scan when its first page does', () => {
+  it('restarts the scan when its first page does, and refuses a restart on a later page (too late to clear membership)', () => {
     expect(mergePages([numbered(1, { restartScan: true }), numbered(2)]).page.restartScan).toBe(true)
+    expect(() => mergePages([numbered(1), numbered(2, { restartScan: true })])).toThrow(/must start its batch/)
   })
 })

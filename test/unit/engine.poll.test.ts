@@ -27,7 +27,7 @@ function fakeMirror() {
   return { mirror, calls, runs, applied }
 }
 
-function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?: number; fully?: boolean } = {}) {
+function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?: number; fully?: boolean; perMinute?: number } = {}) {
   const contexts: ReadContext[] = []
   const connector: Connector = {
     kind: 'fake',
@@ -41,7 +41,7 @@ function fakeConnector(pages: Record<string, (Page | Error)[]>, opts: { skewMs?:
     filtersServerSide: () => false,
     readsFully: () => opts.fully ?? false,
     check: async () => {},
-    stats: () => ({ requests: 0, budgetLeft: null, budgetPerMinute: null, skewMs: opts.skewMs ?? 0 }),
+    stats: () => ({ requests: 0, budgetLeft: null, budgetPerMinute: opts.perMinute ?? null, skewMs: opts.skewMs ?? 0 }),
   }
   return { connector, contexts }
 }
@@ -194,13 +194,13 @@ describe('syncPass', () => {
 
 describe('batched saves', () => {
   const pagesOf = (n: number): Page[] => Array.from({ length: n }, (_, i) => ({ records: [rec(`r${i + 1}`), rec(`s${i + 1}`)], cursor: { page: i + 1 } }))
-  const run = async (pages: (Page | Error)[], mode: 'full' | 'incremental') => {
+  const run = async (pages: (Page | Error)[], mode: 'full' | 'incremental', perMinute?: number) => {
     const { mirror, calls, runs } = fakeMirror()
     const cursors: unknown[] = []
     const applyPage = mirror.applyPage
     mirror.applyPage = (s, page, opts) => (cursors.push(page.cursor), applyPage(s, page, opts))
     const progress: PageProgress[] = []
-    const { connector } = fakeConnector({ a: pages })
+    const { connector } = fakeConnector({ a: pages }, perMinute === undefined ? {} : { perMinute })
     const [result] = await syncPass(mirror, [{ stream: { connection: 'c', stream: 'a' }, connector, lookbackSeconds: 0, maxDeleteFraction: 0.1 }], {
       mode,
       signal: new AbortController().signal,
@@ -219,6 +219,11 @@ describe('batched saves', () => {
       [6, 7, 4],
     ])
     expect(result).toMatchObject({ status: 'succeeded', pages: 7, seen: 14 })
+  })
+
+  it('saves a scan page by page when its source is held to a low rate (pages come slower than they are saved)', async () => {
+    expect((await run(pagesOf(3), 'full', 60)).calls).toEqual(['apply a 2 scan', 'apply a 2 scan', 'apply a 2 scan', 'complete a'])
+    expect((await run(pagesOf(7), 'full', 600)).calls).toEqual(['apply a 10 scan', 'apply a 4 scan', 'complete a'])
   })
 
   it('saves an incremental poll page by page', async () => {
