@@ -100,16 +100,22 @@ export function mergePages(batch: readonly PreparedPage[]): PreparedPage {
   const parentsFrom = (p: Page): string[] => [p.comments, p.attachments, p.relations, p.watchers].flatMap((s) => (s ? [...s.parents] : []))
   const stale = new Set<string>()
   const quarantined: NonNullable<Page['quarantined']>[number][] = []
-  for (const page of pages) {
+  // records the mirror refused (`toMirrorRow` threw): the page writer quarantines them like the
+  // connector's items, so a later page's good read releases them too
+  const failed: PreparedPage['records']['failed'] = []
+  for (const { page, records: prepared } of batch) {
     for (const parent of parentsFrom(page)) stale.delete(parent)
     for (const id of page.staleChildren ?? []) stale.add(id)
-    const good = new Set(page.records.map((r) => r.remoteId))
-    // released by this page, as its own save would have released them
+    // released by this page, as its own save would have released them: the ids it stores, not
+    // every id it lists (one it cannot store is quarantined, not good)
+    const good = new Set(prepared.rows.map((r) => r.remoteId))
     for (let i = quarantined.length - 1; i >= 0; i -= 1) {
       const id = quarantined[i]?.remoteId
       if (id !== null && id !== undefined && good.has(id)) quarantined.splice(i, 1)
     }
+    for (let i = failed.length - 1; i >= 0; i -= 1) if (good.has(failed[i]?.record.remoteId ?? '')) failed.splice(i, 1)
     quarantined.push(...(page.quarantined ?? []))
+    failed.push(...prepared.failed)
   }
   const cursor = pages.findLast((p) => p.cursor !== undefined)?.cursor
   const merged: Page = { records }
@@ -131,7 +137,7 @@ export function mergePages(batch: readonly PreparedPage[]): PreparedPage {
     records: {
       of: records,
       rows: prepared.flatMap((p) => p.rows),
-      failed: prepared.flatMap((p) => p.failed),
+      failed,
       nulBytesStripped: prepared.reduce((n, p) => n + p.nulBytesStripped, 0),
     },
   }

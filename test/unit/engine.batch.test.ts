@@ -101,6 +101,20 @@ describe('mergePages', () => {
     expect(merged.page.quarantined?.map((q) => q.remoteId)).toEqual(['y', null])
   })
 
+  it('releases a record the mirror refused on one page when a later page stores it, and keeps a quarantine a later page cannot release', () => {
+    const deep: Record<string, unknown> = {}
+    let at = deep
+    for (let i = 0; i < 300; i += 1) at = at.next = {} as Record<string, unknown>
+    const refused = (id: string): RemoteRecord => ({ remoteId: id, title: id, document: deep })
+    const first = prepared({ records: [refused('x'), refused('y')], quarantined: [{ remoteId: 'z', reason: 'bad', excerpt: '{}' }] })
+    expect(first.records.failed.map((f) => f.record.remoteId)).toEqual(['x', 'y'])
+    // x comes back good; z comes back but cannot be stored either, so its first quarantine stays
+    const merged = mergePages([first, prepared({ records: [record('x', 'x'), refused('z')] })])
+    expect(merged.records.failed.map((f) => f.record.remoteId)).toEqual(['y', 'z'])
+    expect(merged.page.quarantined?.map((q) => [q.remoteId, q.reason])).toEqual([['z', 'bad']])
+    expect(merged.records.rows.map((r) => r.remoteId)).toEqual(['x'])
+  })
+
   it('restarts the scan when its first page does, and refuses a restart on a later page (too late to clear membership)', () => {
     expect(mergePages([numbered(1, { restartScan: true }), numbered(2)]).page.restartScan).toBe(true)
     expect(() => mergePages([numbered(1), numbered(2, { restartScan: true })])).toThrow(/must start its batch/)
